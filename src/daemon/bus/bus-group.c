@@ -1,0 +1,537 @@
+/* qmgrd bus — io.github.qmgrd.QMgr1.Group on /io/github/qmgrd/QMgr1/group/<G>. */
+#include "bus-private.h"
+
+#include <string.h>
+
+#include "qmgr-constants.h"
+#include "qmgr-error.h"
+
+#define PREFIX_LEN (sizeof QMGR_GROUP_PATH_PREFIX - 1)
+
+/* Parses ".../group/<G>" (rest NULL) or ".../group/<G>/<rest>". */
+static QmgrGroup *
+group_from_path (QmgrBus *bus, const char *path, const char **rest)
+{
+  QmgrGuid id;
+
+  if (strncmp (path, QMGR_GROUP_PATH_PREFIX "/", PREFIX_LEN + 1) != 0)
+    return NULL;
+  path += PREFIX_LEN + 1;
+  if (!qmgr_guid_from_hex (path, MIN (strlen (path), (gsize) QMGR_GUID_HEX_LEN), &id))
+    return NULL;
+  path += QMGR_GUID_HEX_LEN;
+  if (*path == '\0')
+    *rest = NULL;
+  else if (*path == '/')
+    *rest = path + 1;
+  else
+    return NULL;
+  return qmgr_manager_lookup_group (bus->manager, id);
+}
+
+/* In system mode a caller sees only its own groups; the current message tells who calls. */
+static gboolean
+caller_sees (QmgrBus *bus, QmgrGroup *group)
+{
+  sd_bus_message *m;
+  uid_t uid;
+  sd_bus_error ignored = SD_BUS_ERROR_NULL;
+  gboolean ok;
+
+  if (!bus->manager->settings.system_mode)
+    return TRUE;
+  m = sd_bus_get_current_message (bus->bus);
+  if (m == NULL)
+    return TRUE;  /* our own signal emission */
+  ok = qmgr_bus_peers_get_uid (bus, m, &uid, &ignored) >= 0 &&
+       qmgr_manager_group_visible (bus->manager, group, uid);
+  sd_bus_error_free (&ignored);
+  return ok;
+}
+
+int
+qmgr_bus_group_find (sd_bus *b, const char *path, const char *interface, void *userdata,
+                     void **found, sd_bus_error *error)
+{
+  QmgrBus *bus = userdata;
+  const char *rest;
+  QmgrGroup *group = group_from_path (bus, path, &rest);
+
+  if (group == NULL || rest != NULL || !caller_sees (bus, group))
+    return 0;
+  *found = group;
+  return 1;
+}
+
+int
+qmgr_bus_job_find (sd_bus *b, const char *path, const char *interface, void *userdata,
+                   void **found, sd_bus_error *error)
+{
+  QmgrBus *bus = userdata;
+  const char *rest;
+  QmgrGroup *group = group_from_path (bus, path, &rest);
+
+  if (group == NULL || rest == NULL || group->job == NULL ||
+      strcmp (path, group->job->object_path) != 0 || !caller_sees (bus, group))
+    return 0;
+  *found = group->job;
+  return 1;
+}
+
+int
+qmgr_bus_node_enumerator (sd_bus *b, const char *prefix, void *userdata, char ***nodes,
+                          sd_bus_error *error)
+{
+  QmgrBus *bus = userdata;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) list = NULL;
+  char **out;
+  guint n;
+
+  for (GList *l = bus->manager->groups.head; l != NULL; l = l->next)
+    {
+      QmgrGroup *group = l->data;
+      if (!caller_sees (bus, group))
+        continue;
+      g_strv_builder_add (builder, group->object_path);
+      if (group->job != NULL)
+        g_strv_builder_add (builder, group->job->object_path);
+    }
+  list = g_strv_builder_end (builder);
+
+  /* sd-bus frees the array with free(): copy it out of GLib's allocator. */
+  n = g_strv_length (list);
+  out = calloc (n + 1, sizeof (char *));
+  if (out == NULL)
+    return -ENOMEM;
+  for (guint i = 0; i < n; i++)
+    if ((out[i] = strdup (list[i])) == NULL)
+      {
+        for (guint k = 0; k < i; k++)
+          free (out[k]);
+        free (out);
+        return -ENOMEM;
+      }
+  *nodes = out;
+  return 1;
+}
+
+int
+qmgr_bus_read_variant (sd_bus_message *m, GVariant **value, char **type)
+{
+  const char *contents = NULL;
+  char t;
+  int r;
+
+  *value = NULL;
+  *type = NULL;
+  r = sd_bus_message_peek_type (m, &t, &contents);
+  if (r < 0)
+    return r;
+  if (t != SD_BUS_TYPE_VARIANT || contents == NULL)
+    return -EINVAL;
+  *type = g_strdup (contents);
+  r = sd_bus_message_enter_container (m, SD_BUS_TYPE_VARIANT, contents);
+  if (r < 0)
+    return r;
+
+  if (contents[1] == '\0')
+    {
+      union { guint32 u; gint32 i; guint16 q; gint16 n; const char *s; } v;
+      switch (contents[0])
+        {
+        case SD_BUS_TYPE_UINT32:
+          r = sd_bus_message_read_basic (m, contents[0], &v.u);
+          *value = g_variant_ref_sink (g_variant_new_uint32 (v.u));
+          break;
+        case SD_BUS_TYPE_INT32:
+          r = sd_bus_message_read_basic (m, contents[0], &v.i);
+          *value = g_variant_ref_sink (g_variant_new_int32 (v.i));
+          break;
+        case SD_BUS_TYPE_UINT16:
+          r = sd_bus_message_read_basic (m, contents[0], &v.q);
+          *value = g_variant_ref_sink (g_variant_new_uint16 (v.q));
+          break;
+        case SD_BUS_TYPE_INT16:
+          r = sd_bus_message_read_basic (m, contents[0], &v.n);
+          *value = g_variant_ref_sink (g_variant_new_int16 (v.n));
+          break;
+        case SD_BUS_TYPE_STRING:
+          r = sd_bus_message_read_basic (m, contents[0], &v.s);
+          if (r >= 0)
+            *value = g_variant_ref_sink (g_variant_new_string (v.s));
+          break;
+        default:
+          r = sd_bus_message_skip (m, contents);
+          break;
+        }
+    }
+  else
+    r = sd_bus_message_skip (m, contents);
+  if (r < 0)
+    return r;
+  return sd_bus_message_exit_container (m);
+}
+
+/* ---- methods ---- */
+
+#define GROUP_METHOD_NOARGS(fn, call)                                           \
+  static int fn (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)    \
+  {                                                                             \
+    g_autoptr(GError) error = NULL;                                             \
+    if (!call (userdata, &error))                                               \
+      return qmgr_bus_reply_error (ret_error, error);                           \
+    return sd_bus_reply_method_return (m, NULL);                                \
+  }
+
+GROUP_METHOD_NOARGS (method_suspend, qmgr_group_suspend)
+GROUP_METHOD_NOARGS (method_resume, qmgr_group_resume)
+GROUP_METHOD_NOARGS (method_cancel, qmgr_group_cancel)
+GROUP_METHOD_NOARGS (method_switch_to_foreground, qmgr_group_switch_to_foreground)
+
+static int
+method_get_prop (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) value = NULL;
+  guint32 prop_id;
+  int r;
+
+  r = sd_bus_message_read (m, "u", &prop_id);
+  if (r < 0)
+    return r;
+  value = qmgr_group_get_prop (userdata, prop_id, &error);
+  if (value == NULL)
+    return qmgr_bus_reply_error (ret_error, error);
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+    return sd_bus_reply_method_return (m, "v", "u", g_variant_get_uint32 (value));
+  return sd_bus_reply_method_return (m, "v", "s", g_variant_get_string (value, NULL));
+}
+
+static int
+method_set_prop (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) value = NULL;
+  g_autofree char *type = NULL;
+  guint32 prop_id;
+  int r;
+
+  r = sd_bus_message_read (m, "u", &prop_id);
+  if (r < 0)
+    return r;
+  r = qmgr_bus_read_variant (m, &value, &type);
+  if (r < 0)
+    return r;
+  if (!qmgr_group_set_prop (userdata, prop_id, value, type, &error))
+    return qmgr_bus_reply_error (ret_error, error);
+  return sd_bus_reply_method_return (m, NULL);
+}
+
+static int
+method_get_progress (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  g_autoptr(GError) error = NULL;
+  guint32 flags, progress;
+  int r;
+
+  r = sd_bus_message_read (m, "u", &flags);
+  if (r < 0)
+    return r;
+  if (!qmgr_group_get_progress (userdata, flags, &progress, &error))
+    return qmgr_bus_reply_error (ret_error, error);
+  return sd_bus_reply_method_return (m, "u", progress);
+}
+
+static int
+method_get_status (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  return sd_bus_reply_method_return (m, "uu", qmgr_group_get_status (userdata), 0u);
+}
+
+static int
+method_get_job (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  g_autoptr(GError) error = NULL;
+  const char *job_id;
+  QmgrJob *job;
+  int r;
+
+  r = sd_bus_message_read (m, "s", &job_id);
+  if (r < 0)
+    return r;
+  job = qmgr_group_get_job (userdata, job_id, &error);
+  if (job == NULL)
+    return qmgr_bus_reply_error (ret_error, error);
+  return sd_bus_reply_method_return (m, "o", job->object_path);
+}
+
+static int
+method_create_job (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  g_autoptr(GError) error = NULL;
+  const char *job_id;
+  QmgrJob *job;
+  int r;
+
+  r = sd_bus_message_read (m, "s", &job_id);
+  if (r < 0)
+    return r;
+  job = qmgr_group_create_job (userdata, job_id, &error);
+  if (job == NULL)
+    return qmgr_bus_reply_error (ret_error, error);
+  return sd_bus_reply_method_return (m, "o", job->object_path);
+}
+
+static int
+method_enum_jobs (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(sd_bus_message) reply = NULL;
+  g_auto(GStrv) ids = NULL;
+  guint32 flags;
+  int r;
+
+  r = sd_bus_message_read (m, "u", &flags);
+  if (r < 0)
+    return r;
+  ids = qmgr_group_enum_jobs (userdata, flags, &error);
+  if (ids == NULL)
+    return qmgr_bus_reply_error (ret_error, error);
+  r = sd_bus_message_new_method_return (m, &reply);
+  if (r >= 0)
+    r = sd_bus_message_append_strv (reply, ids);
+  if (r < 0)
+    return r;
+  return sd_bus_send (NULL, reply, NULL);
+}
+
+static int
+method_query_new_job_interface (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  g_autoptr(GError) error = NULL;
+  const char *interface_name, *path;
+  int r;
+
+  r = sd_bus_message_read (m, "s", &interface_name);
+  if (r < 0)
+    return r;
+  path = qmgr_group_query_new_job_interface (userdata, interface_name, &error);
+  if (path == NULL)
+    return qmgr_bus_reply_error (ret_error, error);
+  return sd_bus_reply_method_return (m, "o", path);
+}
+
+static int
+method_set_notification_pointer (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  QmgrGroup *group = userdata;
+  /* The handler's userdata is the group; the vtable's slot carries the bus. */
+  QmgrBus *bus = sd_bus_slot_get_userdata (sd_bus_get_current_slot (sd_bus_message_get_bus (m)));
+  g_autoptr(GError) error = NULL;
+  const char *interface_name, *path, *sender = sd_bus_message_get_sender (m);
+  int r;
+
+  r = sd_bus_message_read (m, "so", &interface_name, &path);
+  if (r < 0)
+    return r;
+  /* Check the arguments before tracking anything. */
+  if (!qmgr_group_set_notification_pointer (group, interface_name, sender, "/", &error))
+    return qmgr_bus_reply_error (ret_error, error);
+  if (!g_str_equal (path, "/") && sender != NULL)
+    {
+      r = qmgr_bus_peers_track (bus, sender);
+      if (r < 0)
+        return qmgr_bus_reply_errorf (ret_error, QMGR_ERROR_INVALID_ARGS,
+                                      "Caller %s is no longer on the bus", sender);
+      qmgr_group_set_notification_pointer (group, interface_name, sender, path, NULL);
+    }
+  return sd_bus_reply_method_return (m, NULL);
+}
+
+static int
+method_take_ownership (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!qmgr_group_take_ownership (userdata, (uid_t) -1, &error))
+    return qmgr_bus_reply_error (ret_error, error);
+  return sd_bus_reply_method_return (m, NULL);
+}
+
+/* ---- properties ---- */
+
+static int
+get_group_property (sd_bus *b, const char *path, const char *interface, const char *property,
+                    sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  QmgrGroup *g = userdata;
+
+#define IS(name) g_str_equal (property, name)
+  if (IS ("GroupID"))
+    return sd_bus_message_append (reply, "s", g->id_str);
+  if (IS ("Size"))
+    return sd_bus_message_append (reply, "t", qmgr_group_get_size (g));
+  if (IS ("Status"))
+    return sd_bus_message_append (reply, "u", qmgr_group_get_status (g));
+  if (IS ("DisplayName"))
+    return sd_bus_message_append (reply, "s", g->display_name);
+  if (IS ("Description"))
+    return sd_bus_message_append (reply, "s", g->description);
+  if (IS ("NotifyFlags"))
+    return sd_bus_message_append (reply, "u", g->notify_flags);
+  if (IS ("NotifyClsid"))
+    return sd_bus_message_append (reply, "s", g->notify_clsid);
+  if (IS ("ProtocolFlags"))
+    return sd_bus_message_append (reply, "u", QMGR_PROTOCOL_HTTP);
+  if (IS ("Priority"))
+    return sd_bus_message_append (reply, "u", 1u);
+  if (IS ("TransferPolicy"))
+    return sd_bus_message_append (reply, "u", g->transfer_policy);
+  if (IS ("BandwidthLimit"))
+    return sd_bus_message_append (reply, "t", g->bandwidth_limit);
+  if (IS ("WaitReason"))
+    return sd_bus_message_append (reply, "s", qmgr_group_get_wait_reason (g));
+  if (IS ("BytesTotal"))
+    return sd_bus_message_append (reply, "t", qmgr_group_get_bytes_total (g));
+  if (IS ("BytesTransferred"))
+    return sd_bus_message_append (reply, "t", qmgr_group_get_bytes_transferred (g));
+  if (IS ("FilesTotal"))
+    return sd_bus_message_append (reply, "u", qmgr_group_get_files_total (g));
+  if (IS ("FilesTransferred"))
+    return sd_bus_message_append (reply, "u", qmgr_group_get_files_transferred (g));
+  if (IS ("CreationTime"))
+    return sd_bus_message_append (reply, "t", (guint64) g->creation_time);
+  if (IS ("ModificationTime"))
+    return sd_bus_message_append (reply, "t", (guint64) g->modification_time);
+  if (IS ("CompletionTime"))
+    return sd_bus_message_append (reply, "t", (guint64) g->completion_time);
+  if (IS ("Owner"))
+    return sd_bus_message_append (reply, "u", (guint32) g->owner);
+  if (IS ("MinimumRetryDelay"))
+    return sd_bus_message_append (reply, "u", g->minimum_retry_delay);
+  if (IS ("NoProgressTimeout"))
+    return sd_bus_message_append (reply, "u", g->no_progress_timeout);
+#undef IS
+  g_assert_not_reached ();
+}
+
+static int
+set_group_property (sd_bus *b, const char *path, const char *interface, const char *property,
+                    sd_bus_message *value, void *userdata, sd_bus_error *ret_error)
+{
+  QmgrGroup *g = userdata;
+  g_autoptr(GError) error = NULL;
+  const char *s = NULL;
+  guint32 u = 0;
+  guint64 t = 0;
+  gboolean ok;
+  int r;
+
+  if (g_str_equal (property, "DisplayName") || g_str_equal (property, "Description") ||
+      g_str_equal (property, "NotifyClsid"))
+    r = sd_bus_message_read (value, "s", &s);
+  else if (g_str_equal (property, "BandwidthLimit"))
+    r = sd_bus_message_read (value, "t", &t);
+  else
+    r = sd_bus_message_read (value, "u", &u);
+  if (r < 0)
+    return r;
+
+#define IS(name) g_str_equal (property, name)
+  if (IS ("DisplayName"))
+    ok = qmgr_group_set_display_name (g, s, &error);
+  else if (IS ("Description"))
+    ok = qmgr_group_set_description (g, s, &error);
+  else if (IS ("NotifyClsid"))
+    ok = qmgr_group_set_notify_clsid (g, s, &error);
+  else if (IS ("BandwidthLimit"))
+    ok = qmgr_group_set_bandwidth_limit (g, t, &error);
+  else if (IS ("NotifyFlags"))
+    ok = qmgr_group_set_notify_flags (g, u, &error);
+  else if (IS ("ProtocolFlags"))
+    ok = qmgr_group_set_protocol_flags (g, u, &error);
+  else if (IS ("Priority"))
+    ok = qmgr_group_set_priority (g, u, &error);
+  else if (IS ("TransferPolicy"))
+    ok = qmgr_group_set_transfer_policy (g, u, &error);
+  else if (IS ("MinimumRetryDelay"))
+    ok = qmgr_group_set_minimum_retry_delay (g, u, &error);
+  else if (IS ("NoProgressTimeout"))
+    ok = qmgr_group_set_no_progress_timeout (g, u, &error);
+  else
+    g_assert_not_reached ();
+#undef IS
+  return ok ? 0 : qmgr_bus_reply_error (ret_error, error);
+}
+
+#define RO(name, sig) \
+  SD_BUS_PROPERTY (name, sig, get_group_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
+#define RW(name, sig)                                                              \
+  SD_BUS_WRITABLE_PROPERTY (name, sig, get_group_property, set_group_property, 0, \
+                            SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED)
+
+const sd_bus_vtable qmgr_bus_group_vtable[] = {
+  SD_BUS_VTABLE_START (0),
+  SD_BUS_METHOD_WITH_ARGS ("GetProp", SD_BUS_ARGS ("u", prop_id), SD_BUS_RESULT ("v", value), method_get_prop,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("SetProp", SD_BUS_ARGS ("u", prop_id, "v", value), SD_BUS_NO_RESULT, method_set_prop,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GetProgress", SD_BUS_ARGS ("u", flags), SD_BUS_RESULT ("u", progress),
+          method_get_progress,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GetStatus", SD_BUS_NO_ARGS, SD_BUS_RESULT ("u", status, "u", job_index),
+          method_get_status,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("GetJob", SD_BUS_ARGS ("s", job_id), SD_BUS_RESULT ("o", job), method_get_job,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("SuspendGroup", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_suspend,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("ResumeGroup", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_resume,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("CancelGroup", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_cancel,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("CreateJob", SD_BUS_ARGS ("s", job_id), SD_BUS_RESULT ("o", job), method_create_job,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("EnumJobs", SD_BUS_ARGS ("u", flags), SD_BUS_RESULT ("as", job_ids), method_enum_jobs,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("SwitchToForeground", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_switch_to_foreground,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("QueryNewJobInterface", SD_BUS_ARGS ("s", interface_name), SD_BUS_RESULT ("o", object),
+          method_query_new_job_interface,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("SetNotificationPointer", SD_BUS_ARGS ("s", interface_name, "o", path),
+          SD_BUS_NO_RESULT, method_set_notification_pointer,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_METHOD_WITH_ARGS ("TakeOwnership", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_take_ownership,
+                           SD_BUS_VTABLE_UNPRIVILEGED),
+  SD_BUS_SIGNAL_WITH_ARGS ("OnStatus",
+                           SD_BUS_ARGS ("o", job, "u", file_index, "u", status, "u", num_retries,
+                                        "u", win32_result, "u", transport_result), 0),
+  SD_BUS_SIGNAL_WITH_ARGS ("OnProgress",
+                           SD_BUS_ARGS ("u", progress_type, "o", job, "u", file_index,
+                                        "u", progress_value), 0),
+  SD_BUS_PROPERTY ("GroupID", "s", get_group_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  RO ("Size", "t"),
+  RO ("Status", "u"),
+  RW ("DisplayName", "s"),
+  RW ("Description", "s"),
+  RW ("NotifyFlags", "u"),
+  RW ("NotifyClsid", "s"),
+  RW ("ProtocolFlags", "u"),
+  RW ("Priority", "u"),
+  RW ("TransferPolicy", "u"),
+  RW ("BandwidthLimit", "t"),
+  RO ("WaitReason", "s"),
+  RO ("BytesTotal", "t"),
+  RO ("BytesTransferred", "t"),
+  RO ("FilesTotal", "u"),
+  RO ("FilesTransferred", "u"),
+  SD_BUS_PROPERTY ("CreationTime", "t", get_group_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+  RO ("ModificationTime", "t"),
+  RO ("CompletionTime", "t"),
+  RO ("Owner", "u"),
+  RW ("MinimumRetryDelay", "u"),
+  RW ("NoProgressTimeout", "u"),
+  SD_BUS_VTABLE_END,
+};

@@ -1,0 +1,52 @@
+/* qmgrd bus — shared between the files of the bus layer. */
+#pragma once
+
+#include "bus.h"
+#include "qmgr-sd-bus-cleanup.h"
+
+G_BEGIN_DECLS
+
+struct _QmgrBus {
+  sd_bus *bus;
+  QmgrManager *manager;
+  GSource *source;
+  GHashTable *peers;           /* unique name → Peer */
+  gint64 last_activity;
+  void (*disconnect_handler) (gpointer user_data);
+  gpointer disconnect_data;
+  void (*name_done) (const GError *error, gpointer user_data);
+  gpointer name_done_data;
+};
+
+extern const sd_bus_vtable qmgr_bus_manager_vtable[];
+extern const sd_bus_vtable qmgr_bus_group_vtable[];
+extern const sd_bus_vtable qmgr_bus_job_vtable[];
+
+int qmgr_bus_group_find (sd_bus *bus, const char *path, const char *interface, void *userdata,
+                         void **found, sd_bus_error *error);
+int qmgr_bus_job_find (sd_bus *bus, const char *path, const char *interface, void *userdata,
+                       void **found, sd_bus_error *error);
+int qmgr_bus_node_enumerator (sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
+                              sd_bus_error *error);
+
+/* Sets @ret_error from a QMGR_ERROR: its D-Bus name, and the message with the
+ * HRESULT appended ("… [0x81001001]"). Returns the negative errno sd-bus wants. */
+int qmgr_bus_reply_error (sd_bus_error *ret_error, const GError *error);
+/* The same for an error made here in the bus layer. */
+int qmgr_bus_reply_errorf (sd_bus_error *ret_error, int code, const char *format, ...)
+  G_GNUC_PRINTF (3, 4);
+
+/* The caller's effective uid, asked of the bus once per peer and cached until
+ * the peer leaves. */
+int qmgr_bus_peers_get_uid (QmgrBus *bus, sd_bus_message *m, uid_t *uid,
+                            sd_bus_error *ret_error);
+/* Makes sure the peer's departure is noticed (live callback pointers). */
+int qmgr_bus_peers_track (QmgrBus *bus, const char *unique_name);
+void qmgr_bus_peers_init (QmgrBus *bus);
+void qmgr_bus_peers_clear (QmgrBus *bus);
+
+/* Reads a variant argument into a GVariant when it holds a basic type; *@type
+ * receives its signature either way (for error messages). */
+int qmgr_bus_read_variant (sd_bus_message *m, GVariant **value, char **type);
+
+G_END_DECLS

@@ -1,0 +1,315 @@
+/* qmgrd bus — connection, object registration and the core events turned into
+ * PropertiesChanged and ObjectManager signals. Objects are dynamic: fallback
+ * vtables with find callbacks and one node enumerator; nothing is registered per
+ * group, so start-up costs nothing per stored group. */
+#include "bus-private.h"
+
+#include <errno.h>
+
+#include "qmgr-constants.h"
+#include "qmgr-error.h"
+#include "sd-bus-source.h"
+
+/* ---- core events → D-Bus ---- */
+
+static const struct {
+  QmgrGroupChange flag;
+  const char *name;
+} group_property_names[] = {
+  { QMGR_GROUP_CHANGED_STATUS, "Status" },
+  { QMGR_GROUP_CHANGED_WAIT_REASON, "WaitReason" },
+  { QMGR_GROUP_CHANGED_SIZE, "Size" },
+  { QMGR_GROUP_CHANGED_BYTES_TOTAL, "BytesTotal" },
+  { QMGR_GROUP_CHANGED_BYTES_TRANSFERRED, "BytesTransferred" },
+  { QMGR_GROUP_CHANGED_FILES_TOTAL, "FilesTotal" },
+  { QMGR_GROUP_CHANGED_FILES_TRANSFERRED, "FilesTransferred" },
+  { QMGR_GROUP_CHANGED_DISPLAY_NAME, "DisplayName" },
+  { QMGR_GROUP_CHANGED_DESCRIPTION, "Description" },
+  { QMGR_GROUP_CHANGED_NOTIFY_FLAGS, "NotifyFlags" },
+  { QMGR_GROUP_CHANGED_NOTIFY_CLSID, "NotifyClsid" },
+  { QMGR_GROUP_CHANGED_TRANSFER_POLICY, "TransferPolicy" },
+  { QMGR_GROUP_CHANGED_BANDWIDTH_LIMIT, "BandwidthLimit" },
+  { QMGR_GROUP_CHANGED_MODIFICATION_TIME, "ModificationTime" },
+  { QMGR_GROUP_CHANGED_COMPLETION_TIME, "CompletionTime" },
+  { QMGR_GROUP_CHANGED_OWNER, "Owner" },
+  { QMGR_GROUP_CHANGED_MINIMUM_RETRY_DELAY, "MinimumRetryDelay" },
+  { QMGR_GROUP_CHANGED_NO_PROGRESS_TIMEOUT, "NoProgressTimeout" },
+};
+
+static const struct {
+  QmgrJobChange flag;
+  const char *name;
+} job_property_names[] = {
+  { QMGR_JOB_CHANGED_STATUS, "Status" },
+  { QMGR_JOB_CHANGED_FILE_COUNT, "FileCount" },
+  { QMGR_JOB_CHANGED_BYTES_TOTAL, "BytesTotal" },
+  { QMGR_JOB_CHANGED_BYTES_TRANSFERRED, "BytesTransferred" },
+  { QMGR_JOB_CHANGED_CURRENT_FILE_INDEX, "CurrentFileIndex" },
+  { QMGR_JOB_CHANGED_LAST_ERROR, "LastError" },
+};
+
+static const struct {
+  QmgrManagerChange flag;
+  const char *name;
+} manager_property_names[] = {
+  { QMGR_MANAGER_CHANGED_BANDWIDTH_LIMIT, "BandwidthLimit" },
+  { QMGR_MANAGER_CHANGED_METERED_BANDWIDTH_LIMIT, "MeteredBandwidthLimit" },
+  { QMGR_MANAGER_CHANGED_MAX_CONCURRENT_TRANSFERS, "MaxConcurrentTransfers" },
+  { QMGR_MANAGER_CHANGED_NETWORK_COST_STATE, "NetworkCostState" },
+  { QMGR_MANAGER_CHANGED_ONLINE, "Online" },
+};
+
+#define COLLECT(table, changes, names, n)                 \
+  G_STMT_START {                                          \
+    for (gsize i_ = 0; i_ < G_N_ELEMENTS (table); i_++)   \
+      if ((changes) & table[i_].flag)                     \
+        names[n++] = (char *) table[i_].name;             \
+    names[n] = NULL;                                      \
+  } G_STMT_END
+
+static void
+warn_emit (int r, const char *what, const char *path)
+{
+  if (r < 0)
+    g_warning ("Could not emit %s for %s: %s", what, path, g_strerror (-r));
+}
+
+static void
+on_group_added (QmgrGroup *group, gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+  warn_emit (sd_bus_emit_object_added (bus->bus, group->object_path), "InterfacesAdded",
+             group->object_path);
+}
+
+static void
+on_group_removing (QmgrGroup *group, gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+  warn_emit (sd_bus_emit_object_removed (bus->bus, group->object_path), "InterfacesRemoved",
+             group->object_path);
+}
+
+static void
+on_job_added (QmgrJob *job, gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+  warn_emit (sd_bus_emit_object_added (bus->bus, job->object_path), "InterfacesAdded",
+             job->object_path);
+}
+
+static void
+on_job_removing (QmgrJob *job, gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+  warn_emit (sd_bus_emit_object_removed (bus->bus, job->object_path), "InterfacesRemoved",
+             job->object_path);
+}
+
+static void
+on_group_changed (QmgrGroup *group, QmgrGroupChange changes, gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+  char *names[G_N_ELEMENTS (group_property_names) + 1];
+  guint n = 0;
+
+  COLLECT (group_property_names, changes, names, n);
+  if (n > 0)
+    warn_emit (sd_bus_emit_properties_changed_strv (bus->bus, group->object_path,
+                                                    QMGR_GROUP_INTERFACE, names),
+               "PropertiesChanged", group->object_path);
+}
+
+static void
+on_job_changed (QmgrJob *job, QmgrJobChange changes, gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+  char *names[G_N_ELEMENTS (job_property_names) + 1];
+  guint n = 0;
+
+  COLLECT (job_property_names, changes, names, n);
+  if (n > 0)
+    warn_emit (sd_bus_emit_properties_changed_strv (bus->bus, job->object_path,
+                                                    QMGR_JOB_INTERFACE, names),
+               "PropertiesChanged", job->object_path);
+}
+
+static void
+on_manager_changed (QmgrManager *manager, QmgrManagerChange changes, gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+  char *names[G_N_ELEMENTS (manager_property_names) + 1];
+  guint n = 0;
+
+  COLLECT (manager_property_names, changes, names, n);
+  if (n > 0)
+    warn_emit (sd_bus_emit_properties_changed_strv (bus->bus, QMGR_MANAGER_PATH,
+                                                    QMGR_MANAGER_INTERFACE, names),
+               "PropertiesChanged", QMGR_MANAGER_PATH);
+}
+
+static const QmgrManagerListener bus_listener = {
+  .group_added = on_group_added,
+  .group_removing = on_group_removing,
+  .group_changed = on_group_changed,
+  .job_added = on_job_added,
+  .job_removing = on_job_removing,
+  .job_changed = on_job_changed,
+  .manager_changed = on_manager_changed,
+};
+
+/* ---- connection ---- */
+
+static int
+activity_filter (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  QmgrBus *bus = userdata;
+  bus->last_activity = g_get_monotonic_time ();
+  return 0;
+}
+
+static void
+on_source_error (int error, gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+
+  g_warning ("Lost the D-Bus connection: %s", g_strerror (-error));
+  if (bus->disconnect_handler != NULL)
+    bus->disconnect_handler (bus->disconnect_data);
+}
+
+static gboolean
+fail (GError **error, int r, const char *what)
+{
+  g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "%s: %s", what, g_strerror (-r));
+  return FALSE;
+}
+
+static gboolean
+register_objects (QmgrBus *bus, GError **error)
+{
+  sd_bus *b = bus->bus;
+  int r;
+
+  r = sd_bus_add_object_vtable (b, NULL, QMGR_MANAGER_PATH, QMGR_MANAGER_INTERFACE,
+                                qmgr_bus_manager_vtable, bus);
+  if (r < 0)
+    return fail (error, r, "Could not register the manager object");
+  r = sd_bus_add_fallback_vtable (b, NULL, QMGR_GROUP_PATH_PREFIX, QMGR_GROUP_INTERFACE,
+                                  qmgr_bus_group_vtable, qmgr_bus_group_find, bus);
+  if (r < 0)
+    return fail (error, r, "Could not register the group objects");
+  r = sd_bus_add_fallback_vtable (b, NULL, QMGR_GROUP_PATH_PREFIX, QMGR_JOB_INTERFACE,
+                                  qmgr_bus_job_vtable, qmgr_bus_job_find, bus);
+  if (r < 0)
+    return fail (error, r, "Could not register the job objects");
+  r = sd_bus_add_node_enumerator (b, NULL, QMGR_GROUP_PATH_PREFIX, qmgr_bus_node_enumerator, bus);
+  if (r < 0)
+    return fail (error, r, "Could not register the object enumerator");
+  r = sd_bus_add_object_manager (b, NULL, QMGR_MANAGER_PATH);
+  if (r < 0)
+    return fail (error, r, "Could not register the object manager");
+  r = sd_bus_add_filter (b, NULL, activity_filter, bus);
+  if (r < 0)
+    return fail (error, r, "Could not watch bus activity");
+  return TRUE;
+}
+
+QmgrBus *
+qmgr_bus_new (QmgrManager *manager, gboolean system_bus, GError **error)
+{
+  g_autoptr(QmgrBus) bus = g_new0 (QmgrBus, 1);
+  int r;
+
+  bus->manager = manager;
+  bus->last_activity = g_get_monotonic_time ();
+  qmgr_bus_peers_init (bus);
+
+  r = system_bus ? sd_bus_open_system (&bus->bus) : sd_bus_open_user (&bus->bus);
+  if (r < 0)
+    {
+      fail (error, r, system_bus ? "Could not connect to the system bus"
+                                 : "Could not connect to the session bus");
+      return NULL;
+    }
+  if (!register_objects (bus, error))
+    return NULL;
+
+  bus->source = qmgr_sd_bus_source_new (bus->bus, on_source_error, bus);
+  g_source_attach (bus->source, g_main_context_get_thread_default ());
+  qmgr_manager_add_listener (manager, &bus_listener, bus);
+  return g_steal_pointer (&bus);
+}
+
+static int
+on_name_reply (sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  QmgrBus *bus = userdata;
+  g_autoptr(GError) error = NULL;
+  const sd_bus_error *e = sd_bus_message_get_error (reply);
+  guint32 result = 0;
+
+  if (e != NULL)
+    error = g_error_new (QMGR_ERROR, QMGR_ERROR_FAILED, "Could not own %s: %s", QMGR_BUS_NAME,
+                         e->message);
+  else if (sd_bus_message_read (reply, "u", &result) < 0 ||
+           (result != 1 /* PRIMARY_OWNER */ && result != 4 /* ALREADY_OWNER */))
+    error = g_error_new (QMGR_ERROR, QMGR_ERROR_FAILED,
+                         "Could not own %s: another instance is running", QMGR_BUS_NAME);
+  if (bus->name_done != NULL)
+    bus->name_done (error, bus->name_done_data);
+  return 0;
+}
+
+void
+qmgr_bus_request_name (QmgrBus *bus, void (*done) (const GError *error, gpointer user_data),
+                       gpointer user_data)
+{
+  int r;
+
+  bus->name_done = done;
+  bus->name_done_data = user_data;
+  /* Plain RequestName without queueing: a second daemon fails clearly. */
+  r = sd_bus_call_method_async (bus->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                "org.freedesktop.DBus", "RequestName", on_name_reply, bus, "su",
+                                QMGR_BUS_NAME, (guint32) 0x4 /* DO_NOT_QUEUE */);
+  if (r < 0)
+    {
+      g_autoptr(GError) error = g_error_new (QMGR_ERROR, QMGR_ERROR_FAILED,
+                                             "Could not ask for %s: %s", QMGR_BUS_NAME,
+                                             g_strerror (-r));
+      done (error, user_data);
+    }
+}
+
+void
+qmgr_bus_set_disconnect_handler (QmgrBus *bus, void (*handler) (gpointer user_data),
+                                 gpointer user_data)
+{
+  bus->disconnect_handler = handler;
+  bus->disconnect_data = user_data;
+}
+
+gint64
+qmgr_bus_get_last_activity (QmgrBus *bus)
+{
+  return bus->last_activity;
+}
+
+void
+qmgr_bus_free (QmgrBus *bus)
+{
+  if (bus == NULL)
+    return;
+  if (bus->manager != NULL)
+    qmgr_manager_remove_listener (bus->manager, &bus_listener, bus);
+  if (bus->source != NULL)
+    {
+      g_source_destroy (bus->source);
+      g_source_unref (bus->source);
+    }
+  qmgr_bus_peers_clear (bus);
+  if (bus->bus != NULL)
+    sd_bus_flush_close_unref (bus->bus);
+  g_free (bus);
+}

@@ -1,0 +1,830 @@
+/* qmgrd core — a Group: the QMGR state machine, status bits, GetProp/SetProp and
+ * progress. Every change is validated first, then made in memory, then saved;
+ * a failed save puts the old values back, and listeners hear only of saved
+ * changes. */
+#include "manager.h"
+
+#include <string.h>
+
+#include "qmgr-constants.h"
+#include "qmgr-error.h"
+#include "validate.h"
+
+#define PATH_HEX_LEN QMGR_GUID_HEX_LEN
+
+QmgrGroup *
+qmgr_group_new (QmgrManager *manager, QmgrGuid id, uid_t owner)
+{
+  QmgrGroup *g = g_new0 (QmgrGroup, 1);
+  char hex[PATH_HEX_LEN + 1];
+
+  g->manager = manager;
+  g->id = id;
+  qmgr_guid_to_string (id, g->id_str);
+  qmgr_guid_to_hex (id, hex);
+  g->object_path = g_strconcat (QMGR_GROUP_PATH_PREFIX "/", hex, NULL);
+  g->owner = owner;
+  g->state = QMGR_GROUP_STATE_SUSPENDED;
+  g->run_state = QMGR_RUN_QUEUED;
+  g->display_name = g_strdup ("");
+  g->description = g_strdup ("");
+  g->remote_user_id = g_strdup ("");
+  g->remote_user_password = g_strdup ("");
+  g->notify_clsid = g_strdup ("");
+  g->minimum_retry_delay = QMGR_DEFAULT_MINIMUM_RETRY_DELAY;
+  g->no_progress_timeout = QMGR_DEFAULT_NO_PROGRESS_TIMEOUT;
+  return g;
+}
+
+void
+qmgr_group_free (QmgrGroup *g)
+{
+  if (g == NULL)
+    return;
+  qmgr_job_free (g->job);
+  g_free (g->object_path);
+  g_free (g->display_name);
+  g_free (g->description);
+  g_free (g->remote_user_id);
+  if (g->remote_user_password != NULL)
+    explicit_bzero (g->remote_user_password, strlen (g->remote_user_password));
+  g_free (g->remote_user_password);
+  g_free (g->notify_clsid);
+  g_free (g->live_callback_name);
+  g_free (g->live_callback_path);
+  g_free (g);
+}
+
+static const char *const state_names[] = {
+  [QMGR_GROUP_STATE_SUSPENDED] = "suspended",
+  [QMGR_GROUP_STATE_QUEUED] = "queued",
+  [QMGR_GROUP_STATE_ERROR] = "error",
+  [QMGR_GROUP_STATE_COMPLETE] = "complete",
+};
+
+const char *
+qmgr_group_state_to_string (QmgrGroupState state)
+{
+  g_return_val_if_fail ((guint) state < G_N_ELEMENTS (state_names), "suspended");
+  return state_names[state];
+}
+
+gboolean
+qmgr_group_state_from_string (const char *text, QmgrGroupState *state)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (state_names); i++)
+    if (g_strcmp0 (text, state_names[i]) == 0)
+      {
+        *state = (QmgrGroupState) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+/* ---- derived values ---- */
+
+guint32
+qmgr_group_get_status (QmgrGroup *g)
+{
+  guint32 s = 0;
+
+  switch (g->state)
+    {
+    case QMGR_GROUP_STATE_SUSPENDED:
+      s = QMGR_STATUS_GROUP_SUSPENDED | QMGR_STATUS_GROUP_INCOMPLETE;
+      break;
+    case QMGR_GROUP_STATE_QUEUED:
+      s = QMGR_STATUS_GROUP_INCOMPLETE;
+      break;
+    case QMGR_GROUP_STATE_ERROR:
+      s = QMGR_STATUS_GROUP_ERROR | QMGR_STATUS_GROUP_SUSPENDED | QMGR_STATUS_GROUP_INCOMPLETE;
+      break;
+    case QMGR_GROUP_STATE_COMPLETE:
+      s = QMGR_STATUS_GROUP_COMPLETE | QMGR_STATUS_GROUP_SUSPENDED;
+      break;
+    }
+  if (g->foreground)
+    s |= QMGR_STATUS_GROUP_FOREGROUND;
+  return s;
+}
+
+const char *
+qmgr_group_get_wait_reason (QmgrGroup *g)
+{
+  static const char *const run_names[] = {
+    [QMGR_RUN_QUEUED] = "queued",
+    [QMGR_RUN_TRANSFERRING] = "transferring",
+    [QMGR_RUN_METERED] = "metered",
+    [QMGR_RUN_OFFLINE] = "offline",
+    [QMGR_RUN_CAPTIVE_PORTAL] = "captive-portal",
+    [QMGR_RUN_RETRYING] = "retrying",
+  };
+
+  switch (g->state)
+    {
+    case QMGR_GROUP_STATE_SUSPENDED:
+      return "suspended";
+    case QMGR_GROUP_STATE_ERROR:
+      return "error";
+    case QMGR_GROUP_STATE_COMPLETE:
+      return "complete";
+    case QMGR_GROUP_STATE_QUEUED:
+    default:
+      return run_names[g->run_state];
+    }
+}
+
+guint32
+qmgr_group_get_effective_transfer_policy (QmgrGroup *g)
+{
+  if (g->transfer_policy != 0)
+    return g->transfer_policy;
+  return g->foreground ? QMGR_TRANSFER_POLICY_ALWAYS : QMGR_TRANSFER_POLICY_UNRESTRICTED;
+}
+
+guint64
+qmgr_group_get_size (QmgrGroup *g)
+{
+  if (g->job == NULL)
+    return 0;
+  for (guint i = 0; i < g->job->files->len; i++)
+    if (((QmgrFile *) g_ptr_array_index (g->job->files, i))->bytes_total == QMGR_SIZE_UNKNOWN)
+      return 0;
+  return qmgr_job_get_bytes_total (g->job);
+}
+
+guint64
+qmgr_group_get_bytes_total (QmgrGroup *g)
+{
+  return g->job ? qmgr_job_get_bytes_total (g->job) : 0;
+}
+
+guint64
+qmgr_group_get_bytes_transferred (QmgrGroup *g)
+{
+  return g->job ? qmgr_job_get_bytes_transferred (g->job) : 0;
+}
+
+guint32
+qmgr_group_get_files_total (QmgrGroup *g)
+{
+  return g->job ? g->job->files->len : 0;
+}
+
+guint32
+qmgr_group_get_files_transferred (QmgrGroup *g)
+{
+  guint32 n = 0;
+
+  if (g->job == NULL)
+    return 0;
+  for (guint i = 0; i < g->job->files->len; i++)
+    if (((QmgrFile *) g_ptr_array_index (g->job->files, i))->complete)
+      n++;
+  return n;
+}
+
+const char *
+qmgr_group_get_job_path (QmgrGroup *g)
+{
+  return g->job ? g->job->object_path : "/";
+}
+
+gboolean
+qmgr_group_get_progress (QmgrGroup *g, guint32 flags, guint32 *progress, GError **error)
+{
+  if (g->job == NULL)
+    {
+      /* Same argument checks as with a job, then nothing has moved. */
+      if (flags == QMGR_PROGRESS_PERCENT_DONE || flags == QMGR_PROGRESS_SIZE_DONE)
+        {
+          *progress = 0;
+          return TRUE;
+        }
+    }
+  else
+    return qmgr_job_get_progress (g->job, flags, progress, error);
+
+  if (flags == QMGR_PROGRESS_TIME_DONE)
+    g_set_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED,
+                 "Progress type TIME_DONE (2) is not supported");
+  else
+    g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+                 "Progress type %u is not one of PERCENT_DONE (1) or SIZE_DONE (3)", flags);
+  return FALSE;
+}
+
+/* ---- committing changes ---- */
+
+static void
+emit (QmgrGroup *g, QmgrGroupChange changes)
+{
+  qmgr_manager_emit_group_changed (g->manager, g, changes);
+}
+
+/* Sets a string field; on a failed save the old value is put back. */
+static gboolean
+commit_string (QmgrGroup *g, char **field, const char *value, QmgrGroupChange change,
+               GError **error)
+{
+  char *old = *field;
+  gint64 old_mtime = g->modification_time;
+
+  if (g_strcmp0 (old, value) == 0)
+    return TRUE;
+  *field = g_strdup (value);
+  g->modification_time = qmgr_manager_now (g->manager);
+  if (!qmgr_manager_save_group (g->manager, g, error))
+    {
+      g_free (*field);
+      *field = old;
+      g->modification_time = old_mtime;
+      return FALSE;
+    }
+  if (old != NULL)
+    explicit_bzero (old, strlen (old));  /* it may have been a password */
+  g_free (old);
+  emit (g, change | QMGR_GROUP_CHANGED_MODIFICATION_TIME);
+  return TRUE;
+}
+
+static gboolean
+commit_u32 (QmgrGroup *g, guint32 *field, guint32 value, QmgrGroupChange change,
+            GError **error)
+{
+  guint32 old = *field;
+  gint64 old_mtime = g->modification_time;
+
+  if (old == value)
+    return TRUE;
+  *field = value;
+  g->modification_time = qmgr_manager_now (g->manager);
+  if (!qmgr_manager_save_group (g->manager, g, error))
+    {
+      *field = old;
+      g->modification_time = old_mtime;
+      return FALSE;
+    }
+  emit (g, change | QMGR_GROUP_CHANGED_MODIFICATION_TIME);
+  return TRUE;
+}
+
+/* State changes carry the job's status and the scheduler's view with them. */
+static gboolean
+commit_state (QmgrGroup *g, QmgrGroupState state, gboolean foreground, GError **error)
+{
+  QmgrGroupState old_state = g->state;
+  QmgrRunState old_run = g->run_state;
+  gboolean old_fg = g->foreground;
+  gint64 old_mtime = g->modification_time;
+  guint32 old_status = qmgr_group_get_status (g);
+  const char *old_reason = qmgr_group_get_wait_reason (g);
+  QmgrGroupChange changes = QMGR_GROUP_CHANGED_MODIFICATION_TIME;
+
+  g->state = state;
+  g->foreground = foreground;
+  g->run_state = QMGR_RUN_QUEUED;
+  g->modification_time = qmgr_manager_now (g->manager);
+  if (!qmgr_manager_save_group (g->manager, g, error))
+    {
+      g->state = old_state;
+      g->run_state = old_run;
+      g->foreground = old_fg;
+      g->modification_time = old_mtime;
+      return FALSE;
+    }
+  if (qmgr_group_get_status (g) != old_status)
+    changes |= QMGR_GROUP_CHANGED_STATUS;
+  if (strcmp (qmgr_group_get_wait_reason (g), old_reason) != 0)
+    changes |= QMGR_GROUP_CHANGED_WAIT_REASON;
+  if (old_fg != foreground && g->transfer_policy == 0)
+    changes |= QMGR_GROUP_CHANGED_TRANSFER_POLICY;
+  emit (g, changes);
+  if (g->job != NULL && (changes & QMGR_GROUP_CHANGED_STATUS))
+    qmgr_manager_emit_job_changed (g->manager, g->job, QMGR_JOB_CHANGED_STATUS);
+
+  if (state == QMGR_GROUP_STATE_QUEUED && old_state != QMGR_GROUP_STATE_QUEUED)
+    qmgr_manager_emit_runnable (g->manager, g);
+  else if (state != QMGR_GROUP_STATE_QUEUED && old_state == QMGR_GROUP_STATE_QUEUED)
+    qmgr_manager_emit_stopped (g->manager, g);
+  return TRUE;
+}
+
+/* ---- properties ---- */
+
+gboolean
+qmgr_group_set_display_name (QmgrGroup *g, const char *name, GError **error)
+{
+  return qmgr_validate_display_name (name, error) &&
+         commit_string (g, &g->display_name, name, QMGR_GROUP_CHANGED_DISPLAY_NAME, error);
+}
+
+gboolean
+qmgr_group_set_description (QmgrGroup *g, const char *text, GError **error)
+{
+  return qmgr_validate_description (text, error) &&
+         commit_string (g, &g->description, text, QMGR_GROUP_CHANGED_DESCRIPTION, error);
+}
+
+gboolean
+qmgr_group_set_notify_flags (QmgrGroup *g, guint32 flags, GError **error)
+{
+  if (flags & ~QMGR_NOTIFY_ALL_FLAGS)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+                   "Notify flags 0x%x contain unknown bits 0x%x", flags,
+                   flags & ~QMGR_NOTIFY_ALL_FLAGS);
+      return FALSE;
+    }
+  return commit_u32 (g, &g->notify_flags, flags, QMGR_GROUP_CHANGED_NOTIFY_FLAGS, error);
+}
+
+gboolean
+qmgr_group_set_notify_clsid (QmgrGroup *g, const char *clsid, GError **error)
+{
+  return qmgr_validate_notify_clsid (clsid, error) &&
+         commit_string (g, &g->notify_clsid, clsid, QMGR_GROUP_CHANGED_NOTIFY_CLSID, error);
+}
+
+gboolean
+qmgr_group_set_protocol_flags (QmgrGroup *g, guint32 flags, GError **error)
+{
+  if (flags != QMGR_PROTOCOL_HTTP)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+                   "Protocol flags %u are not supported (only QM_PROTOCOL_HTTP, 1)", flags);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+qmgr_group_set_priority (QmgrGroup *g, guint32 priority, GError **error)
+{
+  if (priority != 1)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+                   "Priority %u is not supported (only 1)", priority);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+qmgr_group_set_remote_user_id (QmgrGroup *g, const char *user, GError **error)
+{
+  /* Not a D-Bus property: nothing to announce beyond the modification time. */
+  return qmgr_validate_remote_user (user, error) &&
+         commit_string (g, &g->remote_user_id, user, 0, error);
+}
+
+gboolean
+qmgr_group_set_remote_user_password (QmgrGroup *g, const char *password, GError **error)
+{
+  return qmgr_validate_remote_password (password, error) &&
+         commit_string (g, &g->remote_user_password, password, 0, error);
+}
+
+gboolean
+qmgr_group_set_transfer_policy (QmgrGroup *g, guint32 policy, GError **error)
+{
+  if ((policy & ~QMGR_TRANSFER_POLICY_ALWAYS) != 0 || (policy != 0 && (policy & 0xff) == 0))
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+                   "Transfer policy 0x%08x is not a mask of cost states within 0x800000ff "
+                   "naming at least one state", policy);
+      return FALSE;
+    }
+  return commit_u32 (g, &g->transfer_policy, policy, QMGR_GROUP_CHANGED_TRANSFER_POLICY, error);
+}
+
+gboolean
+qmgr_group_set_bandwidth_limit (QmgrGroup *g, guint64 limit, GError **error)
+{
+  guint64 old = g->bandwidth_limit;
+  gint64 old_mtime = g->modification_time;
+
+  if (old == limit)
+    return TRUE;
+  g->bandwidth_limit = limit;
+  g->modification_time = qmgr_manager_now (g->manager);
+  if (!qmgr_manager_save_group (g->manager, g, error))
+    {
+      g->bandwidth_limit = old;
+      g->modification_time = old_mtime;
+      return FALSE;
+    }
+  emit (g, QMGR_GROUP_CHANGED_BANDWIDTH_LIMIT | QMGR_GROUP_CHANGED_MODIFICATION_TIME);
+  return TRUE;
+}
+
+gboolean
+qmgr_group_set_minimum_retry_delay (QmgrGroup *g, guint32 seconds, GError **error)
+{
+  if (seconds < QMGR_MINIMUM_RETRY_DELAY_FLOOR)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+                   "Minimum retry delay %u s is below the floor of %u s", seconds,
+                   QMGR_MINIMUM_RETRY_DELAY_FLOOR);
+      return FALSE;
+    }
+  return commit_u32 (g, &g->minimum_retry_delay, seconds,
+                     QMGR_GROUP_CHANGED_MINIMUM_RETRY_DELAY, error);
+}
+
+gboolean
+qmgr_group_set_no_progress_timeout (QmgrGroup *g, guint32 seconds, GError **error)
+{
+  return commit_u32 (g, &g->no_progress_timeout, seconds,
+                     QMGR_GROUP_CHANGED_NO_PROGRESS_TIMEOUT, error);
+}
+
+typedef enum { PROP_NUMBER, PROP_STRING, PROP_UNSUPPORTED } PropKind;
+
+static const struct {
+  const char *name;
+  PropKind kind;
+} group_props[] = {
+  [QMGR_GROUPPROP_PRIORITY] = { "PRIORITY", PROP_NUMBER },
+  [QMGR_GROUPPROP_REMOTEUSERID] = { "REMOTEUSERID", PROP_STRING },
+  [QMGR_GROUPPROP_REMOTEUSERPWD] = { "REMOTEUSERPWD", PROP_STRING },
+  [QMGR_GROUPPROP_LOCALUSERID] = { "LOCALUSERID", PROP_UNSUPPORTED },
+  [QMGR_GROUPPROP_LOCALUSERPWD] = { "LOCALUSERPWD", PROP_UNSUPPORTED },
+  [QMGR_GROUPPROP_PROTOCOLFLAGS] = { "PROTOCOLFLAGS", PROP_NUMBER },
+  [QMGR_GROUPPROP_NOTIFYFLAGS] = { "NOTIFYFLAGS", PROP_NUMBER },
+  [QMGR_GROUPPROP_NOTIFYCLSID] = { "NOTIFYCLSID", PROP_STRING },
+  [QMGR_GROUPPROP_PROGRESSSIZE] = { "PROGRESSSIZE", PROP_UNSUPPORTED },
+  [QMGR_GROUPPROP_PROGRESSPERCENT] = { "PROGRESSPERCENT", PROP_UNSUPPORTED },
+  [QMGR_GROUPPROP_PROGRESSTIME] = { "PROGRESSTIME", PROP_UNSUPPORTED },
+  [QMGR_GROUPPROP_DISPLAYNAME] = { "DISPLAYNAME", PROP_STRING },
+  [QMGR_GROUPPROP_DESCRIPTION] = { "DESCRIPTION", PROP_STRING },
+};
+G_STATIC_ASSERT (G_N_ELEMENTS (group_props) == QMGR_GROUPPROP_LAST + 1);
+
+/* Unknown id: InvalidArgs; a property QMGR leaves unsupported: NotSupported. */
+static gboolean
+check_prop_id (guint32 prop_id, GError **error)
+{
+  if (prop_id >= G_N_ELEMENTS (group_props))
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+                   "Group property id %u is unknown (0 to %u)", prop_id, QMGR_GROUPPROP_LAST);
+      return FALSE;
+    }
+  if (group_props[prop_id].kind == PROP_UNSUPPORTED)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED,
+                   "Group property GROUPPROP_%s (%u) is not supported",
+                   group_props[prop_id].name, prop_id);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+GVariant *
+qmgr_group_get_prop (QmgrGroup *g, guint32 prop_id, GError **error)
+{
+  if (!check_prop_id (prop_id, error))
+    return NULL;
+  switch ((QmgrGroupProp) prop_id)
+    {
+    case QMGR_GROUPPROP_PRIORITY:
+      return g_variant_ref_sink (g_variant_new_uint32 (1));
+    case QMGR_GROUPPROP_REMOTEUSERID:
+      return g_variant_ref_sink (g_variant_new_string (g->remote_user_id));
+    case QMGR_GROUPPROP_REMOTEUSERPWD:
+      return g_variant_ref_sink (g_variant_new_string (""));  /* write-only */
+    case QMGR_GROUPPROP_PROTOCOLFLAGS:
+      return g_variant_ref_sink (g_variant_new_uint32 (QMGR_PROTOCOL_HTTP));
+    case QMGR_GROUPPROP_NOTIFYFLAGS:
+      return g_variant_ref_sink (g_variant_new_uint32 (g->notify_flags));
+    case QMGR_GROUPPROP_NOTIFYCLSID:
+      return g_variant_ref_sink (g_variant_new_string (g->notify_clsid));
+    case QMGR_GROUPPROP_DISPLAYNAME:
+      return g_variant_ref_sink (g_variant_new_string (g->display_name));
+    case QMGR_GROUPPROP_DESCRIPTION:
+      return g_variant_ref_sink (g_variant_new_string (g->description));
+    case QMGR_GROUPPROP_LOCALUSERID:
+    case QMGR_GROUPPROP_LOCALUSERPWD:
+    case QMGR_GROUPPROP_PROGRESSSIZE:
+    case QMGR_GROUPPROP_PROGRESSPERCENT:
+    case QMGR_GROUPPROP_PROGRESSTIME:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static gboolean
+value_as_u32 (guint32 prop_id, GVariant *value, const char *value_type, guint32 *out,
+              GError **error)
+{
+  gint64 v;
+
+  if (value == NULL)
+    goto wrong_type;
+  if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+    v = g_variant_get_uint32 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT32))
+    v = g_variant_get_int32 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT16))
+    v = g_variant_get_uint16 (value);
+  else if (g_variant_is_of_type (value, G_VARIANT_TYPE_INT16))
+    v = g_variant_get_int16 (value);
+  else
+    goto wrong_type;
+
+  if (v < 0)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+                   "Group property GROUPPROP_%s (%u) cannot be negative (%" G_GINT64_FORMAT ")",
+                   group_props[prop_id].name, prop_id, v);
+      return FALSE;
+    }
+  *out = (guint32) v;
+  return TRUE;
+
+wrong_type:
+  g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+               "Group property GROUPPROP_%s (%u) takes a number (u, i, q or n), not '%s'",
+               group_props[prop_id].name, prop_id, value_type);
+  return FALSE;
+}
+
+gboolean
+qmgr_group_set_prop (QmgrGroup *g, guint32 prop_id, GVariant *value, const char *value_type,
+                     GError **error)
+{
+  guint32 number = 0;
+  const char *text = NULL;
+
+  if (prop_id < G_N_ELEMENTS (group_props))
+    {
+      /* The argument's type is checked before "not supported" (error precedence). */
+      if (group_props[prop_id].kind == PROP_NUMBER &&
+          !value_as_u32 (prop_id, value, value_type, &number, error))
+        return FALSE;
+      if (group_props[prop_id].kind == PROP_STRING)
+        {
+          if (value == NULL || !g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
+            {
+              g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+                           "Group property GROUPPROP_%s (%u) takes a string (s), not '%s'",
+                           group_props[prop_id].name, prop_id, value_type);
+              return FALSE;
+            }
+          text = g_variant_get_string (value, NULL);
+        }
+    }
+  if (!check_prop_id (prop_id, error))
+    return FALSE;
+
+  switch ((QmgrGroupProp) prop_id)
+    {
+    case QMGR_GROUPPROP_PRIORITY:
+      return qmgr_group_set_priority (g, number, error);
+    case QMGR_GROUPPROP_REMOTEUSERID:
+      return qmgr_group_set_remote_user_id (g, text, error);
+    case QMGR_GROUPPROP_REMOTEUSERPWD:
+      return qmgr_group_set_remote_user_password (g, text, error);
+    case QMGR_GROUPPROP_PROTOCOLFLAGS:
+      return qmgr_group_set_protocol_flags (g, number, error);
+    case QMGR_GROUPPROP_NOTIFYFLAGS:
+      return qmgr_group_set_notify_flags (g, number, error);
+    case QMGR_GROUPPROP_NOTIFYCLSID:
+      return qmgr_group_set_notify_clsid (g, text, error);
+    case QMGR_GROUPPROP_DISPLAYNAME:
+      return qmgr_group_set_display_name (g, text, error);
+    case QMGR_GROUPPROP_DESCRIPTION:
+      return qmgr_group_set_description (g, text, error);
+    case QMGR_GROUPPROP_LOCALUSERID:
+    case QMGR_GROUPPROP_LOCALUSERPWD:
+    case QMGR_GROUPPROP_PROGRESSSIZE:
+    case QMGR_GROUPPROP_PROGRESSPERCENT:
+    case QMGR_GROUPPROP_PROGRESSTIME:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* ---- state machine ---- */
+
+static gboolean
+invalid_state (QmgrGroup *g, GError **error, const char *why)
+{
+  g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_STATE, "Group %s %s", g->id_str, why);
+  return FALSE;
+}
+
+gboolean
+qmgr_group_suspend (QmgrGroup *g, GError **error)
+{
+  if (g->state == QMGR_GROUP_STATE_COMPLETE)
+    return invalid_state (g, error, "is complete and cannot be suspended");
+  if (g->state != QMGR_GROUP_STATE_QUEUED)
+    return TRUE;  /* suspended already (an error state is suspended too) */
+  return commit_state (g, QMGR_GROUP_STATE_SUSPENDED, g->foreground, error);
+}
+
+gboolean
+qmgr_group_resume (QmgrGroup *g, GError **error)
+{
+  if (g->state == QMGR_GROUP_STATE_COMPLETE)
+    return invalid_state (g, error, "is complete");
+  if (g->job == NULL)
+    return invalid_state (g, error, "has no job");
+  if (g->job->files->len == 0)
+    return invalid_state (g, error, "has no files to transfer");
+  if (g->state == QMGR_GROUP_STATE_QUEUED)
+    return TRUE;
+
+  if (g->state == QMGR_GROUP_STATE_ERROR)
+    {
+      /* Resuming clears the error and retries at once. */
+      QmgrJob *job = g->job;
+      g_autofree char *old_name = g_steal_pointer (&job->error_name);
+      g_autofree char *old_message = g_steal_pointer (&job->error_message);
+      guint32 old_retries = job->num_retries;
+
+      job->num_retries = 0;
+      if (!commit_state (g, QMGR_GROUP_STATE_QUEUED, g->foreground, error))
+        {
+          job->error_name = g_steal_pointer (&old_name);
+          job->error_message = g_steal_pointer (&old_message);
+          job->num_retries = old_retries;
+          return FALSE;
+        }
+      qmgr_manager_emit_job_changed (g->manager, job, QMGR_JOB_CHANGED_LAST_ERROR);
+      return TRUE;
+    }
+  return commit_state (g, QMGR_GROUP_STATE_QUEUED, g->foreground, error);
+}
+
+gboolean
+qmgr_group_cancel (QmgrGroup *g, GError **error)
+{
+  if (!qmgr_manager_delete_group_from_store (g->manager, g, error))
+    return FALSE;
+  qmgr_manager_remove_group (g->manager, g);
+  return TRUE;
+}
+
+gboolean
+qmgr_group_switch_to_foreground (QmgrGroup *g, GError **error)
+{
+  if (g->foreground)
+    return TRUE;
+  return commit_state (g, g->state, TRUE, error);
+}
+
+static gboolean
+parse_job_guid (QmgrGroup *g, const char *job_id, QmgrGuid *id, GError **error)
+{
+  if (job_id[0] == '\0')
+    {
+      do
+        *id = qmgr_guid_generate ();
+      while (qmgr_manager_guid_in_use (g->manager, *id));
+      return TRUE;
+    }
+  if (!qmgr_guid_parse (job_id, id, error))
+    return FALSE;
+  if (qmgr_manager_guid_in_use (g->manager, *id))
+    {
+      char s[QMGR_GUID_STRING_LEN + 1];
+      qmgr_guid_to_string (*id, s);
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS, "GUID %s is already in use", s);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+QmgrJob *
+qmgr_group_create_job (QmgrGroup *g, const char *job_id, GError **error)
+{
+  QmgrGuid id;
+  QmgrJob *job;
+  gint64 old_mtime = g->modification_time;
+
+  if (!parse_job_guid (g, job_id, &id, error))
+    return NULL;
+  if (g->job != NULL)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED,
+                   "Group %s already has a job (one job per group)", g->id_str);
+      return NULL;
+    }
+  if (!(qmgr_group_get_status (g) & QMGR_STATUS_GROUP_SUSPENDED))
+    {
+      invalid_state (g, error, "must be suspended to create a job");
+      return NULL;
+    }
+
+  job = qmgr_job_new (g, id);
+  g->job = job;
+  g->modification_time = qmgr_manager_now (g->manager);
+  if (!qmgr_manager_save_group (g->manager, g, error))
+    {
+      g->job = NULL;
+      g->modification_time = old_mtime;
+      qmgr_job_free (job);
+      return NULL;
+    }
+  qmgr_manager_index_job (g->manager, job);
+  qmgr_manager_emit_job_added (g->manager, job);
+  emit (g, QMGR_GROUP_CHANGED_MODIFICATION_TIME);
+  return job;
+}
+
+QmgrJob *
+qmgr_group_get_job (QmgrGroup *g, const char *job_id, GError **error)
+{
+  QmgrGuid id;
+
+  if (!qmgr_guid_parse (job_id, &id, error))
+    return NULL;
+  if (g->job == NULL || !qmgr_guid_equal (g->job->id, id))
+    {
+      char s[QMGR_GUID_STRING_LEN + 1];
+      qmgr_guid_to_string (id, s);
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_ITEM_NOT_FOUND,
+                   "Group %s has no job %s", g->id_str, s);
+      return NULL;
+    }
+  return g->job;
+}
+
+char **
+qmgr_group_enum_jobs (QmgrGroup *g, guint32 flags, GError **error)
+{
+  char **ids;
+
+  if (flags != 0)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED,
+                   "EnumJobs flags 0x%x are not supported (use 0)", flags);
+      return NULL;
+    }
+  ids = g_new0 (char *, 2);
+  if (g->job != NULL)
+    ids[0] = g_strdup (g->job->id_str);
+  return ids;
+}
+
+const char *
+qmgr_group_query_new_job_interface (QmgrGroup *g, const char *interface_name, GError **error)
+{
+  if (g_strcmp0 (interface_name, QMGR_JOB_INTERFACE) != 0)
+    {
+      g_autofree char *shown = qmgr_describe_value (interface_name);
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED,
+                   "Interface %s is not supported (only " QMGR_JOB_INTERFACE ")", shown);
+      return NULL;
+    }
+  if (g->job == NULL)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_ITEM_NOT_FOUND, "Group %s has no job",
+                   g->id_str);
+      return NULL;
+    }
+  return g->job->object_path;
+}
+
+gboolean
+qmgr_group_set_notification_pointer (QmgrGroup *g, const char *interface_name,
+                                     const char *sender, const char *path, GError **error)
+{
+  if (g_strcmp0 (interface_name, QMGR_CALLBACK_INTERFACE) != 0)
+    {
+      g_autofree char *shown = qmgr_describe_value (interface_name);
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED,
+                   "Interface %s is not supported (only " QMGR_CALLBACK_INTERFACE ")", shown);
+      return FALSE;
+    }
+  g_clear_pointer (&g->live_callback_name, g_free);
+  g_clear_pointer (&g->live_callback_path, g_free);
+  if (g_strcmp0 (path, "/") != 0)
+    {
+      g->live_callback_name = g_strdup (sender);
+      g->live_callback_path = g_strdup (path);
+    }
+  return TRUE;
+}
+
+gboolean
+qmgr_group_take_ownership (QmgrGroup *g, uid_t caller, GError **error)
+{
+  /* Ownership only means something where several users share the daemon. */
+  g_set_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED,
+               "TakeOwnership is only supported on the system bus (qmgrd --system)");
+  return FALSE;
+}
+
+void
+qmgr_group_set_run_state (QmgrGroup *g, QmgrRunState run_state)
+{
+  const char *old_reason = qmgr_group_get_wait_reason (g);
+
+  g->run_state = run_state;
+  if (strcmp (old_reason, qmgr_group_get_wait_reason (g)) != 0)
+    emit (g, QMGR_GROUP_CHANGED_WAIT_REASON);
+}

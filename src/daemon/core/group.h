@@ -1,0 +1,69 @@
+/* qmgrd core — a Group (IBackgroundCopyGroup): state machine, status bits,
+ * GetProp/SetProp rules, progress. */
+#pragma once
+
+#include "model.h"
+
+G_BEGIN_DECLS
+
+guint32 qmgr_group_get_status (QmgrGroup *group);
+const char *qmgr_group_get_wait_reason (QmgrGroup *group);
+guint32 qmgr_group_get_effective_transfer_policy (QmgrGroup *group);
+guint64 qmgr_group_get_size (QmgrGroup *group);          /* 0 while any size is unknown */
+guint64 qmgr_group_get_bytes_total (QmgrGroup *group);   /* sum of the known sizes */
+guint64 qmgr_group_get_bytes_transferred (QmgrGroup *group);
+guint32 qmgr_group_get_files_total (QmgrGroup *group);
+guint32 qmgr_group_get_files_transferred (QmgrGroup *group);
+const char *qmgr_group_get_job_path (QmgrGroup *group);  /* "/" without a job */
+
+gboolean qmgr_group_get_progress (QmgrGroup *group, guint32 flags, guint32 *progress,
+                                  GError **error);
+/* GetProp: the value is a floating-free new reference. */
+GVariant *qmgr_group_get_prop (QmgrGroup *group, guint32 prop_id, GError **error);
+/* SetProp: @value is NULL when its D-Bus type has no GVariant equivalent here;
+ * @value_type names the type for the error message. */
+gboolean qmgr_group_set_prop (QmgrGroup *group, guint32 prop_id, GVariant *value,
+                              const char *value_type, GError **error);
+
+gboolean qmgr_group_set_display_name (QmgrGroup *group, const char *name, GError **error);
+gboolean qmgr_group_set_description (QmgrGroup *group, const char *text, GError **error);
+gboolean qmgr_group_set_notify_flags (QmgrGroup *group, guint32 flags, GError **error);
+gboolean qmgr_group_set_notify_clsid (QmgrGroup *group, const char *clsid, GError **error);
+gboolean qmgr_group_set_protocol_flags (QmgrGroup *group, guint32 flags, GError **error);
+gboolean qmgr_group_set_priority (QmgrGroup *group, guint32 priority, GError **error);
+gboolean qmgr_group_set_remote_user_id (QmgrGroup *group, const char *user, GError **error);
+gboolean qmgr_group_set_remote_user_password (QmgrGroup *group, const char *password,
+                                              GError **error);
+gboolean qmgr_group_set_transfer_policy (QmgrGroup *group, guint32 policy, GError **error);
+gboolean qmgr_group_set_bandwidth_limit (QmgrGroup *group, guint64 limit, GError **error);
+gboolean qmgr_group_set_minimum_retry_delay (QmgrGroup *group, guint32 seconds, GError **error);
+gboolean qmgr_group_set_no_progress_timeout (QmgrGroup *group, guint32 seconds, GError **error);
+
+gboolean qmgr_group_suspend (QmgrGroup *group, GError **error);
+gboolean qmgr_group_resume (QmgrGroup *group, GError **error);
+/* Removes the group from its manager and frees it. */
+gboolean qmgr_group_cancel (QmgrGroup *group, GError **error);
+gboolean qmgr_group_switch_to_foreground (QmgrGroup *group, GError **error);
+QmgrJob *qmgr_group_create_job (QmgrGroup *group, const char *job_id, GError **error);
+QmgrJob *qmgr_group_get_job (QmgrGroup *group, const char *job_id, GError **error);
+char **qmgr_group_enum_jobs (QmgrGroup *group, guint32 flags, GError **error);
+/* The job's object path for QueryNewJobInterface. */
+const char *qmgr_group_query_new_job_interface (QmgrGroup *group, const char *interface_name,
+                                                GError **error);
+/* SetNotificationPointer: @path "/" clears. */
+gboolean qmgr_group_set_notification_pointer (QmgrGroup *group, const char *interface_name,
+                                              const char *sender, const char *path,
+                                              GError **error);
+gboolean qmgr_group_take_ownership (QmgrGroup *group, uid_t caller, GError **error);
+
+/* The scheduler reports why a queued group waits (or that it moves). */
+void qmgr_group_set_run_state (QmgrGroup *group, QmgrRunState run_state);
+
+/* Allocation only: for the manager and the store. */
+QmgrGroup *qmgr_group_new (QmgrManager *manager, QmgrGuid id, uid_t owner);
+void qmgr_group_free (QmgrGroup *group);
+
+const char *qmgr_group_state_to_string (QmgrGroupState state);
+gboolean qmgr_group_state_from_string (const char *text, QmgrGroupState *state);
+
+G_END_DECLS

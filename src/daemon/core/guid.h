@@ -1,0 +1,26 @@
+/* qmgrd core — GUIDs: the wire forms of DBUS-API.md ("Names and identifiers"). */
+#pragma once
+
+#include <glib.h>
+#include <systemd/sd-id128.h>
+
+G_BEGIN_DECLS
+
+#define QMGR_GUID_STRING_LEN 36   /* xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx */
+#define QMGR_GUID_HEX_LEN    32
+
+typedef sd_id128_t QmgrGuid;
+
+/* Accepts the dashed form with or without braces, or 32 hex digits; any case.
+ * The empty string, the all-zero GUID and anything else: QMGR_ERROR_INVALID_ARGS.
+ * (Callers that allow "" for "generate one" check for it first.) */
+gboolean qmgr_guid_parse (const char *text, QmgrGuid *out, GError **error);
+/* Exactly 32 lowercase hex digits (the object path element). */
+gboolean qmgr_guid_from_hex (const char *hex, gsize len, QmgrGuid *out);
+QmgrGuid qmgr_guid_generate (void);
+void qmgr_guid_to_string (QmgrGuid guid, char out[QMGR_GUID_STRING_LEN + 1]);
+void qmgr_guid_to_hex (QmgrGuid guid, char out[QMGR_GUID_HEX_LEN + 1]);
+gboolean qmgr_guid_is_null (QmgrGuid guid);
+gboolean qmgr_guid_equal (QmgrGuid a, QmgrGuid b);
+
+G_END_DECLS

@@ -1,0 +1,422 @@
+/* qmgrd core — a Job and its files: AddFiles with all of its rules (all or
+ * nothing), file status, progress arithmetic, CancelJob, and the completion seam
+ * the transfer engine calls. */
+#include "manager.h"
+
+#include <string.h>
+
+#include "qmgr-constants.h"
+#include "qmgr-error.h"
+#include "validate.h"
+
+QmgrFile *
+qmgr_file_new (const char *remote_url, const char *local_path, guint64 size_hint)
+{
+  QmgrFile *f = g_new0 (QmgrFile, 1);
+
+  f->remote_url = g_strdup (remote_url);
+  f->local_path = g_strdup (local_path);
+  f->size_hint = size_hint;
+  f->bytes_total = QMGR_SIZE_UNKNOWN;
+  return f;
+}
+
+void
+qmgr_file_free (QmgrFile *f)
+{
+  if (f == NULL)
+    return;
+  g_free (f->remote_url);
+  g_free (f->local_path);
+  g_free (f->validator);
+  g_free (f->error_name);
+  g_free (f->error_message);
+  g_free (f);
+}
+
+QmgrJob *
+qmgr_job_new (QmgrGroup *group, QmgrGuid id)
+{
+  QmgrJob *j = g_new0 (QmgrJob, 1);
+  char hex[QMGR_GUID_HEX_LEN + 1];
+
+  j->id = id;
+  qmgr_guid_to_string (id, j->id_str);
+  qmgr_guid_to_hex (id, hex);
+  j->object_path = g_strconcat (group->object_path, "/job/", hex, NULL);
+  j->group = group;
+  j->files = g_ptr_array_new_with_free_func ((GDestroyNotify) qmgr_file_free);
+  j->error_file_index = QMGR_FILE_INDEX_NONE;
+  return j;
+}
+
+void
+qmgr_job_free (QmgrJob *j)
+{
+  if (j == NULL)
+    return;
+  g_free (j->object_path);
+  g_ptr_array_unref (j->files);
+  g_free (j->error_name);
+  g_free (j->error_message);
+  g_free (j);
+}
+
+static QmgrFile *
+file_at (QmgrJob *j, guint i)
+{
+  return g_ptr_array_index (j->files, i);
+}
+
+guint32
+qmgr_job_get_file_count (QmgrJob *j)
+{
+  return j->files->len;
+}
+
+guint32
+qmgr_job_get_status (QmgrJob *j)
+{
+  guint32 s;
+
+  switch (j->group->state)
+    {
+    case QMGR_GROUP_STATE_COMPLETE:
+      s = QMGR_STATUS_JOB_COMPLETE;
+      break;
+    case QMGR_GROUP_STATE_ERROR:
+      s = QMGR_STATUS_JOB_ERROR | QMGR_STATUS_JOB_INCOMPLETE;
+      break;
+    case QMGR_GROUP_STATE_SUSPENDED:
+    case QMGR_GROUP_STATE_QUEUED:
+    default:
+      s = QMGR_STATUS_JOB_INCOMPLETE;
+      break;
+    }
+  if (j->group->foreground)
+    s |= QMGR_STATUS_JOB_FOREGROUND;
+  return s;
+}
+
+guint64
+qmgr_job_get_bytes_total (QmgrJob *j)
+{
+  guint64 total = 0;
+
+  for (guint i = 0; i < j->files->len; i++)
+    if (file_at (j, i)->bytes_total != QMGR_SIZE_UNKNOWN)
+      total += file_at (j, i)->bytes_total;
+  return total;
+}
+
+guint64
+qmgr_job_get_bytes_transferred (QmgrJob *j)
+{
+  guint64 done = 0;
+
+  for (guint i = 0; i < j->files->len; i++)
+    done += file_at (j, i)->bytes_transferred;
+  return done;
+}
+
+gboolean
+qmgr_job_get_progress (QmgrJob *j, guint32 flags, guint32 *progress, GError **error)
+{
+  guint n = j->files->len, n_complete = 0;
+  gboolean sizes_known = TRUE;
+  guint64 total = 0, done = 0;
+
+  if (flags == QMGR_PROGRESS_TIME_DONE)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED,
+                   "Progress type TIME_DONE (2) is not supported");
+      return FALSE;
+    }
+  if (flags != QMGR_PROGRESS_PERCENT_DONE && flags != QMGR_PROGRESS_SIZE_DONE)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+                   "Progress type %u is not one of PERCENT_DONE (1) or SIZE_DONE (3)", flags);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      QmgrFile *f = file_at (j, i);
+      if (f->bytes_total == QMGR_SIZE_UNKNOWN)
+        sizes_known = FALSE;
+      else
+        total += f->bytes_total;
+      done += f->bytes_transferred;
+      n_complete += f->complete ? 1 : 0;
+    }
+
+  if (flags == QMGR_PROGRESS_SIZE_DONE)
+    {
+      *progress = (guint32) MIN (done, (guint64) G_MAXUINT32);
+      return TRUE;
+    }
+
+  if (j->group->state == QMGR_GROUP_STATE_COMPLETE)
+    *progress = 100;
+  else if (n == 0)
+    *progress = 0;
+  else if (sizes_known && total > 0)
+    /* done ≤ total ≤ 2^64: divide first where the product would overflow. */
+    *progress = (guint32) (total > G_MAXUINT64 / 100 ? done / (total / 100) : done * 100 / total);
+  else
+    *progress = n_complete * 100 / n;
+  if (j->group->state != QMGR_GROUP_STATE_COMPLETE)
+    *progress = MIN (*progress, 99u);  /* 100 means complete, never before */
+  return TRUE;
+}
+
+const QmgrFile *
+qmgr_job_get_file (QmgrJob *j, guint32 index, GError **error)
+{
+  if (index >= j->files->len)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_ITEM_NOT_FOUND,
+                   "Job %s has no file %u (it has %u)", j->id_str, index, j->files->len);
+      return NULL;
+    }
+  return file_at (j, index);
+}
+
+gboolean
+qmgr_job_get_file_status (QmgrJob *j, guint32 index, guint32 *status, guint64 *bytes_total,
+                          guint64 *bytes_transferred, const char **error_name,
+                          const char **error_message, GError **error)
+{
+  const QmgrFile *f = qmgr_job_get_file (j, index, error);
+
+  if (f == NULL)
+    return FALSE;
+  *status = f->complete ? QMGR_STATUS_FILE_COMPLETE : QMGR_STATUS_FILE_INCOMPLETE;
+  *bytes_total = f->bytes_total;
+  *bytes_transferred = f->bytes_transferred;
+  *error_name = f->error_name ? f->error_name : "";
+  *error_message = f->error_message ? f->error_message : "";
+  return TRUE;
+}
+
+/* The filesystem checks of every entry; the first InvalidArgs wins over any
+ * AccessDenied (error precedence). */
+static gboolean
+check_destinations (QmgrJob *j, const QmgrFileSpec *files, guint n_files, GError **error)
+{
+  g_autoptr(GError) access_error = NULL;
+
+  for (guint i = 0; i < n_files; i++)
+    {
+      g_autoptr(GError) local = NULL;
+
+      if (qmgr_manager_check_destination (j->group->manager, j->group->owner,
+                                          files[i].local_path, &local))
+        continue;
+      if (!g_error_matches (local, QMGR_ERROR, QMGR_ERROR_ACCESS_DENIED))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+      if (access_error == NULL)
+        access_error = g_steal_pointer (&local);
+    }
+  if (access_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&access_error));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+check_entries (QmgrJob *j, const QmgrFileSpec *files, guint n_files, GError **error)
+{
+  QmgrManager *m = j->group->manager;
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < n_files; i++)
+    {
+      if (!qmgr_validate_url (files[i].remote_url, QMGR_PROTOCOL_HTTP, error) ||
+          !qmgr_validate_local_path (files[i].local_path, error))
+        return FALSE;
+      if (!g_hash_table_add (seen, (gpointer) files[i].local_path) ||
+          qmgr_manager_destination_taken (m, j->group->owner, files[i].local_path))
+        {
+          g_autofree char *shown = qmgr_describe_value (files[i].local_path);
+          g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+                       "Local path %s is already the destination of another file of an "
+                       "incomplete group", shown);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+qmgr_job_add_files (QmgrJob *j, const QmgrFileSpec *files, guint n_files, GError **error)
+{
+  QmgrGroup *g = j->group;
+  QmgrManager *m = g->manager;
+  guint old_len = j->files->len;
+  guint64 old_size = qmgr_group_get_size (g);
+  gint64 old_mtime = g->modification_time;
+  QmgrGroupChange changes;
+
+  if (!check_entries (j, files, n_files, error) ||
+      !check_destinations (j, files, n_files, error))
+    return FALSE;
+  if (n_files > m->settings.max_files_per_job ||
+      old_len > m->settings.max_files_per_job - n_files)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_LIMITS_EXCEEDED,
+                   "Job %s would have %" G_GUINT64_FORMAT " files, more than the %u allowed",
+                   j->id_str, (guint64) old_len + n_files, m->settings.max_files_per_job);
+      return FALSE;
+    }
+  if (g->state == QMGR_GROUP_STATE_COMPLETE)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_STATE,
+                   "Group %s is complete; no files can be added", g->id_str);
+      return FALSE;
+    }
+  if (n_files == 0)
+    return TRUE;
+
+  for (guint i = 0; i < n_files; i++)
+    g_ptr_array_add (j->files, qmgr_file_new (files[i].remote_url, files[i].local_path,
+                                              files[i].size_hint));
+  g->modification_time = qmgr_manager_now (m);
+  if (!qmgr_manager_save_group (m, g, error))
+    {
+      g_ptr_array_set_size (j->files, old_len);
+      g->modification_time = old_mtime;
+      return FALSE;
+    }
+  for (guint i = old_len; i < j->files->len; i++)
+    qmgr_manager_reserve_destination (m, g->owner, file_at (j, i));
+
+  changes = QMGR_GROUP_CHANGED_FILES_TOTAL | QMGR_GROUP_CHANGED_MODIFICATION_TIME;
+  if (qmgr_group_get_size (g) != old_size)
+    changes |= QMGR_GROUP_CHANGED_SIZE;
+  qmgr_manager_emit_job_changed (m, j, QMGR_JOB_CHANGED_FILE_COUNT);
+  qmgr_manager_emit_group_changed (m, g, changes);
+  return TRUE;
+}
+
+gboolean
+qmgr_job_cancel (QmgrJob *j, GError **error)
+{
+  QmgrGroup *g = j->group;
+  QmgrManager *m = g->manager;
+  QmgrGroupState old_state = g->state;
+  guint32 old_status = qmgr_group_get_status (g);
+  const char *old_reason = qmgr_group_get_wait_reason (g);
+  guint64 old_size = qmgr_group_get_size (g);
+  gint64 old_mtime = g->modification_time, old_ctime = g->completion_time;
+  QmgrGroupChange changes = QMGR_GROUP_CHANGED_MODIFICATION_TIME |
+                            QMGR_GROUP_CHANGED_FILES_TOTAL;
+
+  g->job = NULL;
+  g->state = QMGR_GROUP_STATE_SUSPENDED;
+  g->completion_time = 0;
+  g->modification_time = qmgr_manager_now (m);
+  if (!qmgr_manager_save_group (m, g, error))
+    {
+      g->job = j;
+      g->state = old_state;
+      g->completion_time = old_ctime;
+      g->modification_time = old_mtime;
+      return FALSE;
+    }
+
+  /* Listeners still find the job while they hear it is going (and remove its
+   * temp files); the group's job pointer is restored for that moment. */
+  g->job = j;
+  qmgr_manager_emit_job_removing (m, j);
+  qmgr_manager_unindex_job (m, j);
+  g->job = NULL;
+  qmgr_job_free (j);
+
+  if (qmgr_group_get_status (g) != old_status)
+    changes |= QMGR_GROUP_CHANGED_STATUS;
+  if (strcmp (qmgr_group_get_wait_reason (g), old_reason) != 0)
+    changes |= QMGR_GROUP_CHANGED_WAIT_REASON;
+  if (old_size != 0)
+    changes |= QMGR_GROUP_CHANGED_SIZE | QMGR_GROUP_CHANGED_BYTES_TOTAL;
+  if (old_ctime != 0)
+    changes |= QMGR_GROUP_CHANGED_COMPLETION_TIME;
+  changes |= QMGR_GROUP_CHANGED_BYTES_TRANSFERRED | QMGR_GROUP_CHANGED_FILES_TRANSFERRED;
+  qmgr_manager_emit_group_changed (m, g, changes);
+  if (old_state == QMGR_GROUP_STATE_QUEUED)
+    qmgr_manager_emit_stopped (m, g);
+  return TRUE;
+}
+
+gboolean
+qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error)
+{
+  QmgrGroup *g = j->group;
+  QmgrManager *m = g->manager;
+  QmgrFile *f;
+  QmgrFile saved;
+  gboolean all_done = TRUE;
+  QmgrGroupState old_state = g->state;
+  gint64 old_mtime = g->modification_time;
+  guint32 old_status = qmgr_group_get_status (g);
+  QmgrGroupChange changes;
+
+  if (index >= j->files->len)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_ITEM_NOT_FOUND, "Job %s has no file %u",
+                   j->id_str, index);
+      return FALSE;
+    }
+  f = file_at (j, index);
+  if (f->complete)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_STATE,
+                   "File %u of job %s is complete already", index, j->id_str);
+      return FALSE;
+    }
+
+  saved = *f;
+  f->complete = TRUE;
+  f->bytes_total = size;
+  f->bytes_transferred = size;
+  for (guint i = 0; i < j->files->len; i++)
+    all_done = all_done && file_at (j, i)->complete;
+  g->modification_time = qmgr_manager_now (m);
+  if (all_done)
+    {
+      g->state = QMGR_GROUP_STATE_COMPLETE;
+      g->completion_time = g->modification_time;
+    }
+  if (!qmgr_manager_save_group (m, g, error))
+    {
+      *f = saved;
+      g->state = old_state;
+      g->completion_time = 0;
+      g->modification_time = old_mtime;
+      return FALSE;
+    }
+
+  changes = QMGR_GROUP_CHANGED_MODIFICATION_TIME | QMGR_GROUP_CHANGED_FILES_TRANSFERRED |
+            QMGR_GROUP_CHANGED_BYTES_TOTAL | QMGR_GROUP_CHANGED_BYTES_TRANSFERRED |
+            QMGR_GROUP_CHANGED_SIZE;
+  if (all_done)
+    {
+      for (guint i = 0; i < j->files->len; i++)
+        qmgr_manager_release_destination (m, g->owner, file_at (j, i));
+      changes |= QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_WAIT_REASON |
+                 QMGR_GROUP_CHANGED_COMPLETION_TIME;
+    }
+  qmgr_manager_emit_group_changed (m, g, changes);
+  qmgr_manager_emit_job_changed (m, j, QMGR_JOB_CHANGED_BYTES_TOTAL |
+                                 QMGR_JOB_CHANGED_BYTES_TRANSFERRED |
+                                 (qmgr_group_get_status (g) != old_status ?
+                                  QMGR_JOB_CHANGED_STATUS : 0));
+  if (all_done && old_state == QMGR_GROUP_STATE_QUEUED)
+    qmgr_manager_emit_stopped (m, g);
+  return TRUE;
+}

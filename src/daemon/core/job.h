@@ -1,0 +1,40 @@
+/* qmgrd core — a Job (IBackgroundCopyJob1) and its ordered files. */
+#pragma once
+
+#include "model.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  const char *remote_url;
+  const char *local_path;
+  guint64 size_hint;
+} QmgrFileSpec;
+
+/* All or nothing: every entry is checked before any is added. */
+gboolean qmgr_job_add_files (QmgrJob *job, const QmgrFileSpec *files, guint n_files,
+                             GError **error);
+const QmgrFile *qmgr_job_get_file (QmgrJob *job, guint32 index, GError **error);
+guint32 qmgr_job_get_file_count (QmgrJob *job);
+guint32 qmgr_job_get_status (QmgrJob *job);
+guint64 qmgr_job_get_bytes_total (QmgrJob *job);
+guint64 qmgr_job_get_bytes_transferred (QmgrJob *job);
+gboolean qmgr_job_get_progress (QmgrJob *job, guint32 flags, guint32 *progress, GError **error);
+gboolean qmgr_job_get_file_status (QmgrJob *job, guint32 index, guint32 *status,
+                                   guint64 *bytes_total, guint64 *bytes_transferred,
+                                   const char **error_name, const char **error_message,
+                                   GError **error);
+/* Removes the job and frees it; the group becomes empty and suspended. */
+gboolean qmgr_job_cancel (QmgrJob *job, GError **error);
+
+/* The transfer engine's seam: a file's bytes are all in place. When it was the
+ * last file the job and the group become complete. */
+gboolean qmgr_job_file_completed (QmgrJob *job, guint32 index, guint64 size, GError **error);
+
+/* Allocation only: for the group and the store. */
+QmgrJob *qmgr_job_new (QmgrGroup *group, QmgrGuid id);
+void qmgr_job_free (QmgrJob *job);
+QmgrFile *qmgr_file_new (const char *remote_url, const char *local_path, guint64 size_hint);
+void qmgr_file_free (QmgrFile *file);
+
+G_END_DECLS

@@ -1,0 +1,519 @@
+/* qmgrd core — the Manager: groups by GUID and in creation order, owners and
+ * their quotas, destination reservations, listeners and the store hooks. */
+#include "manager.h"
+
+#include <string.h>
+
+#include "qmgr-constants.h"
+#include "qmgr-error.h"
+
+typedef struct {
+  const QmgrManagerListener *listener;
+  gpointer user_data;
+} ListenerEntry;
+
+void
+qmgr_manager_settings_init_defaults (QmgrManagerSettings *settings, gboolean system_mode)
+{
+  memset (settings, 0, sizeof *settings);
+  settings->system_mode = system_mode;
+  settings->max_groups_per_owner = system_mode ? 1000 : 20000;
+  settings->max_files_per_job = system_mode ? 10000 : 100000;
+  settings->max_concurrent_transfers = 4;
+}
+
+static guint
+guid_hash (gconstpointer key)
+{
+  const QmgrGuid *g = key;
+  guint h;
+  memcpy (&h, g->bytes, sizeof h);   /* GUIDs are random: any four bytes hash well */
+  return h;
+}
+
+static gboolean
+guid_key_equal (gconstpointer a, gconstpointer b)
+{
+  return memcmp (a, b, sizeof (QmgrGuid)) == 0;
+}
+
+QmgrManager *
+qmgr_manager_new (const QmgrManagerSettings *settings)
+{
+  QmgrManager *m = g_new0 (QmgrManager, 1);
+
+  m->settings = *settings;
+  g_queue_init (&m->groups);
+  m->groups_by_id = g_hash_table_new (guid_hash, guid_key_equal);
+  m->jobs_by_id = g_hash_table_new (guid_hash, guid_key_equal);
+  m->groups_per_owner = g_hash_table_new (g_direct_hash, g_direct_equal);
+  m->destinations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  m->listeners = g_array_new (FALSE, FALSE, sizeof (ListenerEntry));
+  m->next_seq = 1;
+  m->network_cost_state = QMGR_COST_STATE_UNRESTRICTED;
+  m->online = TRUE;
+  m->clock = g_get_real_time;
+  return m;
+}
+
+void
+qmgr_manager_free (QmgrManager *m)
+{
+  if (m == NULL)
+    return;
+  /* No listener hears about teardown: the process is going away, nothing changed. */
+  g_array_set_size (m->listeners, 0);
+  while (!g_queue_is_empty (&m->groups))
+    qmgr_group_free (g_queue_pop_head (&m->groups));
+  g_hash_table_unref (m->groups_by_id);
+  g_hash_table_unref (m->jobs_by_id);
+  g_hash_table_unref (m->groups_per_owner);
+  g_hash_table_unref (m->destinations);
+  g_array_unref (m->listeners);
+  g_free (m);
+}
+
+void
+qmgr_manager_set_store (QmgrManager *m, const QmgrStoreHooks *hooks, gpointer store)
+{
+  m->store_hooks = hooks;
+  m->store = store;
+}
+
+void
+qmgr_manager_set_destination_check (QmgrManager *m, QmgrDestinationCheck check,
+                                    gpointer user_data)
+{
+  m->destination_check = check;
+  m->destination_check_data = user_data;
+}
+
+void
+qmgr_manager_set_clock (QmgrManager *m, gint64 (*clock) (void))
+{
+  m->clock = clock;
+}
+
+gint64
+qmgr_manager_now (QmgrManager *m)
+{
+  return m->clock ();
+}
+
+void
+qmgr_manager_add_listener (QmgrManager *m, const QmgrManagerListener *listener,
+                           gpointer user_data)
+{
+  ListenerEntry e = { listener, user_data };
+  g_array_append_val (m->listeners, e);
+}
+
+void
+qmgr_manager_remove_listener (QmgrManager *m, const QmgrManagerListener *listener,
+                              gpointer user_data)
+{
+  for (guint i = 0; i < m->listeners->len; i++)
+    {
+      ListenerEntry *e = &g_array_index (m->listeners, ListenerEntry, i);
+      if (e->listener == listener && e->user_data == user_data)
+        {
+          g_array_remove_index (m->listeners, i);
+          return;
+        }
+    }
+}
+
+#define EMIT(m, member, ...)                                                  \
+  G_STMT_START {                                                              \
+    for (guint i_ = 0; i_ < (m)->listeners->len; i_++)                        \
+      {                                                                       \
+        ListenerEntry *e_ = &g_array_index ((m)->listeners, ListenerEntry, i_); \
+        if (e_->listener->member != NULL)                                     \
+          e_->listener->member (__VA_ARGS__, e_->user_data);                  \
+      }                                                                       \
+  } G_STMT_END
+
+void
+qmgr_manager_emit_group_changed (QmgrManager *m, QmgrGroup *group, QmgrGroupChange changes)
+{
+  if (changes != 0)
+    EMIT (m, group_changed, group, changes);
+}
+
+void
+qmgr_manager_emit_job_changed (QmgrManager *m, QmgrJob *job, QmgrJobChange changes)
+{
+  if (changes != 0)
+    EMIT (m, job_changed, job, changes);
+}
+
+void
+qmgr_manager_emit_job_added (QmgrManager *m, QmgrJob *job)
+{
+  EMIT (m, job_added, job);
+}
+
+void
+qmgr_manager_emit_job_removing (QmgrManager *m, QmgrJob *job)
+{
+  EMIT (m, job_removing, job);
+}
+
+void
+qmgr_manager_emit_runnable (QmgrManager *m, QmgrGroup *group)
+{
+  EMIT (m, group_runnable, group);
+}
+
+void
+qmgr_manager_emit_stopped (QmgrManager *m, QmgrGroup *group)
+{
+  EMIT (m, group_stopped, group);
+}
+
+static void
+emit_manager_changed (QmgrManager *m, QmgrManagerChange changes)
+{
+  EMIT (m, manager_changed, m, changes);
+}
+
+gboolean
+qmgr_manager_save_group (QmgrManager *m, QmgrGroup *group, GError **error)
+{
+  if (m->store_hooks == NULL || m->store_hooks->save_group == NULL)
+    return TRUE;
+  return m->store_hooks->save_group (m->store, group, error);
+}
+
+static gboolean
+save_settings (QmgrManager *m, GError **error)
+{
+  if (m->store_hooks == NULL || m->store_hooks->save_settings == NULL)
+    return TRUE;
+  return m->store_hooks->save_settings (m->store, m, error);
+}
+
+gboolean
+qmgr_manager_guid_in_use (QmgrManager *m, QmgrGuid id)
+{
+  return g_hash_table_contains (m->groups_by_id, &id) ||
+         g_hash_table_contains (m->jobs_by_id, &id);
+}
+
+static guint
+owner_count (QmgrManager *m, uid_t owner)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (m->groups_per_owner, GUINT_TO_POINTER (owner)));
+}
+
+static void
+owner_count_add (QmgrManager *m, uid_t owner, int delta)
+{
+  guint n = owner_count (m, owner) + (guint) delta;
+  if (n == 0)
+    g_hash_table_remove (m->groups_per_owner, GUINT_TO_POINTER (owner));
+  else
+    g_hash_table_insert (m->groups_per_owner, GUINT_TO_POINTER (owner), GUINT_TO_POINTER (n));
+}
+
+static void
+index_group (QmgrManager *m, QmgrGroup *group)
+{
+  g_queue_push_tail (&m->groups, group);
+  group->link = m->groups.tail;
+  g_hash_table_insert (m->groups_by_id, &group->id, group);
+  owner_count_add (m, group->owner, +1);
+  m->next_seq = MAX (m->next_seq, group->seq + 1);
+  if (group->job != NULL)
+    qmgr_manager_index_job (m, group->job);
+}
+
+static void
+unindex_group (QmgrManager *m, QmgrGroup *group)
+{
+  if (group->job != NULL)
+    qmgr_manager_unindex_job (m, group->job);
+  g_queue_delete_link (&m->groups, group->link);
+  group->link = NULL;
+  g_hash_table_remove (m->groups_by_id, &group->id);
+  owner_count_add (m, group->owner, -1);
+}
+
+void
+qmgr_manager_index_job (QmgrManager *m, QmgrJob *job)
+{
+  g_hash_table_insert (m->jobs_by_id, &job->id, job);
+  if (job->group->state == QMGR_GROUP_STATE_COMPLETE)
+    return;
+  for (guint i = 0; i < job->files->len; i++)
+    qmgr_manager_reserve_destination (m, job->group->owner, g_ptr_array_index (job->files, i));
+}
+
+void
+qmgr_manager_unindex_job (QmgrManager *m, QmgrJob *job)
+{
+  g_hash_table_remove (m->jobs_by_id, &job->id);
+  for (guint i = 0; i < job->files->len; i++)
+    qmgr_manager_release_destination (m, job->group->owner, g_ptr_array_index (job->files, i));
+}
+
+static char *
+destination_key (uid_t owner, const char *path)
+{
+  return g_strdup_printf ("%u:%s", (unsigned) owner, path);
+}
+
+gboolean
+qmgr_manager_destination_taken (QmgrManager *m, uid_t owner, const char *path)
+{
+  g_autofree char *key = destination_key (owner, path);
+  return g_hash_table_contains (m->destinations, key);
+}
+
+void
+qmgr_manager_reserve_destination (QmgrManager *m, uid_t owner, QmgrFile *file)
+{
+  g_hash_table_insert (m->destinations, destination_key (owner, file->local_path), file);
+}
+
+void
+qmgr_manager_release_destination (QmgrManager *m, uid_t owner, QmgrFile *file)
+{
+  g_autofree char *key = destination_key (owner, file->local_path);
+  /* Only the file that holds the reservation releases it. */
+  if (g_hash_table_lookup (m->destinations, key) == file)
+    g_hash_table_remove (m->destinations, key);
+}
+
+gboolean
+qmgr_manager_check_destination (QmgrManager *m, uid_t owner, const char *path, GError **error)
+{
+  if (m->destination_check == NULL)
+    return TRUE;
+  return m->destination_check (owner, path, m->destination_check_data, error);
+}
+
+QmgrGroup *
+qmgr_manager_create_group (QmgrManager *m, const char *group_id, uid_t caller, GError **error)
+{
+  QmgrGuid id;
+  QmgrGroup *group;
+  gint64 now;
+
+  if (group_id[0] == '\0')
+    {
+      do
+        id = qmgr_guid_generate ();
+      while (qmgr_manager_guid_in_use (m, id));
+    }
+  else
+    {
+      if (!qmgr_guid_parse (group_id, &id, error))
+        return NULL;
+      if (qmgr_manager_guid_in_use (m, id))
+        {
+          char s[QMGR_GUID_STRING_LEN + 1];
+          qmgr_guid_to_string (id, s);
+          g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+                       "GUID %s is already in use", s);
+          return NULL;
+        }
+    }
+
+  if (owner_count (m, caller) >= m->settings.max_groups_per_owner)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_LIMITS_EXCEEDED,
+                   "User %u already owns %u groups, the most allowed", (unsigned) caller,
+                   m->settings.max_groups_per_owner);
+      return NULL;
+    }
+
+  group = qmgr_group_new (m, id, caller);
+  now = qmgr_manager_now (m);
+  group->seq = m->next_seq;
+  group->creation_time = now;
+  group->modification_time = now;
+
+  if (!qmgr_manager_save_group (m, group, error))
+    {
+      qmgr_group_free (group);
+      return NULL;
+    }
+  index_group (m, group);
+  EMIT (m, group_added, group);
+  return group;
+}
+
+QmgrGroup *
+qmgr_manager_lookup_group (QmgrManager *m, QmgrGuid id)
+{
+  return g_hash_table_lookup (m->groups_by_id, &id);
+}
+
+QmgrJob *
+qmgr_manager_lookup_job (QmgrManager *m, QmgrGuid id)
+{
+  return g_hash_table_lookup (m->jobs_by_id, &id);
+}
+
+gboolean
+qmgr_manager_group_visible (QmgrManager *m, QmgrGroup *group, uid_t caller)
+{
+  /* The session bus belongs to one user: everyone on it sees every group. The
+   * system-mode rules (owner or authorized administrator) come with system mode. */
+  return !m->settings.system_mode || group->owner == caller;
+}
+
+QmgrGroup *
+qmgr_manager_get_group (QmgrManager *m, const char *group_id, uid_t caller, GError **error)
+{
+  QmgrGuid id;
+  QmgrGroup *group;
+
+  if (!qmgr_guid_parse (group_id, &id, error))
+    return NULL;
+  group = qmgr_manager_lookup_group (m, id);
+  if (group == NULL || !qmgr_manager_group_visible (m, group, caller))
+    {
+      char s[QMGR_GUID_STRING_LEN + 1];
+      qmgr_guid_to_string (id, s);
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_ITEM_NOT_FOUND, "There is no group %s", s);
+      return NULL;
+    }
+  return group;
+}
+
+char **
+qmgr_manager_enum_groups (QmgrManager *m, guint32 flags, uid_t caller, GError **error)
+{
+  g_autoptr(GStrvBuilder) b = NULL;
+
+  if (flags != 0)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED,
+                   "EnumGroups flags 0x%x are not supported (use 0)", flags);
+      return NULL;
+    }
+  b = g_strv_builder_new ();
+  for (GList *l = m->groups.head; l != NULL; l = l->next)
+    {
+      QmgrGroup *group = l->data;
+      if (qmgr_manager_group_visible (m, group, caller))
+        g_strv_builder_add (b, group->id_str);
+    }
+  return g_strv_builder_end (b);
+}
+
+gboolean
+qmgr_manager_has_runnable_groups (QmgrManager *m)
+{
+  for (GList *l = m->groups.head; l != NULL; l = l->next)
+    if (((QmgrGroup *) l->data)->state == QMGR_GROUP_STATE_QUEUED)
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+qmgr_manager_set_bandwidth_limit (QmgrManager *m, guint64 limit, GError **error)
+{
+  guint64 old = m->settings.bandwidth_limit;
+
+  if (old == limit)
+    return TRUE;
+  m->settings.bandwidth_limit = limit;
+  if (!save_settings (m, error))
+    {
+      m->settings.bandwidth_limit = old;
+      return FALSE;
+    }
+  emit_manager_changed (m, QMGR_MANAGER_CHANGED_BANDWIDTH_LIMIT);
+  return TRUE;
+}
+
+gboolean
+qmgr_manager_set_metered_bandwidth_limit (QmgrManager *m, guint64 limit, GError **error)
+{
+  guint64 old = m->settings.metered_bandwidth_limit;
+
+  if (old == limit)
+    return TRUE;
+  m->settings.metered_bandwidth_limit = limit;
+  if (!save_settings (m, error))
+    {
+      m->settings.metered_bandwidth_limit = old;
+      return FALSE;
+    }
+  emit_manager_changed (m, QMGR_MANAGER_CHANGED_METERED_BANDWIDTH_LIMIT);
+  return TRUE;
+}
+
+gboolean
+qmgr_manager_set_max_concurrent_transfers (QmgrManager *m, guint32 value, GError **error)
+{
+  guint old = m->settings.max_concurrent_transfers;
+
+  if (value == 0 || value > QMGR_MAX_CONCURRENT_TRANSFERS_MAX)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+                   "MaxConcurrentTransfers %u is out of range (1 to %u)", value,
+                   QMGR_MAX_CONCURRENT_TRANSFERS_MAX);
+      return FALSE;
+    }
+  if (old == value)
+    return TRUE;
+  m->settings.max_concurrent_transfers = value;
+  if (!save_settings (m, error))
+    {
+      m->settings.max_concurrent_transfers = old;
+      return FALSE;
+    }
+  emit_manager_changed (m, QMGR_MANAGER_CHANGED_MAX_CONCURRENT_TRANSFERS);
+  return TRUE;
+}
+
+void
+qmgr_manager_forget_peer (QmgrManager *m, const char *unique_name)
+{
+  for (GList *l = m->groups.head; l != NULL; l = l->next)
+    {
+      QmgrGroup *group = l->data;
+      if (g_strcmp0 (group->live_callback_name, unique_name) == 0)
+        {
+          g_clear_pointer (&group->live_callback_name, g_free);
+          g_clear_pointer (&group->live_callback_path, g_free);
+        }
+    }
+}
+
+gboolean
+qmgr_manager_adopt_group (QmgrManager *m, QmgrGroup *group, GError **error)
+{
+  if (qmgr_manager_guid_in_use (m, group->id) ||
+      (group->job != NULL && (qmgr_manager_guid_in_use (m, group->job->id) ||
+                              qmgr_guid_equal (group->id, group->job->id))))
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
+                   "Group %s reuses a GUID already restored", group->id_str);
+      return FALSE;
+    }
+  index_group (m, group);
+  return TRUE;
+}
+
+void
+qmgr_manager_remove_group (QmgrManager *m, QmgrGroup *group)
+{
+  if (group->job != NULL)
+    EMIT (m, job_removing, group->job);
+  EMIT (m, group_removing, group);
+  unindex_group (m, group);
+  qmgr_group_free (group);
+}
+
+gboolean
+qmgr_manager_delete_group_from_store (QmgrManager *m, QmgrGroup *group, GError **error)
+{
+  if (m->store_hooks == NULL || m->store_hooks->delete_group == NULL)
+    return TRUE;
+  return m->store_hooks->delete_group (m->store, group, error);
+}

@@ -1,0 +1,111 @@
+/* qmgrd core — the Manager: the set of groups, their identity, ownership, quotas
+ * and the daemon-wide settings (IBackgroundCopyQMgr). */
+#pragma once
+
+#include "model.h"
+#include "group.h"
+#include "job.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gboolean system_mode;
+  guint max_groups_per_owner;
+  guint max_files_per_job;
+  guint64 bandwidth_limit;
+  guint64 metered_bandwidth_limit;
+  guint max_concurrent_transfers;
+} QmgrManagerSettings;
+
+void qmgr_manager_settings_init_defaults (QmgrManagerSettings *settings, gboolean system_mode);
+
+#define QMGR_DEFAULT_MINIMUM_RETRY_DELAY 60u
+#define QMGR_MINIMUM_RETRY_DELAY_FLOOR   5u
+#define QMGR_DEFAULT_NO_PROGRESS_TIMEOUT 1209600u
+#define QMGR_MAX_CONCURRENT_TRANSFERS_MAX 256u
+
+struct _QmgrManager {
+  QmgrManagerSettings settings;
+  GQueue groups;               /* QmgrGroup*, in creation order */
+  GHashTable *groups_by_id;    /* QmgrGuid* → QmgrGroup* */
+  GHashTable *jobs_by_id;      /* QmgrGuid* → QmgrJob* */
+  GHashTable *groups_per_owner; /* uid → count */
+  GHashTable *destinations;    /* "uid:path" → QmgrFile*, files of incomplete groups */
+  guint64 next_seq;
+  guint32 network_cost_state;
+  gboolean online;
+
+  GArray *listeners;           /* ListenerEntry */
+  const QmgrStoreHooks *store_hooks;
+  gpointer store;
+  QmgrDestinationCheck destination_check;
+  gpointer destination_check_data;
+  gint64 (*clock) (void);      /* wall clock, µs since the epoch */
+};
+
+QmgrManager *qmgr_manager_new (const QmgrManagerSettings *settings);
+void qmgr_manager_free (QmgrManager *manager);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrManager, qmgr_manager_free)
+
+void qmgr_manager_set_store (QmgrManager *manager, const QmgrStoreHooks *hooks, gpointer store);
+void qmgr_manager_set_destination_check (QmgrManager *manager, QmgrDestinationCheck check,
+                                         gpointer user_data);
+void qmgr_manager_set_clock (QmgrManager *manager, gint64 (*clock) (void));
+void qmgr_manager_add_listener (QmgrManager *manager, const QmgrManagerListener *listener,
+                                gpointer user_data);
+void qmgr_manager_remove_listener (QmgrManager *manager, const QmgrManagerListener *listener,
+                                   gpointer user_data);
+
+/* "" generates a GUID. */
+QmgrGroup *qmgr_manager_create_group (QmgrManager *manager, const char *group_id, uid_t caller,
+                                      GError **error);
+/* ItemNotFound when unknown or not visible to @caller. */
+QmgrGroup *qmgr_manager_get_group (QmgrManager *manager, const char *group_id, uid_t caller,
+                                   GError **error);
+QmgrGroup *qmgr_manager_lookup_group (QmgrManager *manager, QmgrGuid id);
+QmgrJob *qmgr_manager_lookup_job (QmgrManager *manager, QmgrGuid id);
+/* NULL-terminated dashed GUIDs of the groups @caller sees, in creation order. */
+char **qmgr_manager_enum_groups (QmgrManager *manager, guint32 flags, uid_t caller,
+                                 GError **error);
+gboolean qmgr_manager_group_visible (QmgrManager *manager, QmgrGroup *group, uid_t caller);
+gboolean qmgr_manager_guid_in_use (QmgrManager *manager, QmgrGuid id);
+/* TRUE while any group is queued (resumed and not finished). */
+gboolean qmgr_manager_has_runnable_groups (QmgrManager *manager);
+
+gboolean qmgr_manager_set_bandwidth_limit (QmgrManager *manager, guint64 limit, GError **error);
+gboolean qmgr_manager_set_metered_bandwidth_limit (QmgrManager *manager, guint64 limit,
+                                                   GError **error);
+gboolean qmgr_manager_set_max_concurrent_transfers (QmgrManager *manager, guint32 value,
+                                                    GError **error);
+
+/* A peer left the bus: forget its live callback pointers. */
+void qmgr_manager_forget_peer (QmgrManager *manager, const char *unique_name);
+
+/* Used by the store when it restores groups at start-up: indexes a group built by
+ * qmgr_group_new_restored() without saving it again or telling listeners. */
+gboolean qmgr_manager_adopt_group (QmgrManager *manager, QmgrGroup *group, GError **error);
+
+/* Internal to core (group.c / job.c). */
+void qmgr_manager_emit_group_changed (QmgrManager *manager, QmgrGroup *group,
+                                      QmgrGroupChange changes);
+void qmgr_manager_emit_job_changed (QmgrManager *manager, QmgrJob *job, QmgrJobChange changes);
+void qmgr_manager_emit_job_added (QmgrManager *manager, QmgrJob *job);
+void qmgr_manager_emit_job_removing (QmgrManager *manager, QmgrJob *job);
+void qmgr_manager_emit_runnable (QmgrManager *manager, QmgrGroup *group);
+void qmgr_manager_emit_stopped (QmgrManager *manager, QmgrGroup *group);
+gboolean qmgr_manager_save_group (QmgrManager *manager, QmgrGroup *group, GError **error);
+gint64 qmgr_manager_now (QmgrManager *manager);
+void qmgr_manager_index_job (QmgrManager *manager, QmgrJob *job);
+void qmgr_manager_unindex_job (QmgrManager *manager, QmgrJob *job);
+/* Destination reservations of incomplete groups. */
+gboolean qmgr_manager_destination_taken (QmgrManager *manager, uid_t owner, const char *path);
+void qmgr_manager_reserve_destination (QmgrManager *manager, uid_t owner, QmgrFile *file);
+void qmgr_manager_release_destination (QmgrManager *manager, uid_t owner, QmgrFile *file);
+/* Tells listeners, unindexes and frees a group whose store entry is gone. */
+void qmgr_manager_remove_group (QmgrManager *manager, QmgrGroup *group);
+gboolean qmgr_manager_delete_group_from_store (QmgrManager *manager, QmgrGroup *group,
+                                               GError **error);
+gboolean qmgr_manager_check_destination (QmgrManager *manager, uid_t owner, const char *path,
+                                         GError **error);
+
+G_END_DECLS

@@ -1,0 +1,166 @@
+/* qmgrd core — the QMGR object model: Manager ─► Group ─► Job ─► File.
+ * Plain structs over GLib types. Other layers read the fields; every change goes
+ * through the functions in manager.h / group.h / job.h, which validate, persist
+ * through the store hooks and then tell listeners (QmgrManagerListener). */
+#pragma once
+
+#include <glib.h>
+#include <sys/types.h>
+
+#include "guid.h"
+
+G_BEGIN_DECLS
+
+typedef struct _QmgrManager QmgrManager;
+typedef struct _QmgrGroup QmgrGroup;
+typedef struct _QmgrJob QmgrJob;
+typedef struct _QmgrFile QmgrFile;
+
+typedef enum {
+  QMGR_GROUP_STATE_SUSPENDED,   /* created, or suspended by its client */
+  QMGR_GROUP_STATE_QUEUED,      /* resumed: queued, waiting or transferring */
+  QMGR_GROUP_STATE_ERROR,       /* a fatal error; suspended until resumed */
+  QMGR_GROUP_STATE_COMPLETE,    /* every file is in place */
+} QmgrGroupState;
+
+/* Why a queued group is not (or is) moving; set by the scheduler. */
+typedef enum {
+  QMGR_RUN_QUEUED,
+  QMGR_RUN_TRANSFERRING,
+  QMGR_RUN_METERED,
+  QMGR_RUN_OFFLINE,
+  QMGR_RUN_CAPTIVE_PORTAL,
+  QMGR_RUN_RETRYING,
+} QmgrRunState;
+
+struct _QmgrFile {
+  char *remote_url;
+  char *local_path;
+  guint64 size_hint;
+  guint64 bytes_total;        /* QMGR_SIZE_UNKNOWN until the server proved it */
+  guint64 bytes_transferred;
+  gboolean complete;
+  char *validator;            /* ETag or Last-Modified of the first response */
+  char *error_name;           /* LastError of this file, NULL when none */
+  char *error_message;
+};
+
+struct _QmgrJob {
+  QmgrGuid id;
+  char id_str[QMGR_GUID_STRING_LEN + 1];
+  char *object_path;
+  QmgrGroup *group;
+  GPtrArray *files;           /* QmgrFile*, in the order they were added */
+  guint current_file;
+  char *error_name;           /* LastError, NULL when none */
+  char *error_message;
+  guint32 win32_result;
+  guint32 transport_result;
+  guint32 num_retries;
+  guint32 error_file_index;
+};
+
+struct _QmgrGroup {
+  QmgrManager *manager;
+  GList *link;                /* in the manager's creation-ordered queue */
+  QmgrGuid id;
+  char id_str[QMGR_GUID_STRING_LEN + 1];
+  char *object_path;
+  guint64 seq;                /* creation order, persisted */
+  uid_t owner;
+
+  QmgrGroupState state;
+  QmgrRunState run_state;
+  gboolean foreground;
+  QmgrJob *job;
+
+  char *display_name;
+  char *description;
+  char *remote_user_id;
+  char *remote_user_password;
+  guint32 notify_flags;
+  char *notify_clsid;
+  guint32 transfer_policy;    /* 0: the default for the group's priority */
+  guint64 bandwidth_limit;
+  guint32 minimum_retry_delay;
+  guint32 no_progress_timeout;
+
+  gint64 creation_time;       /* µs since the epoch */
+  gint64 modification_time;
+  gint64 completion_time;     /* 0: never */
+
+  /* The live callback pointer (SetNotificationPointer): not persisted. */
+  char *live_callback_name;
+  char *live_callback_path;
+};
+
+/* Property change masks, mapped to property names by the bus layer. */
+typedef enum {
+  QMGR_GROUP_CHANGED_STATUS              = 1 << 0,
+  QMGR_GROUP_CHANGED_WAIT_REASON         = 1 << 1,
+  QMGR_GROUP_CHANGED_SIZE                = 1 << 2,
+  QMGR_GROUP_CHANGED_BYTES_TOTAL         = 1 << 3,
+  QMGR_GROUP_CHANGED_BYTES_TRANSFERRED   = 1 << 4,
+  QMGR_GROUP_CHANGED_FILES_TOTAL         = 1 << 5,
+  QMGR_GROUP_CHANGED_FILES_TRANSFERRED   = 1 << 6,
+  QMGR_GROUP_CHANGED_DISPLAY_NAME        = 1 << 7,
+  QMGR_GROUP_CHANGED_DESCRIPTION         = 1 << 8,
+  QMGR_GROUP_CHANGED_NOTIFY_FLAGS        = 1 << 9,
+  QMGR_GROUP_CHANGED_NOTIFY_CLSID        = 1 << 10,
+  QMGR_GROUP_CHANGED_TRANSFER_POLICY     = 1 << 11,
+  QMGR_GROUP_CHANGED_BANDWIDTH_LIMIT     = 1 << 12,
+  QMGR_GROUP_CHANGED_MODIFICATION_TIME   = 1 << 13,
+  QMGR_GROUP_CHANGED_COMPLETION_TIME     = 1 << 14,
+  QMGR_GROUP_CHANGED_OWNER               = 1 << 15,
+  QMGR_GROUP_CHANGED_MINIMUM_RETRY_DELAY = 1 << 16,
+  QMGR_GROUP_CHANGED_NO_PROGRESS_TIMEOUT = 1 << 17,
+} QmgrGroupChange;
+
+typedef enum {
+  QMGR_JOB_CHANGED_STATUS             = 1 << 0,
+  QMGR_JOB_CHANGED_FILE_COUNT         = 1 << 1,
+  QMGR_JOB_CHANGED_BYTES_TOTAL        = 1 << 2,
+  QMGR_JOB_CHANGED_BYTES_TRANSFERRED  = 1 << 3,
+  QMGR_JOB_CHANGED_CURRENT_FILE_INDEX = 1 << 4,
+  QMGR_JOB_CHANGED_LAST_ERROR         = 1 << 5,
+} QmgrJobChange;
+
+typedef enum {
+  QMGR_MANAGER_CHANGED_BANDWIDTH_LIMIT          = 1 << 0,
+  QMGR_MANAGER_CHANGED_METERED_BANDWIDTH_LIMIT  = 1 << 1,
+  QMGR_MANAGER_CHANGED_MAX_CONCURRENT_TRANSFERS = 1 << 2,
+  QMGR_MANAGER_CHANGED_NETWORK_COST_STATE       = 1 << 3,
+  QMGR_MANAGER_CHANGED_ONLINE                   = 1 << 4,
+} QmgrManagerChange;
+
+/* Listeners hear about changes after they are durable. Every member may be NULL. */
+typedef struct {
+  void (*group_added) (QmgrGroup *group, gpointer user_data);
+  /* Called while the group (and its job) can still be looked up. */
+  void (*group_removing) (QmgrGroup *group, gpointer user_data);
+  void (*group_changed) (QmgrGroup *group, QmgrGroupChange changes, gpointer user_data);
+  void (*job_added) (QmgrJob *job, gpointer user_data);
+  void (*job_removing) (QmgrJob *job, gpointer user_data);
+  void (*job_changed) (QmgrJob *job, QmgrJobChange changes, gpointer user_data);
+  /* The group was resumed and has work: the scheduler's seam. */
+  void (*group_runnable) (QmgrGroup *group, gpointer user_data);
+  /* The group stopped being runnable (suspended, cancelled, job cancelled). */
+  void (*group_stopped) (QmgrGroup *group, gpointer user_data);
+  void (*manager_changed) (QmgrManager *manager, QmgrManagerChange changes, gpointer user_data);
+} QmgrManagerListener;
+
+/* Persistence hooks (store/ implements them). A hook that fails leaves the model
+ * as it was before the call. */
+typedef struct {
+  gboolean (*save_group) (gpointer store, QmgrGroup *group, GError **error);
+  gboolean (*delete_group) (gpointer store, QmgrGroup *group, GError **error);
+  gboolean (*save_settings) (gpointer store, QmgrManager *manager, GError **error);
+} QmgrStoreHooks;
+
+/* Checks that @path may become a destination of @owner: its parent an existing
+ * directory the owner can write, the path itself not a directory. Returns
+ * QMGR_ERROR_INVALID_ARGS or QMGR_ERROR_ACCESS_DENIED. I/O lives outside core. */
+typedef gboolean (*QmgrDestinationCheck) (uid_t owner, const char *path, gpointer user_data,
+                                          GError **error);
+
+G_END_DECLS

@@ -1,0 +1,218 @@
+/* qmgrd — the daemon's entry point: options, configuration, the store, the bus,
+ * and the main loop. Everything else lives in the layer libraries. */
+#include "config.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <sys/stat.h>
+#include <stdlib.h>
+
+#include "bus.h"
+#include "conf-file.h"
+#include "destination.h"
+#include "manager.h"
+#include "store.h"
+
+typedef struct {
+  GMainLoop *loop;
+  QmgrManager *manager;
+  QmgrStore *store;
+  QmgrBus *bus;
+  int exit_code;
+  guint idle_timeout;
+  guint idle_source;
+} Daemon;
+
+static void
+quit (Daemon *d, int exit_code)
+{
+  if (d->exit_code == 0)
+    d->exit_code = exit_code;
+  g_main_loop_quit (d->loop);
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  Daemon *d = user_data;
+  g_debug ("Termination requested");
+  quit (d, EXIT_SUCCESS);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_disconnected (gpointer user_data)
+{
+  quit (user_data, EXIT_FAILURE);
+}
+
+static void schedule_idle_check (Daemon *d, guint seconds);
+
+static gboolean
+on_idle_check (gpointer user_data)
+{
+  Daemon *d = user_data;
+  gint64 idle_us = g_get_monotonic_time () - qmgr_bus_get_last_activity (d->bus);
+  gint64 timeout_us = (gint64) d->idle_timeout * G_USEC_PER_SEC;
+
+  d->idle_source = 0;
+  if (idle_us >= timeout_us && !qmgr_manager_has_runnable_groups (d->manager))
+    {
+      g_debug ("Idle for %u s: exiting", d->idle_timeout);
+      quit (d, EXIT_SUCCESS);
+      return G_SOURCE_REMOVE;
+    }
+  /* Check again when the idle time could next be reached: no periodic wake-ups. */
+  schedule_idle_check (d, (guint) MAX (1, (timeout_us - MIN (idle_us, timeout_us) +
+                                           G_USEC_PER_SEC - 1) / G_USEC_PER_SEC));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_idle_check (Daemon *d, guint seconds)
+{
+  d->idle_source = g_timeout_add_seconds (seconds, on_idle_check, d);
+}
+
+static void
+on_name_acquired (const GError *error, gpointer user_data)
+{
+  Daemon *d = user_data;
+
+  if (error != NULL)
+    {
+      g_printerr (_("qmgrd: %s\n"), error->message);
+      quit (d, EXIT_FAILURE);
+      return;
+    }
+  g_debug ("Serving %u groups", g_queue_get_length (&d->manager->groups));
+  if (d->idle_timeout > 0)
+    schedule_idle_check (d, d->idle_timeout);
+}
+
+static char *
+default_state_dir (gboolean system_mode)
+{
+  if (system_mode)
+    return g_strdup ("/var/lib/qmgrd");
+  return g_build_filename (g_get_user_state_dir (), "qmgrd", NULL);
+}
+
+int
+main (int argc, char **argv)
+{
+  gboolean system_mode = FALSE, verbose = FALSE;
+  g_autofree char *state_dir = NULL, *config_path = NULL;
+  gint idle_timeout = 0;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  QmgrConfig config;
+  Daemon d = { 0 };
+  GOptionEntry entries[] = {
+    { "system", 0, 0, G_OPTION_ARG_NONE, &system_mode,
+      N_("Serve the system bus instead of the session bus"), NULL },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
+      N_("Keep the queue in DIR instead of the default state directory"), N_("DIR") },
+    { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path,
+      N_("Read the configuration from FILE"), N_("FILE") },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Log debugging messages"), NULL },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
+      N_("Exit after SECONDS without requests while nothing is queued"), N_("SECONDS") },
+    { NULL },
+  };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  g_option_context_set_summary (context,
+                                _("Background transfer service: downloads files for "
+                                  "applications, across restarts and network loss."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr (_("qmgrd: %s\n"), error->message);
+      g_printerr (_("Try \"%s --help\" for more information.\n"), g_get_prgname ());
+      return EXIT_FAILURE;
+    }
+  if (argc > 1)
+    {
+      g_printerr (_("qmgrd: unexpected argument \"%s\"\n"), argv[1]);
+      return EXIT_FAILURE;
+    }
+  if (idle_timeout < 0)
+    {
+      g_printerr (_("qmgrd: --idle-timeout must not be negative\n"));
+      return EXIT_FAILURE;
+    }
+  if (verbose)
+    g_log_set_debug_enabled (TRUE);
+
+  {
+    gboolean explicit_config = config_path != NULL;
+    if (config_path == NULL)
+      config_path = qmgr_config_default_path (system_mode);
+    if (!qmgr_config_load (&config, config_path, explicit_config, system_mode, &error))
+      {
+        g_printerr (_("qmgrd: invalid configuration: %s\n"), error->message);
+        return EXIT_FAILURE;
+      }
+  }
+  if (state_dir == NULL)
+    state_dir = default_state_dir (system_mode);
+
+  if (system_mode)
+    umask (0022);   /* session mode keeps the user's umask for finished files */
+
+  d.store = qmgr_store_open (state_dir, &error);
+  if (d.store == NULL)
+    {
+      g_printerr (_("qmgrd: cannot use the state directory: %s\n"), error->message);
+      return EXIT_FAILURE;
+    }
+  d.manager = qmgr_manager_new (&config.manager);
+  qmgr_manager_set_destination_check (d.manager, qmgr_destination_check_local, NULL);
+  if (!qmgr_store_load (d.store, d.manager, &error))
+    {
+      g_printerr (_("qmgrd: cannot read the state directory: %s\n"), error->message);
+      qmgr_manager_free (d.manager);
+      qmgr_store_free (d.store);
+      return EXIT_FAILURE;
+    }
+  /* Only now: restoring must not write back what it just read. */
+  qmgr_manager_set_store (d.manager, qmgr_store_hooks (), d.store);
+
+  d.loop = g_main_loop_new (NULL, FALSE);
+  d.idle_timeout = (guint) idle_timeout;
+  d.bus = qmgr_bus_new (d.manager, system_mode, &error);
+  if (d.bus == NULL)
+    {
+      g_printerr (_("qmgrd: %s\n"), error->message);
+      d.exit_code = EXIT_FAILURE;
+      goto out;
+    }
+  qmgr_bus_set_disconnect_handler (d.bus, on_disconnected, &d);
+  qmgr_bus_request_name (d.bus, on_name_acquired, &d);
+
+  {
+    guint sigterm = g_unix_signal_add (SIGTERM, on_signal, &d);
+    guint sigint = g_unix_signal_add (SIGINT, on_signal, &d);
+    g_main_loop_run (d.loop);
+    g_source_remove (sigterm);
+    g_source_remove (sigint);
+  }
+
+out:
+  /* Store writes are synchronous: by now every acknowledged change is on disk. */
+  if (d.idle_source != 0)
+    g_source_remove (d.idle_source);
+  qmgr_bus_free (d.bus);
+  qmgr_manager_free (d.manager);
+  qmgr_store_free (d.store);
+  g_main_loop_unref (d.loop);
+  return d.exit_code;
+}

@@ -1,0 +1,622 @@
+/* qmgrd store — durable groups and settings. The store never holds partial
+ * downloads: the temp file on disk is the truth for bytes received. Passwords
+ * live in the group file, which like the directory is readable by its owner only. */
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "qmgr-constants.h"
+#include "qmgr-error.h"
+#include "validate.h"
+
+#define STORE_VERSION 1
+#define GROUP_SUFFIX ".group"
+#define SETTINGS_FILE "settings.conf"
+
+struct _QmgrStore {
+  char *state_dir;
+  char *groups_dir;
+  int state_fd;
+  int groups_fd;
+};
+
+static gboolean
+set_errno_error (GError **error, int err, const char *what, const char *path)
+{
+  g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "Could not %s %s: %s", what, path,
+               g_strerror (err));
+  return FALSE;
+}
+
+static int
+open_dir (const char *path, GError **error)
+{
+  int fd;
+
+  if (g_mkdir_with_parents (path, 0700) < 0)
+    {
+      set_errno_error (error, errno, "create", path);
+      return -1;
+    }
+  fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    set_errno_error (error, errno, "open", path);
+  return fd;
+}
+
+QmgrStore *
+qmgr_store_open (const char *state_dir, GError **error)
+{
+  g_autoptr(QmgrStore) s = g_new0 (QmgrStore, 1);
+
+  s->state_fd = s->groups_fd = -1;
+  s->state_dir = g_strdup (state_dir);
+  s->groups_dir = g_build_filename (state_dir, "groups", NULL);
+  s->state_fd = open_dir (s->state_dir, error);
+  if (s->state_fd < 0)
+    return NULL;
+  s->groups_fd = open_dir (s->groups_dir, error);
+  if (s->groups_fd < 0)
+    return NULL;
+  return g_steal_pointer (&s);
+}
+
+void
+qmgr_store_free (QmgrStore *s)
+{
+  if (s == NULL)
+    return;
+  if (s->state_fd >= 0)
+    close (s->state_fd);
+  if (s->groups_fd >= 0)
+    close (s->groups_fd);
+  g_free (s->state_dir);
+  g_free (s->groups_dir);
+  g_free (s);
+}
+
+/* temp file, write, fsync, rename, fsync of the directory */
+static gboolean
+write_atomically (int dir_fd, const char *dir_path, const char *name, const char *data,
+                  gsize len, GError **error)
+{
+  g_autofree char *tmp = g_strconcat (name, ".tmp", NULL);
+  g_autofree char *path = g_build_filename (dir_path, name, NULL);
+  int fd;
+
+  fd = openat (dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return set_errno_error (error, errno, "create", path);
+  while (len > 0)
+    {
+      ssize_t n = write (fd, data, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int err = errno;
+          close (fd);
+          unlinkat (dir_fd, tmp, 0);
+          return set_errno_error (error, err, "write", path);
+        }
+      data += n;
+      len -= (gsize) n;
+    }
+  if (fsync (fd) < 0 || close (fd) < 0)
+    {
+      int err = errno;
+      unlinkat (dir_fd, tmp, 0);
+      return set_errno_error (error, err, "sync", path);
+    }
+  if (renameat (dir_fd, tmp, dir_fd, name) < 0)
+    {
+      int err = errno;
+      unlinkat (dir_fd, tmp, 0);
+      return set_errno_error (error, err, "rename into place", path);
+    }
+  if (fsync (dir_fd) < 0)
+    return set_errno_error (error, errno, "sync the directory of", path);
+  return TRUE;
+}
+
+static char *
+group_file_name (QmgrGroup *group)
+{
+  char hex[QMGR_GUID_HEX_LEN + 1];
+  qmgr_guid_to_hex (group->id, hex);
+  return g_strconcat (hex, GROUP_SUFFIX, NULL);
+}
+
+static void
+set_optional_string (GKeyFile *kf, const char *section, const char *key, const char *value)
+{
+  if (value != NULL && value[0] != '\0')
+    g_key_file_set_string (kf, section, key, value);
+}
+
+GKeyFile *
+qmgr_store_group_to_keyfile (QmgrGroup *g)
+{
+  GKeyFile *kf = g_key_file_new ();
+  const char *G = "Group";
+
+  g_key_file_set_integer (kf, G, "Version", STORE_VERSION);
+  g_key_file_set_string (kf, G, "Id", g->id_str);
+  g_key_file_set_uint64 (kf, G, "Sequence", g->seq);
+  g_key_file_set_uint64 (kf, G, "Owner", g->owner);
+  g_key_file_set_string (kf, G, "State", qmgr_group_state_to_string (g->state));
+  g_key_file_set_boolean (kf, G, "Foreground", g->foreground);
+  set_optional_string (kf, G, "DisplayName", g->display_name);
+  set_optional_string (kf, G, "Description", g->description);
+  set_optional_string (kf, G, "RemoteUserId", g->remote_user_id);
+  set_optional_string (kf, G, "RemoteUserPassword", g->remote_user_password);
+  g_key_file_set_uint64 (kf, G, "NotifyFlags", g->notify_flags);
+  set_optional_string (kf, G, "NotifyClsid", g->notify_clsid);
+  g_key_file_set_uint64 (kf, G, "TransferPolicy", g->transfer_policy);
+  g_key_file_set_uint64 (kf, G, "BandwidthLimit", g->bandwidth_limit);
+  g_key_file_set_uint64 (kf, G, "MinimumRetryDelay", g->minimum_retry_delay);
+  g_key_file_set_uint64 (kf, G, "NoProgressTimeout", g->no_progress_timeout);
+  g_key_file_set_int64 (kf, G, "CreationTime", g->creation_time);
+  g_key_file_set_int64 (kf, G, "ModificationTime", g->modification_time);
+  g_key_file_set_int64 (kf, G, "CompletionTime", g->completion_time);
+
+  if (g->job != NULL)
+    {
+      QmgrJob *j = g->job;
+      const char *J = "Job";
+
+      g_key_file_set_string (kf, J, "Id", j->id_str);
+      g_key_file_set_uint64 (kf, J, "Files", j->files->len);
+      g_key_file_set_uint64 (kf, J, "CurrentFile", j->current_file);
+      set_optional_string (kf, J, "ErrorName", j->error_name);
+      set_optional_string (kf, J, "ErrorMessage", j->error_message);
+      g_key_file_set_uint64 (kf, J, "ErrorFileIndex", j->error_file_index);
+      g_key_file_set_uint64 (kf, J, "Win32Result", j->win32_result);
+      g_key_file_set_uint64 (kf, J, "TransportResult", j->transport_result);
+      g_key_file_set_uint64 (kf, J, "NumRetries", j->num_retries);
+      for (guint i = 0; i < j->files->len; i++)
+        {
+          QmgrFile *f = g_ptr_array_index (j->files, i);
+          char section[32];
+
+          g_snprintf (section, sizeof section, "File %u", i);
+          g_key_file_set_string (kf, section, "Url", f->remote_url);
+          g_key_file_set_string (kf, section, "Path", f->local_path);
+          g_key_file_set_uint64 (kf, section, "SizeHint", f->size_hint);
+          if (f->bytes_total != QMGR_SIZE_UNKNOWN)
+            g_key_file_set_uint64 (kf, section, "Size", f->bytes_total);
+          g_key_file_set_boolean (kf, section, "Complete", f->complete);
+          set_optional_string (kf, section, "Validator", f->validator);
+          set_optional_string (kf, section, "ErrorName", f->error_name);
+          set_optional_string (kf, section, "ErrorMessage", f->error_message);
+        }
+    }
+  return kf;
+}
+
+static gboolean
+store_save_group (gpointer data, QmgrGroup *group, GError **error)
+{
+  QmgrStore *s = data;
+  g_autoptr(GKeyFile) kf = qmgr_store_group_to_keyfile (group);
+  g_autofree char *name = group_file_name (group);
+  gsize len;
+  g_autofree char *contents = g_key_file_to_data (kf, &len, NULL);
+  gboolean ok = write_atomically (s->groups_fd, s->groups_dir, name, contents, len, error);
+
+  explicit_bzero (contents, len);   /* it may hold a password */
+  return ok;
+}
+
+static gboolean
+store_delete_group (gpointer data, QmgrGroup *group, GError **error)
+{
+  QmgrStore *s = data;
+  g_autofree char *name = group_file_name (group);
+
+  if (unlinkat (s->groups_fd, name, 0) < 0 && errno != ENOENT)
+    {
+      g_autofree char *path = g_build_filename (s->groups_dir, name, NULL);
+      return set_errno_error (error, errno, "remove", path);
+    }
+  if (fsync (s->groups_fd) < 0)
+    return set_errno_error (error, errno, "sync", s->groups_dir);
+  return TRUE;
+}
+
+static gboolean
+store_save_settings (gpointer data, QmgrManager *m, GError **error)
+{
+  QmgrStore *s = data;
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  g_key_file_set_uint64 (kf, "Manager", "BandwidthLimit", m->settings.bandwidth_limit);
+  g_key_file_set_uint64 (kf, "Manager", "MeteredBandwidthLimit",
+                         m->settings.metered_bandwidth_limit);
+  g_key_file_set_uint64 (kf, "Manager", "MaxConcurrentTransfers",
+                         m->settings.max_concurrent_transfers);
+  contents = g_key_file_to_data (kf, &len, NULL);
+  return write_atomically (s->state_fd, s->state_dir, SETTINGS_FILE, contents, len, error);
+}
+
+static const QmgrStoreHooks store_hooks = {
+  .save_group = store_save_group,
+  .delete_group = store_delete_group,
+  .save_settings = store_save_settings,
+};
+
+const QmgrStoreHooks *
+qmgr_store_hooks (void)
+{
+  return &store_hooks;
+}
+
+/* ---- loading ---- */
+
+typedef struct {
+  GKeyFile *kf;
+  const char *section;
+  GError **error;
+  gboolean failed;
+} Reader;
+
+static guint64
+read_u64 (Reader *r, const char *key, guint64 max, guint64 fallback)
+{
+  g_autoptr(GError) local = NULL;
+  guint64 v;
+
+  if (r->failed)
+    return fallback;
+  if (!g_key_file_has_key (r->kf, r->section, key, NULL))
+    return fallback;
+  v = g_key_file_get_uint64 (r->kf, r->section, key, &local);
+  if (local != NULL || v > max)
+    {
+      g_set_error (r->error, QMGR_ERROR, QMGR_ERROR_FAILED, "[%s] %s is not a number up to %"
+                   G_GUINT64_FORMAT, r->section, key, max);
+      r->failed = TRUE;
+      return fallback;
+    }
+  return v;
+}
+
+static gint64
+read_i64 (Reader *r, const char *key)
+{
+  g_autoptr(GError) local = NULL;
+  gint64 v;
+
+  if (r->failed || !g_key_file_has_key (r->kf, r->section, key, NULL))
+    return 0;
+  v = g_key_file_get_int64 (r->kf, r->section, key, &local);
+  if (local != NULL)
+    {
+      g_set_error (r->error, QMGR_ERROR, QMGR_ERROR_FAILED, "[%s] %s is not a number",
+                   r->section, key);
+      r->failed = TRUE;
+    }
+  return v;
+}
+
+static gboolean
+read_bool (Reader *r, const char *key)
+{
+  g_autoptr(GError) local = NULL;
+  gboolean v;
+
+  if (r->failed || !g_key_file_has_key (r->kf, r->section, key, NULL))
+    return FALSE;
+  v = g_key_file_get_boolean (r->kf, r->section, key, &local);
+  if (local != NULL)
+    {
+      g_set_error (r->error, QMGR_ERROR, QMGR_ERROR_FAILED, "[%s] %s is not a boolean",
+                   r->section, key);
+      r->failed = TRUE;
+    }
+  return v;
+}
+
+/* A string value, "" when absent; @check validates it. */
+static char *
+read_string (Reader *r, const char *key, gboolean required,
+             gboolean (*check) (const char *, GError **))
+{
+  g_autofree char *v = NULL;
+
+  if (r->failed)
+    return NULL;
+  v = g_key_file_get_string (r->kf, r->section, key, NULL);
+  if (v == NULL && required)
+    {
+      g_set_error (r->error, QMGR_ERROR, QMGR_ERROR_FAILED, "[%s] %s is missing", r->section,
+                   key);
+      r->failed = TRUE;
+      return NULL;
+    }
+  if (v == NULL)
+    return g_strdup ("");
+  if (!g_utf8_validate (v, -1, NULL) || (check != NULL && !check (v, r->error)))
+    {
+      if (!r->failed && r->error != NULL && *r->error == NULL)
+        g_set_error (r->error, QMGR_ERROR, QMGR_ERROR_FAILED, "[%s] %s is not valid",
+                     r->section, key);
+      r->failed = TRUE;
+      return NULL;
+    }
+  return g_steal_pointer (&v);
+}
+
+static gboolean
+check_url (const char *url, GError **error)
+{
+  return qmgr_validate_url (url, QMGR_PROTOCOL_HTTP, error);
+}
+
+static void
+replace (char **field, char *value)
+{
+  g_free (*field);
+  *field = value;
+}
+
+static QmgrJob *
+job_from_keyfile (QmgrGroup *g, GKeyFile *kf, GError **error)
+{
+  Reader r = { kf, "Job", error, FALSE };
+  g_autofree char *id_text = read_string (&r, "Id", TRUE, NULL);
+  QmgrGuid id;
+  QmgrJob *j;
+  guint64 n_files;
+
+  if (r.failed || !qmgr_guid_parse (id_text, &id, error))
+    return NULL;
+  j = qmgr_job_new (g, id);
+  n_files = read_u64 (&r, "Files", G_MAXUINT32, 0);
+  j->current_file = (guint) read_u64 (&r, "CurrentFile", G_MAXUINT32, 0);
+  j->error_file_index = (guint32) read_u64 (&r, "ErrorFileIndex", G_MAXUINT32,
+                                            QMGR_FILE_INDEX_NONE);
+  j->win32_result = (guint32) read_u64 (&r, "Win32Result", G_MAXUINT32, 0);
+  j->transport_result = (guint32) read_u64 (&r, "TransportResult", G_MAXUINT32, 0);
+  j->num_retries = (guint32) read_u64 (&r, "NumRetries", G_MAXUINT32, 0);
+  j->error_name = read_string (&r, "ErrorName", FALSE, NULL);
+  j->error_message = read_string (&r, "ErrorMessage", FALSE, NULL);
+  if (j->error_name != NULL && j->error_name[0] == '\0')
+    {
+      g_clear_pointer (&j->error_name, g_free);
+      g_clear_pointer (&j->error_message, g_free);
+    }
+
+  for (guint64 i = 0; i < n_files && !r.failed; i++)
+    {
+      char section[32];
+      g_autofree char *url = NULL, *path = NULL;
+      QmgrFile *f;
+
+      g_snprintf (section, sizeof section, "File %" G_GUINT64_FORMAT, i);
+      r.section = section;
+      url = read_string (&r, "Url", TRUE, check_url);
+      path = read_string (&r, "Path", TRUE, qmgr_validate_local_path);
+      if (r.failed)
+        break;
+      f = qmgr_file_new (url, path, read_u64 (&r, "SizeHint", G_MAXUINT64, 0));
+      g_ptr_array_add (j->files, f);
+      f->bytes_total = read_u64 (&r, "Size", G_MAXUINT64 - 1, QMGR_SIZE_UNKNOWN);
+      f->complete = read_bool (&r, "Complete");
+      if (f->complete && f->bytes_total == QMGR_SIZE_UNKNOWN)
+        f->bytes_total = 0;
+      f->bytes_transferred = f->complete ? f->bytes_total : 0;
+      replace (&f->validator, read_string (&r, "Validator", FALSE, NULL));
+      replace (&f->error_name, read_string (&r, "ErrorName", FALSE, NULL));
+      replace (&f->error_message, read_string (&r, "ErrorMessage", FALSE, NULL));
+      if (f->error_name != NULL && f->error_name[0] == '\0')
+        {
+          g_clear_pointer (&f->error_name, g_free);
+          g_clear_pointer (&f->error_message, g_free);
+        }
+    }
+  if (r.failed)
+    {
+      qmgr_job_free (j);
+      return NULL;
+    }
+  return j;
+}
+
+QmgrGroup *
+qmgr_store_group_from_keyfile (QmgrManager *m, GKeyFile *kf, GError **error)
+{
+  Reader r = { kf, "Group", error, FALSE };
+  g_autofree char *id_text = NULL, *state_text = NULL;
+  QmgrGuid id;
+  QmgrGroupState state;
+  QmgrGroup *g;
+
+  if (read_u64 (&r, "Version", G_MAXUINT32, 0) != STORE_VERSION)
+    {
+      if (!r.failed)
+        g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "unknown store version");
+      return NULL;
+    }
+  id_text = read_string (&r, "Id", TRUE, NULL);
+  state_text = read_string (&r, "State", TRUE, NULL);
+  if (r.failed || !qmgr_guid_parse (id_text, &id, error))
+    return NULL;
+  if (!qmgr_group_state_from_string (state_text, &state))
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "unknown state \"%s\"", state_text);
+      return NULL;
+    }
+
+  g = qmgr_group_new (m, id, (uid_t) read_u64 (&r, "Owner", G_MAXUINT32 - 1, 0));
+  g->state = state;
+  g->seq = read_u64 (&r, "Sequence", G_MAXUINT64 - 1, 0);
+  g->foreground = read_bool (&r, "Foreground");
+  replace (&g->display_name, read_string (&r, "DisplayName", FALSE, qmgr_validate_display_name));
+  replace (&g->description, read_string (&r, "Description", FALSE, qmgr_validate_description));
+  replace (&g->remote_user_id, read_string (&r, "RemoteUserId", FALSE, NULL));
+  replace (&g->remote_user_password, read_string (&r, "RemoteUserPassword", FALSE, NULL));
+  g->notify_flags = (guint32) read_u64 (&r, "NotifyFlags", QMGR_NOTIFY_ALL_FLAGS, 0);
+  replace (&g->notify_clsid, read_string (&r, "NotifyClsid", FALSE, qmgr_validate_notify_clsid));
+  g->transfer_policy = (guint32) read_u64 (&r, "TransferPolicy", QMGR_TRANSFER_POLICY_ALWAYS, 0);
+  g->bandwidth_limit = read_u64 (&r, "BandwidthLimit", G_MAXUINT64, 0);
+  g->minimum_retry_delay = (guint32) read_u64 (&r, "MinimumRetryDelay", G_MAXUINT32,
+                                               QMGR_DEFAULT_MINIMUM_RETRY_DELAY);
+  g->no_progress_timeout = (guint32) read_u64 (&r, "NoProgressTimeout", G_MAXUINT32,
+                                               QMGR_DEFAULT_NO_PROGRESS_TIMEOUT);
+  g->creation_time = read_i64 (&r, "CreationTime");
+  g->modification_time = read_i64 (&r, "ModificationTime");
+  g->completion_time = read_i64 (&r, "CompletionTime");
+  if (!r.failed && g_key_file_has_group (kf, "Job"))
+    {
+      g->job = job_from_keyfile (g, kf, error);
+      if (g->job == NULL)
+        r.failed = TRUE;
+    }
+  if (!r.failed && g->job == NULL && state != QMGR_GROUP_STATE_SUSPENDED)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "state %s without a job", state_text);
+      r.failed = TRUE;
+    }
+  if (r.failed)
+    {
+      qmgr_group_free (g);
+      return NULL;
+    }
+  return g;
+}
+
+static gint
+compare_seq (gconstpointer a, gconstpointer b)
+{
+  const QmgrGroup *ga = *(QmgrGroup *const *) a, *gb = *(QmgrGroup *const *) b;
+  return ga->seq < gb->seq ? -1 : ga->seq > gb->seq;
+}
+
+static void
+set_aside (QmgrStore *s, const char *name, const GError *why)
+{
+  g_autofree char *broken = g_strconcat (name, ".broken", NULL);
+  g_autofree char *path = g_build_filename (s->groups_dir, name, NULL);
+
+  if (renameat (s->groups_fd, name, s->groups_fd, broken) < 0)
+    g_warning ("Store file %s is damaged (%s) and could not be set aside: %s", path,
+               why->message, g_strerror (errno));
+  else
+    g_warning ("Store file %s is damaged (%s); renamed to %s.broken", path, why->message, path);
+}
+
+static QmgrGroup *
+load_group_file (QmgrStore *s, QmgrManager *m, const char *name, GError **error)
+{
+  g_autofree char *path = g_build_filename (s->groups_dir, name, NULL);
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autofree char *contents = NULL;
+  gsize len;
+  QmgrGroup *g;
+  char hex[QMGR_GUID_HEX_LEN + 1];
+
+  if (!g_file_get_contents (path, &contents, &len, error) ||
+      !g_key_file_load_from_data (kf, contents, len, G_KEY_FILE_NONE, error))
+    return NULL;
+  explicit_bzero (contents, len);
+  g = qmgr_store_group_from_keyfile (m, kf, error);
+  if (g == NULL)
+    return NULL;
+  qmgr_guid_to_hex (g->id, hex);
+  if (strncmp (name, hex, QMGR_GUID_HEX_LEN) != 0)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "its group id %s does not match its name",
+                   g->id_str);
+      qmgr_group_free (g);
+      return NULL;
+    }
+  return g;
+}
+
+static void
+load_settings (QmgrStore *s, QmgrManager *m)
+{
+  g_autofree char *path = g_build_filename (s->state_dir, SETTINGS_FILE, NULL);
+  g_autoptr(GKeyFile) kf = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  Reader r = { kf, "Manager", &error, FALSE };
+  guint64 v;
+
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &error))
+    {
+      if (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        g_warning ("Ignoring saved settings %s: %s", path, error->message);
+      return;
+    }
+  m->settings.bandwidth_limit = read_u64 (&r, "BandwidthLimit", G_MAXUINT64,
+                                          m->settings.bandwidth_limit);
+  m->settings.metered_bandwidth_limit = read_u64 (&r, "MeteredBandwidthLimit", G_MAXUINT64,
+                                                  m->settings.metered_bandwidth_limit);
+  v = read_u64 (&r, "MaxConcurrentTransfers", QMGR_MAX_CONCURRENT_TRANSFERS_MAX,
+                m->settings.max_concurrent_transfers);
+  m->settings.max_concurrent_transfers = v > 0 ? (guint) v : m->settings.max_concurrent_transfers;
+  if (r.failed)
+    g_warning ("Saved settings %s are partly invalid: %s", path, error->message);
+}
+
+gboolean
+qmgr_store_load (QmgrStore *s, QmgrManager *m, GError **error)
+{
+  int fd = dup (s->groups_fd);
+  DIR *dir;
+  struct dirent *de;
+  g_autoptr(GPtrArray) groups = g_ptr_array_new ();
+
+  if (fd < 0 || (dir = fdopendir (fd)) == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return set_errno_error (error, errno, "read", s->groups_dir);
+    }
+  rewinddir (dir);
+  while ((de = readdir (dir)) != NULL)
+    {
+      g_autoptr(GError) local = NULL;
+      QmgrGroup *g;
+
+      if (g_str_has_suffix (de->d_name, GROUP_SUFFIX ".tmp"))
+        {
+          /* A write interrupted by a crash: the previous version is intact. */
+          unlinkat (s->groups_fd, de->d_name, 0);
+          continue;
+        }
+      if (!g_str_has_suffix (de->d_name, GROUP_SUFFIX))
+        continue;
+      g = load_group_file (s, m, de->d_name, &local);
+      if (g == NULL)
+        set_aside (s, de->d_name, local);
+      else
+        g_ptr_array_add (groups, g);
+    }
+  closedir (dir);
+
+  g_ptr_array_sort (groups, compare_seq);
+  for (guint i = 0; i < groups->len; i++)
+    {
+      QmgrGroup *g = g_ptr_array_index (groups, i);
+      g_autoptr(GError) local = NULL;
+
+      if (!qmgr_manager_adopt_group (m, g, &local))
+        {
+          g_autofree char *name = group_file_name (g);
+          set_aside (s, name, local);
+          qmgr_group_free (g);
+        }
+    }
+  load_settings (s, m);
+  return TRUE;
+}

@@ -1,0 +1,28 @@
+/* qmgrd store — durable state: one GKeyFile per group under <state>/groups/,
+ * written atomically (temp file, fsync, rename, fsync of the directory) before
+ * the change is acknowledged; the D-Bus-set manager settings in <state>/settings.conf. */
+#pragma once
+
+#include "manager.h"
+
+G_BEGIN_DECLS
+
+typedef struct _QmgrStore QmgrStore;
+
+/* Creates <state_dir>/groups (mode 0700) as needed. */
+QmgrStore *qmgr_store_open (const char *state_dir, GError **error);
+void qmgr_store_free (QmgrStore *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrStore, qmgr_store_free)
+
+/* Hooks to pass to qmgr_manager_set_store() with the store as their data. */
+const QmgrStoreHooks *qmgr_store_hooks (void);
+
+/* Restores every group (a damaged file is renamed to <name>.broken with a
+ * warning, the others load) and then the manager settings saved over D-Bus. */
+gboolean qmgr_store_load (QmgrStore *store, QmgrManager *manager, GError **error);
+
+/* Serialization, exposed for tests. */
+GKeyFile *qmgr_store_group_to_keyfile (QmgrGroup *group);
+QmgrGroup *qmgr_store_group_from_keyfile (QmgrManager *manager, GKeyFile *kf, GError **error);
+
+G_END_DECLS
