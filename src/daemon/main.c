@@ -22,6 +22,8 @@ typedef struct {
   int exit_code;
   guint idle_timeout;
   guint idle_source;
+  guint expire_after_days;
+  guint expire_source;
 } Daemon;
 
 static void
@@ -75,6 +77,17 @@ schedule_idle_check (Daemon *d, guint seconds)
   d->idle_source = g_timeout_add_seconds (seconds, on_idle_check, d);
 }
 
+static gboolean
+on_expire (gpointer user_data)
+{
+  Daemon *d = user_data;
+  guint n = qmgr_manager_expire_groups (d->manager,
+                                        (gint64) d->expire_after_days * 24 * 3600 * G_USEC_PER_SEC);
+  if (n > 0)
+    g_message ("Removed %u groups unchanged for %u days", n, d->expire_after_days);
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 on_name_acquired (const GError *error, gpointer user_data)
 {
@@ -89,6 +102,11 @@ on_name_acquired (const GError *error, gpointer user_data)
   g_debug ("Serving %u groups", g_queue_get_length (&d->manager->groups));
   if (d->idle_timeout > 0)
     schedule_idle_check (d, d->idle_timeout);
+  if (d->expire_after_days > 0)
+    {
+      on_expire (d);
+      d->expire_source = g_timeout_add_seconds (24 * 3600, on_expire, d);
+    }
 }
 
 static char *
@@ -188,6 +206,7 @@ main (int argc, char **argv)
 
   d.loop = g_main_loop_new (NULL, FALSE);
   d.idle_timeout = (guint) idle_timeout;
+  d.expire_after_days = config.expire_after_days;
   d.bus = qmgr_bus_new (d.manager, system_mode, &error);
   if (d.bus == NULL)
     {
@@ -210,6 +229,8 @@ out:
   /* Store writes are synchronous: by now every acknowledged change is on disk. */
   if (d.idle_source != 0)
     g_source_remove (d.idle_source);
+  if (d.expire_source != 0)
+    g_source_remove (d.expire_source);
   qmgr_bus_free (d.bus);
   qmgr_manager_free (d.manager);
   qmgr_store_free (d.store);

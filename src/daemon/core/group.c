@@ -283,7 +283,8 @@ commit_state (QmgrGroup *g, QmgrGroupState state, gboolean foreground, GError **
 
   g->state = state;
   g->foreground = foreground;
-  g->run_state = QMGR_RUN_QUEUED;
+  if (state != old_state)
+    g->run_state = QMGR_RUN_QUEUED;   /* the scheduler reports afresh */
   g->modification_time = qmgr_manager_now (g->manager);
   if (!qmgr_manager_save_group (g->manager, g, error))
     {
@@ -386,9 +387,15 @@ qmgr_group_set_remote_user_password (QmgrGroup *g, const char *password, GError 
 }
 
 gboolean
+qmgr_transfer_policy_is_valid (guint32 policy)
+{
+  return (policy & ~QMGR_TRANSFER_POLICY_ALWAYS) == 0 && (policy == 0 || (policy & 0xff) != 0);
+}
+
+gboolean
 qmgr_group_set_transfer_policy (QmgrGroup *g, guint32 policy, GError **error)
 {
-  if ((policy & ~QMGR_TRANSFER_POLICY_ALWAYS) != 0 || (policy != 0 && (policy & 0xff) == 0))
+  if (!qmgr_transfer_policy_is_valid (policy))
     {
       g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
                    "Transfer policy 0x%08x is not a mask of cost states within 0x800000ff "
@@ -813,10 +820,52 @@ qmgr_group_set_notification_pointer (QmgrGroup *g, const char *interface_name,
 gboolean
 qmgr_group_take_ownership (QmgrGroup *g, uid_t caller, GError **error)
 {
-  /* Ownership only means something where several users share the daemon. */
-  g_set_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED,
-               "TakeOwnership is only supported on the system bus (qmgrd --system)");
-  return FALSE;
+  QmgrManager *m = g->manager;
+  uid_t old_owner = g->owner;
+  gint64 old_mtime = g->modification_time;
+  g_autofree char *old_user = NULL, *old_password = NULL, *old_clsid = NULL;
+
+  /* Ownership only means something where several users share the daemon; who
+   * may take it (polkit) is decided by the caller of this function. */
+  if (!m->settings.system_mode)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED,
+                   "TakeOwnership is only supported on the system bus (qmgrd --system)");
+      return FALSE;
+    }
+  if (caller == old_owner)
+    return TRUE;
+  if (!qmgr_manager_owner_has_room (m, caller, error))
+    return FALSE;
+
+  /* The new owner must not inherit the old owner's credentials or callbacks. */
+  old_user = g_steal_pointer (&g->remote_user_id);
+  old_password = g_steal_pointer (&g->remote_user_password);
+  old_clsid = g_steal_pointer (&g->notify_clsid);
+  g->remote_user_id = g_strdup ("");
+  g->remote_user_password = g_strdup ("");
+  g->notify_clsid = g_strdup ("");
+  g->owner = caller;
+  g->modification_time = qmgr_manager_now (m);
+  if (!qmgr_manager_save_group (m, g, error))
+    {
+      g_free (g->remote_user_id);
+      g_free (g->remote_user_password);
+      g_free (g->notify_clsid);
+      g->remote_user_id = g_steal_pointer (&old_user);
+      g->remote_user_password = g_steal_pointer (&old_password);
+      g->notify_clsid = g_steal_pointer (&old_clsid);
+      g->owner = old_owner;
+      g->modification_time = old_mtime;
+      return FALSE;
+    }
+  explicit_bzero (old_password, strlen (old_password));
+  g_clear_pointer (&g->live_callback_name, g_free);
+  g_clear_pointer (&g->live_callback_path, g_free);
+  qmgr_manager_change_owner (m, g, old_owner);
+  emit (g, QMGR_GROUP_CHANGED_OWNER | QMGR_GROUP_CHANGED_MODIFICATION_TIME |
+           (old_clsid[0] != '\0' ? QMGR_GROUP_CHANGED_NOTIFY_CLSID : 0));
+  return TRUE;
 }
 
 void

@@ -34,6 +34,8 @@ gboolean qmgr_group_set_priority (QmgrGroup *group, guint32 priority, GError **e
 gboolean qmgr_group_set_remote_user_id (QmgrGroup *group, const char *user, GError **error);
 gboolean qmgr_group_set_remote_user_password (QmgrGroup *group, const char *password,
                                               GError **error);
+/* A mask within 0x800000FF naming at least one cost state, or 0 (the default). */
+gboolean qmgr_transfer_policy_is_valid (guint32 policy);
 gboolean qmgr_group_set_transfer_policy (QmgrGroup *group, guint32 policy, GError **error);
 gboolean qmgr_group_set_bandwidth_limit (QmgrGroup *group, guint64 limit, GError **error);
 gboolean qmgr_group_set_minimum_retry_delay (QmgrGroup *group, guint32 seconds, GError **error);

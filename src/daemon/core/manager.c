@@ -216,6 +216,32 @@ owner_count_add (QmgrManager *m, uid_t owner, int delta)
     g_hash_table_insert (m->groups_per_owner, GUINT_TO_POINTER (owner), GUINT_TO_POINTER (n));
 }
 
+gboolean
+qmgr_manager_owner_has_room (QmgrManager *m, uid_t owner, GError **error)
+{
+  if (owner_count (m, owner) < m->settings.max_groups_per_owner)
+    return TRUE;
+  g_set_error (error, QMGR_ERROR, QMGR_ERROR_LIMITS_EXCEEDED,
+               "User %u already owns %u groups, the most allowed", (unsigned) owner,
+               m->settings.max_groups_per_owner);
+  return FALSE;
+}
+
+void
+qmgr_manager_change_owner (QmgrManager *m, QmgrGroup *group, uid_t old_owner)
+{
+  owner_count_add (m, old_owner, -1);
+  owner_count_add (m, group->owner, +1);
+  if (group->job == NULL || group->state == QMGR_GROUP_STATE_COMPLETE)
+    return;
+  for (guint i = 0; i < group->job->files->len; i++)
+    {
+      QmgrFile *f = g_ptr_array_index (group->job->files, i);
+      qmgr_manager_release_destination (m, old_owner, f);
+      qmgr_manager_reserve_destination (m, group->owner, f);
+    }
+}
+
 static void
 index_group (QmgrManager *m, QmgrGroup *group)
 {
@@ -320,13 +346,8 @@ qmgr_manager_create_group (QmgrManager *m, const char *group_id, uid_t caller, G
         }
     }
 
-  if (owner_count (m, caller) >= m->settings.max_groups_per_owner)
-    {
-      g_set_error (error, QMGR_ERROR, QMGR_ERROR_LIMITS_EXCEEDED,
-                   "User %u already owns %u groups, the most allowed", (unsigned) caller,
-                   m->settings.max_groups_per_owner);
-      return NULL;
-    }
+  if (!qmgr_manager_owner_has_room (m, caller, error))
+    return NULL;
 
   group = qmgr_group_new (m, id, caller);
   now = qmgr_manager_now (m);
@@ -471,6 +492,28 @@ qmgr_manager_set_max_concurrent_transfers (QmgrManager *m, guint32 value, GError
   return TRUE;
 }
 
+guint
+qmgr_manager_expire_groups (QmgrManager *m, gint64 max_age_us)
+{
+  gint64 cutoff = qmgr_manager_now (m) - max_age_us;
+  guint n = 0;
+
+  for (GList *l = m->groups.head, *next; l != NULL; l = next)
+    {
+      QmgrGroup *group = l->data;
+      g_autoptr(GError) error = NULL;
+
+      next = l->next;
+      if (group->state == QMGR_GROUP_STATE_QUEUED || group->modification_time >= cutoff)
+        continue;
+      if (qmgr_group_cancel (group, &error))
+        n++;
+      else
+        g_warning ("Could not remove expired group: %s", error->message);
+    }
+  return n;
+}
+
 void
 qmgr_manager_forget_peer (QmgrManager *m, const char *unique_name)
 {
@@ -503,6 +546,8 @@ qmgr_manager_adopt_group (QmgrManager *m, QmgrGroup *group, GError **error)
 void
 qmgr_manager_remove_group (QmgrManager *m, QmgrGroup *group)
 {
+  if (group->state == QMGR_GROUP_STATE_QUEUED)
+    EMIT (m, group_stopped, group);
   if (group->job != NULL)
     EMIT (m, job_removing, group->job);
   EMIT (m, group_removing, group);

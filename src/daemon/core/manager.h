@@ -78,11 +78,15 @@ gboolean qmgr_manager_set_metered_bandwidth_limit (QmgrManager *manager, guint64
 gboolean qmgr_manager_set_max_concurrent_transfers (QmgrManager *manager, guint32 value,
                                                     GError **error);
 
+/* Cancels the groups that are complete, suspended or in error and have not
+ * changed for @max_age_us; returns how many went. Queued groups never expire. */
+guint qmgr_manager_expire_groups (QmgrManager *manager, gint64 max_age_us);
+
 /* A peer left the bus: forget its live callback pointers. */
 void qmgr_manager_forget_peer (QmgrManager *manager, const char *unique_name);
 
-/* Used by the store when it restores groups at start-up: indexes a group built by
- * qmgr_group_new_restored() without saving it again or telling listeners. */
+/* Used by the store when it restores groups at start-up: indexes a group it
+ * built with qmgr_group_new() without saving it again or telling listeners. */
 gboolean qmgr_manager_adopt_group (QmgrManager *manager, QmgrGroup *group, GError **error);
 
 /* Internal to core (group.c / job.c). */
@@ -101,6 +105,10 @@ void qmgr_manager_unindex_job (QmgrManager *manager, QmgrJob *job);
 gboolean qmgr_manager_destination_taken (QmgrManager *manager, uid_t owner, const char *path);
 void qmgr_manager_reserve_destination (QmgrManager *manager, uid_t owner, QmgrFile *file);
 void qmgr_manager_release_destination (QmgrManager *manager, uid_t owner, QmgrFile *file);
+/* LimitsExceeded when @owner has all the groups the quota allows. */
+gboolean qmgr_manager_owner_has_room (QmgrManager *manager, uid_t owner, GError **error);
+/* Moves the group's quota count and destination reservations from @old_owner. */
+void qmgr_manager_change_owner (QmgrManager *manager, QmgrGroup *group, uid_t old_owner);
 /* Tells listeners, unindexes and frees a group whose store entry is gone. */
 void qmgr_manager_remove_group (QmgrManager *manager, QmgrGroup *group);
 gboolean qmgr_manager_delete_group_from_store (QmgrManager *manager, QmgrGroup *group,

@@ -415,6 +415,8 @@ job_from_keyfile (QmgrGroup *g, GKeyFile *kf, GError **error)
         f->bytes_total = 0;
       f->bytes_transferred = f->complete ? f->bytes_total : 0;
       replace (&f->validator, read_string (&r, "Validator", FALSE, NULL));
+      if (f->validator != NULL && f->validator[0] == '\0')
+        g_clear_pointer (&f->validator, g_free);
       replace (&f->error_name, read_string (&r, "ErrorName", FALSE, NULL));
       replace (&f->error_message, read_string (&r, "ErrorMessage", FALSE, NULL));
       if (f->error_name != NULL && f->error_name[0] == '\0')
@@ -467,6 +469,13 @@ qmgr_store_group_from_keyfile (QmgrManager *m, GKeyFile *kf, GError **error)
   g->notify_flags = (guint32) read_u64 (&r, "NotifyFlags", QMGR_NOTIFY_ALL_FLAGS, 0);
   replace (&g->notify_clsid, read_string (&r, "NotifyClsid", FALSE, qmgr_validate_notify_clsid));
   g->transfer_policy = (guint32) read_u64 (&r, "TransferPolicy", QMGR_TRANSFER_POLICY_ALWAYS, 0);
+  /* Values the API cannot produce mean the file was damaged or tampered with. */
+  if (!r.failed && ((g->notify_flags & ~QMGR_NOTIFY_ALL_FLAGS) != 0 ||
+                    !qmgr_transfer_policy_is_valid (g->transfer_policy)))
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "NotifyFlags or TransferPolicy out of range");
+      r.failed = TRUE;
+    }
   g->bandwidth_limit = read_u64 (&r, "BandwidthLimit", G_MAXUINT64, 0);
   g->minimum_retry_delay = (guint32) read_u64 (&r, "MinimumRetryDelay", G_MAXUINT32,
                                                QMGR_DEFAULT_MINIMUM_RETRY_DELAY);

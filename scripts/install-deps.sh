@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs the Debian 12 packages qmgrd needs to build, run its tests and
+# benchmarks. Safe to run again. Uses sudo when not run as root.
+set -eu
+
+SUDO=
+if [ "$(id -u)" -ne 0 ]; then
+    SUDO=sudo
+fi
+
+PACKAGES="
+    build-essential meson ninja-build pkg-config gettext
+    libglib2.0-dev libglib2.0-bin libsystemd-dev libcurl4-openssl-dev
+    dbus dbus-daemon
+    libsoup-3.0-dev
+    python3 python3-gi
+"
+
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+# shellcheck disable=SC2086
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $PACKAGES

@@ -1,0 +1,29 @@
+#!/bin/sh
+# The README's quick start.
+#   scripts/quickstart.sh demo   install, build, run qmgrd on a private bus and queue a group
+#   scripts/quickstart.sh test   install, build and run every test suite
+set -eu
+
+cd "$(dirname "$0")/.."
+what=${1:-}
+case "$what" in
+    demo|test) ;;
+    *) echo "usage: $0 demo|test" >&2; exit 2 ;;
+esac
+
+# CI builds twice (plain and sanitized) through these two variables.
+build=${QMGR_BUILD_DIR:-build}
+suites=${QMGR_TEST_SUITES:---no-suite fuzz-full}
+
+scripts/install-deps.sh
+if [ ! -f "$build/build.ninja" ]; then
+    # shellcheck disable=SC2086
+    meson setup "$build" ${QMGR_MESON_ARGS:-}
+fi
+ninja -C "$build"
+
+case "$what" in
+    demo) exec dbus-run-session -- scripts/demo.sh "$build/src/daemon/qmgrd" ;;
+    # shellcheck disable=SC2086
+    test) exec meson test -C "$build" --print-errorlogs $suites ;;
+esac

@@ -1,0 +1,821 @@
+/* qmgrd unit tests — the store: groups saved through the manager's hooks load into
+ * a fresh manager unchanged; damaged files are set aside as .broken while the rest
+ * load; files are private (0600) and written atomically. Runs in a temp dir. */
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "unit-common.h"
+
+/* ---- capturing the store's warnings (structured logging: no expect_message) ---- */
+
+static GPtrArray *captured_warnings;   /* char*, while capturing */
+
+static GLogWriterOutput
+capture_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+                gpointer data)
+{
+  if (captured_warnings != NULL && (level & G_LOG_LEVEL_WARNING))
+    {
+      for (gsize i = 0; i < n_fields; i++)
+        if (g_strcmp0 (fields[i].key, "MESSAGE") == 0)
+          {
+            gssize len = fields[i].length;
+            g_ptr_array_add (captured_warnings,
+                             len < 0 ? g_strdup (fields[i].value)
+                                     : g_strndup (fields[i].value, (gsize) len));
+          }
+      return G_LOG_WRITER_HANDLED;
+    }
+  return g_log_writer_default (level, fields, n_fields, data);
+}
+
+/* For g_log() callers (no G_LOG_USE_STRUCTURED): keep captured warnings non-fatal. */
+static gboolean
+fatal_handler (const char *domain G_GNUC_UNUSED, GLogLevelFlags level,
+               const char *message G_GNUC_UNUSED, gpointer data G_GNUC_UNUSED)
+{
+  return !(captured_warnings != NULL && (level & G_LOG_LEVEL_WARNING));
+}
+
+static void
+capture_start (void)
+{
+  g_assert_null (captured_warnings);
+  captured_warnings = g_ptr_array_new_with_free_func (g_free);
+}
+
+static GPtrArray *
+capture_stop (void)
+{
+  return g_steal_pointer (&captured_warnings);
+}
+
+static gboolean
+warnings_mention (GPtrArray *warnings, const char *text)
+{
+  for (guint i = 0; i < warnings->len; i++)
+    if (strstr (g_ptr_array_index (warnings, i), text) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+/* ---- fixture ---- */
+
+typedef struct {
+  char *tmp;
+  char *state_dir;
+  char *groups_dir;
+  QmgrStore *store;
+  QmgrManager *manager;
+} Fixture;
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+            remove_tree (child);
+          else
+            g_unlink (child);
+        }
+      g_dir_close (dir);
+    }
+  g_rmdir (path);
+}
+
+static QmgrStore *
+open_store (const char *state_dir)
+{
+  g_autoptr(GError) error = NULL;
+  QmgrStore *store = qmgr_store_open (state_dir, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (store);
+  return store;
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->tmp = g_dir_make_tmp ("qmgr-unit-store-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->state_dir = g_build_filename (f->tmp, "state", "qmgrd", NULL);
+  f->groups_dir = g_build_filename (f->state_dir, "groups", NULL);
+  f->store = open_store (f->state_dir);
+  f->manager = unit_manager_new (0, 0);
+  qmgr_manager_set_store (f->manager, qmgr_store_hooks (), f->store);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  qmgr_manager_free (f->manager);
+  qmgr_store_free (f->store);
+  remove_tree (f->tmp);
+  g_free (f->tmp);
+  g_free (f->state_dir);
+  g_free (f->groups_dir);
+}
+
+/* A fresh manager loaded from the fixture's state directory. */
+static QmgrManager *
+reload (Fixture *f, QmgrStore **store_out)
+{
+  g_autoptr(GError) error = NULL;
+  QmgrStore *store = open_store (f->state_dir);
+  QmgrManager *m = unit_manager_new (0, 0);
+
+  qmgr_manager_set_store (m, qmgr_store_hooks (), store);
+  g_assert_true (qmgr_store_load (store, m, &error));
+  g_assert_no_error (error);
+  *store_out = store;
+  return m;
+}
+
+static char *
+group_file (Fixture *f, const char *guid)
+{
+  QmgrGuid id = unit_guid (guid);
+  char hex[QMGR_GUID_HEX_LEN + 1];
+  g_autofree char *name = NULL;
+
+  qmgr_guid_to_hex (id, hex);
+  name = g_strconcat (hex, ".group", NULL);
+  return g_build_filename (f->groups_dir, name, NULL);
+}
+
+static guint
+count_files_with_suffix (const char *dir_path, const char *suffix)
+{
+  GDir *dir = g_dir_open (dir_path, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, suffix))
+      n++;
+  g_dir_close (dir);
+  return n;
+}
+
+static void
+assert_same_file (const QmgrFile *a, const QmgrFile *b)
+{
+  g_assert_cmpstr (a->remote_url, ==, b->remote_url);
+  g_assert_cmpstr (a->local_path, ==, b->local_path);
+  g_assert_cmpuint (a->size_hint, ==, b->size_hint);
+  g_assert_cmpuint (a->bytes_total, ==, b->bytes_total);
+  g_assert_cmpint (a->complete, ==, b->complete);
+  /* Partial downloads are never in the store: the temp file is the truth. */
+  if (a->complete)
+    g_assert_cmpuint (a->bytes_transferred, ==, b->bytes_transferred);
+  /* No validator and an empty one mean the same here; validator-absent checks NULL. */
+  g_assert_cmpstr (a->validator ? a->validator : "", ==, b->validator ? b->validator : "");
+  g_assert_cmpstr (a->error_name, ==, b->error_name);
+  g_assert_cmpstr (a->error_message, ==, b->error_message);
+}
+
+static void
+assert_same_group (QmgrGroup *a, QmgrGroup *b)
+{
+  g_assert_true (qmgr_guid_equal (a->id, b->id));
+  g_assert_cmpstr (a->id_str, ==, b->id_str);
+  g_assert_cmpstr (a->object_path, ==, b->object_path);
+  g_assert_cmpuint (a->seq, ==, b->seq);
+  g_assert_cmpuint (a->owner, ==, b->owner);
+  g_assert_cmpint (a->state, ==, b->state);
+  g_assert_cmpint (a->foreground, ==, b->foreground);
+  g_assert_cmphex (qmgr_group_get_status (a), ==, qmgr_group_get_status (b));
+  g_assert_cmpstr (a->display_name, ==, b->display_name);
+  g_assert_cmpstr (a->description, ==, b->description);
+  g_assert_cmpstr (a->remote_user_id, ==, b->remote_user_id);
+  g_assert_cmpstr (a->remote_user_password, ==, b->remote_user_password);
+  g_assert_cmphex (a->notify_flags, ==, b->notify_flags);
+  g_assert_cmpstr (a->notify_clsid, ==, b->notify_clsid);
+  g_assert_cmphex (a->transfer_policy, ==, b->transfer_policy);
+  g_assert_cmpuint (a->bandwidth_limit, ==, b->bandwidth_limit);
+  g_assert_cmpuint (a->minimum_retry_delay, ==, b->minimum_retry_delay);
+  g_assert_cmpuint (a->no_progress_timeout, ==, b->no_progress_timeout);
+  g_assert_cmpint (a->creation_time, ==, b->creation_time);
+  g_assert_cmpint (a->modification_time, ==, b->modification_time);
+  g_assert_cmpint (a->completion_time, ==, b->completion_time);
+  /* Live pointers are not persisted. */
+  g_assert_null (b->live_callback_name);
+  g_assert_null (b->live_callback_path);
+
+  g_assert_cmpint (a->job == NULL, ==, b->job == NULL);
+  if (a->job == NULL)
+    return;
+  g_assert_true (b->job->group == b);
+  g_assert_true (qmgr_guid_equal (a->job->id, b->job->id));
+  g_assert_cmpstr (a->job->id_str, ==, b->job->id_str);
+  g_assert_cmpstr (a->job->object_path, ==, b->job->object_path);
+  g_assert_cmphex (qmgr_job_get_status (a->job), ==, qmgr_job_get_status (b->job));
+  g_assert_cmpuint (a->job->current_file, ==, b->job->current_file);
+  g_assert_cmpstr (a->job->error_name, ==, b->job->error_name);
+  g_assert_cmpstr (a->job->error_message, ==, b->job->error_message);
+  g_assert_cmpuint (a->job->win32_result, ==, b->job->win32_result);
+  g_assert_cmpuint (a->job->transport_result, ==, b->job->transport_result);
+  g_assert_cmpuint (a->job->num_retries, ==, b->job->num_retries);
+  g_assert_cmpuint (a->job->error_file_index, ==, b->job->error_file_index);
+  g_assert_cmpuint (a->job->files->len, ==, b->job->files->len);
+  for (guint i = 0; i < a->job->files->len; i++)
+    assert_same_file (g_ptr_array_index (a->job->files, i), g_ptr_array_index (b->job->files, i));
+}
+
+/* Groups in every shape the store must keep. */
+static void
+populate (QmgrManager *m)
+{
+  g_autoptr(GError) error = NULL;
+  QmgrGroup *g1, *g2, *g3, *g4;
+  QmgrFileSpec specs[] = {
+    { "https://example.com/one?x=1&y=%20", "/tmp/qmgr-unit/store/one", 123 },
+    { "http://example.com:8080/two", "/tmp/qmgr-unit/store/caf\xc3\xa9 two", 0 },
+    { "https://example.com/three", "/tmp/qmgr-unit/store/three", G_MAXUINT64 },
+  };
+  QmgrFileSpec done_spec = { "https://example.com/done", "/tmp/qmgr-unit/store/done", 7 };
+  QmgrFile *file;
+
+  /* 1: no job; every property set; foreground. */
+  unit_clock_advance (1000);
+  g1 = unit_create_group (m, GUID_A, UNIT_OWNER);
+  g_assert_true (qmgr_group_set_display_name (g1, "Caf\xc3\xa9 \xe6\x97\xa5 [updates] = x", &error));
+  g_assert_true (qmgr_group_set_description (g1, "Line one\nLine two\twith tab; # not a comment\n"
+                                             "\\backslash", &error));
+  g_assert_true (qmgr_group_set_notify_flags (g1, QMGR_NOTIFY_GROUP_DONE |
+                                              QMGR_NOTIFY_PROGRESS, &error));
+  g_assert_true (qmgr_group_set_notify_clsid (g1, "org.example.App:/org/example/cb", &error));
+  g_assert_true (qmgr_group_set_remote_user_id (g1, "alice", &error));
+  g_assert_true (qmgr_group_set_remote_user_password (g1, "p@ss word=;#", &error));
+  g_assert_true (qmgr_group_set_transfer_policy (g1, QMGR_TRANSFER_POLICY_STANDARD, &error));
+  g_assert_true (qmgr_group_set_bandwidth_limit (g1, G_GUINT64_CONSTANT (1) << 40, &error));
+  g_assert_true (qmgr_group_set_minimum_retry_delay (g1, 300, &error));
+  g_assert_true (qmgr_group_set_no_progress_timeout (g1, 86400, &error));
+  g_assert_true (qmgr_group_switch_to_foreground (g1, &error));
+  g_assert_true (qmgr_group_set_notification_pointer (g1, QMGR_CALLBACK_INTERFACE, ":1.3", "/cb",
+                                                      &error));
+  g_assert_no_error (error);
+
+  /* 2: a queued job with three files, one complete, with errors and validators. */
+  unit_clock_advance (1000);
+  g2 = unit_create_group (m, GUID_B, UNIT_OWNER);
+  unit_create_job (g2, GUID_C);
+  g_assert_true (qmgr_job_add_files (g2->job, specs, G_N_ELEMENTS (specs), &error));
+  g_assert_true (qmgr_group_resume (g2, &error));
+  unit_clock_advance (1000);
+  g_assert_true (qmgr_job_file_completed (g2->job, 1, 4096, &error));
+  g_assert_no_error (error);
+  file = g_ptr_array_index (g2->job->files, 0);
+  file->bytes_total = 10000;
+  file->bytes_transferred = 5000;
+  file->validator = g_strdup ("\"etag-123\"");
+  file->error_name = g_strdup (QMGR_TRANSFER_ERROR_PREFIX "Timeout");
+  file->error_message = g_strdup ("No data for 60 s");
+  g2->job->current_file = 0;
+  g2->job->error_name = g_strdup (QMGR_TRANSFER_ERROR_PREFIX "Timeout");
+  g2->job->error_message = g_strdup ("No data for 60 s");
+  g2->job->win32_result = 110;
+  g2->job->num_retries = 2;
+  g2->job->error_file_index = 0;
+  /* Any durable change writes the whole group. */
+  g_assert_true (qmgr_group_set_display_name (g2, "queued", &error));
+  g_assert_no_error (error);
+
+  /* 3: complete. */
+  unit_clock_advance (1000);
+  g3 = unit_group_with_files (m, GUID_D, UNIT_OWNER, 0, FALSE);
+  g_assert_true (qmgr_job_add_files (g3->job, &done_spec, 1, &error));
+  g_assert_true (qmgr_group_resume (g3, &error));
+  unit_clock_advance (1000);
+  g_assert_true (qmgr_job_file_completed (g3->job, 0, 7, &error));
+  g_assert_no_error (error);
+  g_assert_cmphex (qmgr_group_get_status (g3), ==, 0x140);
+
+  /* 4: another owner; a job without files. */
+  unit_clock_advance (1000);
+  g4 = unit_create_group (m, GUID_E, UNIT_OTHER);
+  unit_create_job (g4, "");
+}
+
+/* ---- tests ---- */
+
+static void
+test_open_creates_dirs (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  struct stat st;
+
+  g_assert_cmpint (stat (f->state_dir, &st), ==, 0);
+  g_assert_true (S_ISDIR (st.st_mode));
+  g_assert_cmpint (stat (f->groups_dir, &st), ==, 0);
+  g_assert_true (S_ISDIR (st.st_mode));
+  g_assert_cmpuint (st.st_mode & 0777, ==, 0700);
+}
+
+static void
+test_open_fails_on_file (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *file = g_build_filename (f->tmp, "plain-file", NULL);
+  g_autoptr(QmgrStore) store = NULL;
+
+  g_assert_true (g_file_set_contents (file, "x", 1, NULL));
+  store = qmgr_store_open (file, &error);
+  g_assert_null (store);
+  g_assert_nonnull (error);
+}
+
+static void
+test_roundtrip (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_auto(GStrv) before = NULL;
+  g_auto(GStrv) after = NULL;
+
+  populate (f->manager);
+  loaded = reload (f, &store);
+
+  before = qmgr_manager_enum_groups (f->manager, 0, UNIT_OWNER, NULL);
+  after = qmgr_manager_enum_groups (loaded, 0, UNIT_OWNER, NULL);
+  g_assert_cmpuint (g_strv_length (after), ==, 4);
+  g_assert_cmpstrv (after, before);
+
+  for (GList *l = f->manager->groups.head; l != NULL; l = l->next)
+    {
+      QmgrGroup *a = l->data;
+      QmgrGroup *b = qmgr_manager_lookup_group (loaded, a->id);
+
+      g_test_message ("group %s", a->id_str);
+      g_assert_nonnull (b);
+      if (b == NULL)
+        continue;
+      g_assert_true (b->manager == loaded);
+      assert_same_group (a, b);
+      if (a->job != NULL)
+        g_assert_true (qmgr_manager_lookup_job (loaded, a->job->id) == b->job);
+    }
+  g_assert_true (qmgr_manager_has_runnable_groups (loaded));
+}
+
+static void
+test_restored_manager_state (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) ids = NULL;
+  QmgrGroup *fresh;
+  QmgrGroup *other;
+  QmgrJob *other_job;
+
+  populate (f->manager);
+  loaded = reload (f, &store);
+
+  /* GUIDs are in use, groups and jobs alike. */
+  g_assert_null (qmgr_manager_create_group (loaded, GUID_A, UNIT_OWNER, &error));
+  g_assert_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS);
+  g_clear_error (&error);
+  g_assert_null (qmgr_manager_create_group (loaded, GUID_C, UNIT_OWNER, &error));
+  g_assert_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS);
+  g_clear_error (&error);
+
+  /* New groups come after the restored ones. */
+  fresh = unit_create_group (loaded, "", UNIT_OWNER);
+  ids = qmgr_manager_enum_groups (loaded, 0, UNIT_OWNER, NULL);
+  g_assert_cmpuint (g_strv_length (ids), ==, 5);
+  g_assert_cmpstr (ids[4], ==, fresh->id_str);
+
+  /* Destinations of restored incomplete groups are taken; of complete ones, free. */
+  other = unit_create_group (loaded, "", UNIT_OWNER);
+  other_job = unit_create_job (other, "");
+  {
+    QmgrFileSpec taken = { "https://example.com/x", "/tmp/qmgr-unit/store/one", 0 };
+    QmgrFileSpec taken_done = { "https://example.com/x", "/tmp/qmgr-unit/store/caf\xc3\xa9 two", 0 };
+    QmgrFileSpec free_now = { "https://example.com/x", "/tmp/qmgr-unit/store/done", 0 };
+
+    g_assert_false (qmgr_job_add_files (other_job, &taken, 1, &error));
+    g_assert_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS);
+    g_clear_error (&error);
+    /* A completed file of an incomplete group still reserves its path. */
+    g_assert_false (qmgr_job_add_files (other_job, &taken_done, 1, &error));
+    g_assert_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS);
+    g_clear_error (&error);
+    g_assert_true (qmgr_job_add_files (other_job, &free_now, 1, &error));
+    g_assert_no_error (error);
+  }
+
+  /* The restored groups work: resume, complete, cancel. */
+  {
+    QmgrGroup *g2 = qmgr_manager_lookup_group (loaded, unit_guid (GUID_B));
+    g_autofree char *path = group_file (f, GUID_B);
+
+    g_assert_cmphex (qmgr_group_get_status (g2), ==, 0x80);
+    unit_complete_all (g2->job, 1);
+    g_assert_cmphex (qmgr_group_get_status (g2), ==, 0x140);
+    g_assert_true (qmgr_group_cancel (g2, &error));
+    g_assert_no_error (error);
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  }
+}
+
+static void
+test_file_modes (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *settings = g_build_filename (f->state_dir, "settings.conf", NULL);
+  mode_t old_umask = umask (0);
+  GDir *dir;
+  const char *name;
+  guint n = 0;
+  struct stat st;
+
+  populate (f->manager);
+  g_assert_true (qmgr_manager_set_bandwidth_limit (f->manager, 1000, NULL));
+  umask (old_umask);
+
+  dir = g_dir_open (f->groups_dir, 0, NULL);
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (f->groups_dir, name, NULL);
+
+      g_assert_true (g_str_has_suffix (name, ".group"));
+      g_assert_cmpint (lstat (path, &st), ==, 0);
+      g_assert_true (S_ISREG (st.st_mode));
+      g_assert_cmpuint (st.st_mode & 07777, ==, 0600);
+      n++;
+    }
+  g_dir_close (dir);
+  g_assert_cmpuint (n, ==, 4);
+
+  g_assert_cmpint (lstat (settings, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 07777, ==, 0600);
+  g_assert_cmpint (lstat (f->groups_dir, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 07777, ==, 0700);
+}
+
+static void
+test_one_file_per_group (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = group_file (f, GUID_A);
+  QmgrGroup *g;
+
+  g = unit_create_group (f->manager, GUID_A, UNIT_OWNER);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ""), ==, 1);
+
+  /* Every durable change rewrites it in place: no temp files left over. */
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("name %u", i);
+      g_assert_true (qmgr_group_set_display_name (g, name, &error));
+    }
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ""), ==, 1);
+  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ".tmp"), ==, 0);
+
+  /* CancelGroup removes its store entry. */
+  g_assert_true (qmgr_group_cancel (g, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ""), ==, 0);
+}
+
+static void
+test_damaged_files (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  g_autofree char *garbage = group_file (f, GUID_A);
+  g_autofree char *bad_url = group_file (f, GUID_B);
+  g_autofree char *good = group_file (f, GUID_D);
+  g_autofree char *other_owner = group_file (f, GUID_E);
+  g_autofree char *garbage_broken = g_strconcat (garbage, ".broken", NULL);
+  g_autofree char *bad_url_broken = g_strconcat (bad_url, ".broken", NULL);
+  g_autofree char *leftover_tmp = g_strconcat (good, ".tmp", NULL);
+  g_autofree char *unrelated = g_build_filename (f->groups_dir, "README", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *damaged = NULL;
+  g_auto(GStrv) ids = NULL;
+
+  populate (f->manager);
+
+  /* A: not a key file at all. */
+  g_assert_true (g_file_set_contents (garbage, "\x01\x02 this is [[[ not a key file", -1, NULL));
+  /* B: a key file whose first file has a forbidden URL. */
+  g_assert_true (g_file_get_contents (bad_url, &contents, NULL, NULL));
+  {
+    g_auto(GStrv) parts = g_strsplit (contents, "https://example.com/one", 2);
+    g_assert_cmpuint (g_strv_length (parts), ==, 2);
+    damaged = g_strjoinv ("file:///etc/shadow?", parts);
+  }
+  g_assert_true (g_file_set_contents (bad_url, damaged, -1, NULL));
+  /* A write interrupted by a crash, and a file that is not ours. */
+  g_assert_true (g_file_set_contents (leftover_tmp, "half a", -1, NULL));
+  g_assert_true (g_file_set_contents (unrelated, "hello", -1, NULL));
+
+  capture_start ();
+  loaded = reload (f, &store);
+  warnings = capture_stop ();
+
+  ids = qmgr_manager_enum_groups (loaded, 0, UNIT_OWNER, NULL);
+  g_assert_cmpuint (g_strv_length (ids), ==, 2);
+  g_assert_cmpstr (ids[0], ==, GUID_D);
+  g_assert_cmpstr (ids[1], ==, GUID_E);
+  g_assert_null (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A)));
+  g_assert_null (qmgr_manager_lookup_group (loaded, unit_guid (GUID_B)));
+  assert_same_group (qmgr_manager_lookup_group (f->manager, unit_guid (GUID_D)),
+                     qmgr_manager_lookup_group (loaded, unit_guid (GUID_D)));
+
+  /* Damaged files are set aside, not deleted, and said so. */
+  g_assert_false (g_file_test (garbage, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (garbage_broken, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (bad_url, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (bad_url_broken, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (warnings->len, >=, 2);
+  g_assert_true (warnings_mention (warnings, garbage));
+  g_assert_true (warnings_mention (warnings, bad_url));
+  g_assert_true (g_file_test (good, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (other_owner, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (leftover_tmp, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (unrelated, G_FILE_TEST_IS_REGULAR));
+
+  /* Their GUIDs are free again; the .broken files stay out of the way. */
+  unit_create_group (loaded, GUID_A, UNIT_OWNER);
+  g_assert_true (g_file_test (garbage, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (garbage_broken, G_FILE_TEST_IS_REGULAR));
+}
+
+static void
+test_misnamed_and_duplicate (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  g_autofree char *source = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *misnamed = NULL;
+  g_autofree char *copy_path = NULL;
+  g_autofree char *copy = NULL;
+  const char *misnamed_guid = "11111111-2222-4333-8444-555555555555";
+  const char *copy_guid = "99999999-8888-4777-8666-555555555555";
+  QmgrGroup *g;
+  guint loaded_of_pair = 0;
+
+  g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 1, FALSE);
+  source = group_file (f, GUID_A);
+  g_assert_true (g_file_get_contents (source, &contents, NULL, NULL));
+
+  /* The same content under another group's name: the id does not match the name. */
+  misnamed = group_file (f, misnamed_guid);
+  g_assert_true (g_file_set_contents (misnamed, contents, -1, NULL));
+
+  /* Another group id that claims the same job GUID: only one may be restored. */
+  copy_path = group_file (f, copy_guid);
+  {
+    g_auto(GStrv) parts = g_strsplit (contents, g->id_str, -1);
+    copy = g_strjoinv (copy_guid, parts);
+  }
+  g_assert_true (g_file_set_contents (copy_path, copy, -1, NULL));
+
+  capture_start ();
+  loaded = reload (f, &store);
+  warnings = capture_stop ();
+
+  g_assert_null (qmgr_manager_lookup_group (loaded, unit_guid (misnamed_guid)));
+  g_assert_true (g_file_test (misnamed, G_FILE_TEST_EXISTS) == FALSE);
+  g_assert_true (warnings_mention (warnings, misnamed));
+
+  loaded_of_pair += qmgr_manager_lookup_group (loaded, unit_guid (GUID_A)) != NULL;
+  loaded_of_pair += qmgr_manager_lookup_group (loaded, unit_guid (copy_guid)) != NULL;
+  g_assert_cmpuint (loaded_of_pair, ==, 1);
+  g_assert_nonnull (qmgr_manager_lookup_job (loaded, g->job->id));
+  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ".broken"), ==, 2);
+}
+
+static void
+test_validator_absent (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 2, FALSE);
+  QmgrGroup *back;
+  QmgrFile *with, *without;
+
+  with = g_ptr_array_index (g->job->files, 0);
+  with->validator = g_strdup ("W/\"weak-etag\"");
+  g_assert_true (qmgr_group_set_display_name (g, "save", NULL));
+
+  loaded = reload (f, &store);
+  back = qmgr_manager_lookup_group (loaded, g->id);
+  g_assert_nonnull (back);
+  with = g_ptr_array_index (back->job->files, 0);
+  without = g_ptr_array_index (back->job->files, 1);
+  g_assert_cmpstr (with->validator, ==, "W/\"weak-etag\"");
+  /* No validator was remembered: none must come back (an empty If-Range is not
+   * "no If-Range"). */
+  g_assert_null (without->validator);
+  g_assert_null (without->error_name);
+  g_assert_null (without->error_message);
+  g_assert_null (back->job->error_name);
+}
+
+static void
+test_settings (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (qmgr_manager_set_bandwidth_limit (f->manager, 1000000, &error));
+  g_assert_true (qmgr_manager_set_metered_bandwidth_limit (f->manager, 50000, &error));
+  g_assert_true (qmgr_manager_set_max_concurrent_transfers (f->manager, 9, &error));
+  g_assert_no_error (error);
+
+  loaded = reload (f, &store);
+  g_assert_cmpuint (loaded->settings.bandwidth_limit, ==, 1000000);
+  g_assert_cmpuint (loaded->settings.metered_bandwidth_limit, ==, 50000);
+  g_assert_cmpuint (loaded->settings.max_concurrent_transfers, ==, 9);
+  /* Quotas and the mode are not D-Bus settings: they stay as configured. */
+  g_assert_cmpuint (loaded->settings.max_groups_per_owner, ==, 20000);
+  g_assert_false (loaded->settings.system_mode);
+}
+
+static void
+test_no_settings_file (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+
+  loaded = reload (f, &store);
+  g_assert_cmpuint (loaded->settings.bandwidth_limit, ==, 0);
+  g_assert_cmpuint (loaded->settings.max_concurrent_transfers, ==, 4);
+  g_assert_cmpuint (g_queue_get_length (&loaded->groups), ==, 0);
+}
+
+static void
+test_keyfile_roundtrip (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(QmgrManager) other = unit_manager_new (0, 0);
+  g_autoptr(GError) error = NULL;
+
+  populate (f->manager);
+  for (GList *l = f->manager->groups.head; l != NULL; l = l->next)
+    {
+      QmgrGroup *a = l->data;
+      g_autoptr(GKeyFile) kf = qmgr_store_group_to_keyfile (a);
+      QmgrGroup *b = qmgr_store_group_from_keyfile (other, kf, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (b);
+      if (b == NULL)
+        continue;
+      assert_same_group (a, b);
+      qmgr_group_free (b);
+    }
+}
+
+static void
+test_keyfile_rejects (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 1, TRUE);
+  struct {
+    const char *section;
+    const char *key;
+    const char *value;   /* NULL: remove the key */
+  } cases[] = {
+    { "Group", "Version", "99" },
+    { "Group", "Version", NULL },
+    { "Group", "Id", NULL },
+    { "Group", "Id", "not-a-guid" },
+    { "Group", "Id", "00000000-0000-0000-0000-000000000000" },
+    { "Group", "State", "sleeping" },
+    { "Group", "Owner", "-5" },
+    { "Group", "NotifyFlags", "8" },
+    { "Group", "NotifyClsid", ":1.5" },
+    { "Group", "TransferPolicy", "4294967295" },
+    { "Group", "TransferPolicy", "256" },
+    { "Group", "DisplayName", "bad\\nname" },
+    { "Job", "Id", "junk" },
+    { "Job", "Files", "2" },
+    { "File 0", "Url", "file:///etc/passwd" },
+    { "File 0", "Path", "relative/path" },
+    { "File 0", "Path", NULL },
+    { "File 0", "Complete", "maybe" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GKeyFile) kf = qmgr_store_group_to_keyfile (g);
+      g_autoptr(GError) error = NULL;
+      QmgrGroup *back;
+
+      if (cases[i].value == NULL)
+        g_key_file_remove_key (kf, cases[i].section, cases[i].key, NULL);
+      else
+        g_key_file_set_value (kf, cases[i].section, cases[i].key, cases[i].value);
+      back = qmgr_store_group_from_keyfile (f->manager, kf, &error);
+      if (back != NULL)
+        {
+          const char *shown = cases[i].value ? cases[i].value : "(removed)";
+
+          /* Every rejected case is listed, not only the first. */
+          g_test_message ("[%s] %s=%s was accepted", cases[i].section, cases[i].key, shown);
+          g_test_fail_printf ("[%s] %s=%s was accepted", cases[i].section, cases[i].key, shown);
+          qmgr_group_free (back);
+          continue;
+        }
+      g_assert_nonnull (error);
+    }
+
+  /* A queued or complete group without its job cannot be. */
+  {
+    g_autoptr(GKeyFile) kf = qmgr_store_group_to_keyfile (g);
+    g_autoptr(GError) error = NULL;
+
+    g_key_file_remove_group (kf, "Job", NULL);
+    g_assert_null (qmgr_store_group_from_keyfile (f->manager, kf, &error));
+    g_assert_nonnull (error);
+  }
+}
+
+static void
+test_store_failure_keeps_model (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(UnitRecorder) rec = unit_recorder_new (f->manager);
+  QmgrGroup *g = unit_create_group (f->manager, GUID_A, UNIT_OWNER);
+  g_autofree char *a_file = group_file (f, GUID_A);
+  g_autofree char *b_file = group_file (f, GUID_B);
+  g_autofree char *a_tmp = g_strconcat (a_file, ".tmp", NULL);
+  g_autofree char *b_tmp = g_strconcat (b_file, ".tmp", NULL);
+  g_autofree char *a_before = NULL;
+  g_autofree char *a_after = NULL;
+
+  g_assert_true (g_file_get_contents (a_file, &a_before, NULL, NULL));
+
+  /* A directory where the store's temp file must go: the write fails, even as root. */
+  g_assert_cmpint (g_mkdir (a_tmp, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (b_tmp, 0700), ==, 0);
+  unit_recorder_clear (rec);
+  g_assert_false (qmgr_group_set_display_name (g, "never saved", &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_null (qmgr_manager_create_group (f->manager, GUID_B, UNIT_OWNER, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_cmpint (g_rmdir (a_tmp), ==, 0);
+  g_assert_cmpint (g_rmdir (b_tmp), ==, 0);
+
+  /* The file on disk is the old one, and nothing else appeared. */
+  g_assert_true (g_file_get_contents (a_file, &a_after, NULL, NULL));
+  g_assert_cmpstr (a_after, ==, a_before);
+  g_assert_false (g_file_test (b_file, G_FILE_TEST_EXISTS));
+  g_assert_cmpstr (g->display_name, ==, "");
+  g_assert_null (qmgr_manager_lookup_group (f->manager, unit_guid (GUID_B)));
+  g_assert_cmpuint (unit_recorder_total (rec), ==, 0);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_log_set_writer_func (capture_writer, NULL, NULL);
+  g_test_init (&argc, &argv, NULL);
+  g_test_log_set_fatal_handler (fatal_handler, NULL);
+  g_test_set_nonfatal_assertions ();
+
+#define ADD(path, fn) g_test_add ((path), Fixture, NULL, fixture_set_up, (fn), fixture_tear_down)
+
+  ADD ("/store/open/creates-dirs", test_open_creates_dirs);
+  ADD ("/store/open/fails-on-file", test_open_fails_on_file);
+  ADD ("/store/roundtrip", test_roundtrip);
+  ADD ("/store/restored-manager-state", test_restored_manager_state);
+  ADD ("/store/file-modes", test_file_modes);
+  ADD ("/store/one-file-per-group", test_one_file_per_group);
+  ADD ("/store/damaged-files", test_damaged_files);
+  ADD ("/store/misnamed-and-duplicate", test_misnamed_and_duplicate);
+  ADD ("/store/validator-absent", test_validator_absent);
+  ADD ("/store/settings", test_settings);
+  ADD ("/store/no-settings-file", test_no_settings_file);
+  ADD ("/store/keyfile/roundtrip", test_keyfile_roundtrip);
+  ADD ("/store/keyfile/rejects", test_keyfile_rejects);
+  ADD ("/store/failure-keeps-model", test_store_failure_keeps_model);
+
+  return g_test_run ();
+}
