@@ -29,7 +29,7 @@ group=$(call /io/github/qmgrd/QMgr1 io.github.qmgrd.QMgr1.Manager CreateGroup s 
 call "$group" io.github.qmgrd.QMgr1.Group SetProp uv 11 s "qmgrd demo" >/dev/null
 job=$(call "$group" io.github.qmgrd.QMgr1.Group CreateJob s "" | path_of)
 call "$job" io.github.qmgrd.QMgr1.Job AddFiles 'a(sst)' 1 \
-    "https://deb.debian.org/debian/README" "$files/README" 0 >/dev/null
+    "https://example.org/README" "$files/README" 0 >/dev/null
 call "$group" io.github.qmgrd.QMgr1.Group ResumeGroup >/dev/null
 
 echo "group:       $group"
