@@ -11,7 +11,9 @@
 #include "bus.h"
 #include "conf-file.h"
 #include "destination.h"
+#include "engine.h"
 #include "manager.h"
+#include "scheduler.h"
 #include "store.h"
 
 typedef struct {
@@ -19,6 +21,8 @@ typedef struct {
   QmgrManager *manager;
   QmgrStore *store;
   QmgrBus *bus;
+  QmgrTransferEngine *engine;
+  QmgrScheduler *scheduler;
   int exit_code;
   guint idle_timeout;
   guint idle_source;
@@ -215,6 +219,15 @@ main (int argc, char **argv)
       goto out;
     }
   qmgr_bus_set_disconnect_handler (d.bus, on_disconnected, &d);
+
+  d.engine = qmgr_transfer_engine_new (&error);
+  if (d.engine == NULL)
+    {
+      g_printerr (_("qmgrd: %s\n"), error->message);
+      d.exit_code = EXIT_FAILURE;
+      goto out;
+    }
+  d.scheduler = qmgr_scheduler_new (d.manager, d.engine);
   qmgr_bus_request_name (d.bus, on_name_acquired, &d);
 
   {
@@ -231,6 +244,9 @@ out:
     g_source_remove (d.idle_source);
   if (d.expire_source != 0)
     g_source_remove (d.expire_source);
+  /* Transfers stop first; their temp files stay for the next start. */
+  qmgr_scheduler_free (d.scheduler);
+  qmgr_transfer_engine_free (d.engine);
   qmgr_bus_free (d.bus);
   qmgr_manager_free (d.manager);
   qmgr_store_free (d.store);

@@ -16,6 +16,8 @@ struct _QmgrBus {
   gpointer disconnect_data;
   void (*name_done) (const GError *error, gpointer user_data);
   gpointer name_done_data;
+  GHashTable *progress_pending; /* QmgrGroup* → PendingProgress*: throttled changes */
+  guint progress_timer;
 };
 
 extern const sd_bus_vtable qmgr_bus_manager_vtable[];

@@ -86,7 +86,8 @@ static void
 on_group_removing (QmgrGroup *group, gpointer user_data)
 {
   QmgrBus *bus = user_data;
-  warn_emit (sd_bus_emit_object_removed (bus->bus, group->object_path), "InterfacesRemoved",
+
+  g_hash_table_remove (bus->progress_pending, group);  warn_emit (sd_bus_emit_object_removed (bus->bus, group->object_path), "InterfacesRemoved",
              group->object_path);
 }
 
@@ -107,9 +108,8 @@ on_job_removing (QmgrJob *job, gpointer user_data)
 }
 
 static void
-on_group_changed (QmgrGroup *group, QmgrGroupChange changes, gpointer user_data)
+emit_group_properties (QmgrBus *bus, QmgrGroup *group, QmgrGroupChange changes)
 {
-  QmgrBus *bus = user_data;
   char *names[G_N_ELEMENTS (group_property_names) + 1];
   guint n = 0;
 
@@ -121,9 +121,8 @@ on_group_changed (QmgrGroup *group, QmgrGroupChange changes, gpointer user_data)
 }
 
 static void
-on_job_changed (QmgrJob *job, QmgrJobChange changes, gpointer user_data)
+emit_job_properties (QmgrBus *bus, QmgrJob *job, QmgrJobChange changes)
 {
-  QmgrBus *bus = user_data;
   char *names[G_N_ELEMENTS (job_property_names) + 1];
   guint n = 0;
 
@@ -132,6 +131,122 @@ on_job_changed (QmgrJob *job, QmgrJobChange changes, gpointer user_data)
     warn_emit (sd_bus_emit_properties_changed_strv (bus->bus, job->object_path,
                                                     QMGR_JOB_INTERFACE, names),
                "PropertiesChanged", job->object_path);
+}
+
+/* Byte and file counters move with every write: they are announced at most
+ * every PROGRESS_INTERVAL_MS (the contract's "twice a second"), at once when a
+ * quiet period ends, and a last time when they stop. */
+#define PROGRESS_INTERVAL_MS 500
+#define THROTTLED_GROUP_CHANGES (QMGR_GROUP_CHANGED_BYTES_TOTAL | \
+                                 QMGR_GROUP_CHANGED_BYTES_TRANSFERRED | \
+                                 QMGR_GROUP_CHANGED_FILES_TRANSFERRED)
+#define THROTTLED_JOB_CHANGES (QMGR_JOB_CHANGED_BYTES_TOTAL | QMGR_JOB_CHANGED_BYTES_TRANSFERRED)
+
+typedef struct {
+  QmgrGroupChange group_changes;
+  QmgrJobChange job_changes;
+} PendingProgress;
+
+static void
+emit_progress_signal (QmgrBus *bus, QmgrGroup *group)
+{
+  guint64 bytes = qmgr_group_get_bytes_transferred (group);
+
+  if (group->job == NULL)
+    return;
+  warn_emit (sd_bus_emit_signal (bus->bus, group->object_path, QMGR_GROUP_INTERFACE,
+                                 "OnProgress", "uouu", QMGR_PROGRESS_SIZE_DONE,
+                                 group->job->object_path, group->job->current_file,
+                                 (guint32) MIN (bytes, (guint64) G_MAXUINT32)),
+             "OnProgress", group->object_path);
+}
+
+static gboolean
+flush_progress (gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (g_hash_table_size (bus->progress_pending) == 0)
+    {
+      bus->progress_timer = 0;   /* quiet: the next change is announced at once */
+      return G_SOURCE_REMOVE;
+    }
+  g_hash_table_iter_init (&iter, bus->progress_pending);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      QmgrGroup *group = key;
+      PendingProgress *p = value;
+
+      emit_group_properties (bus, group, p->group_changes);
+      if (group->job != NULL)
+        emit_job_properties (bus, group->job, p->job_changes);
+      if (p->group_changes & QMGR_GROUP_CHANGED_BYTES_TRANSFERRED)
+        emit_progress_signal (bus, group);
+      g_hash_table_iter_remove (&iter);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+queue_progress (QmgrBus *bus, QmgrGroup *group, QmgrGroupChange group_changes,
+                QmgrJobChange job_changes)
+{
+  PendingProgress *p = g_hash_table_lookup (bus->progress_pending, group);
+
+  if (p == NULL)
+    {
+      p = g_new0 (PendingProgress, 1);
+      g_hash_table_insert (bus->progress_pending, group, p);
+    }
+  p->group_changes |= group_changes;
+  p->job_changes |= job_changes;
+  if (bus->progress_timer == 0)
+    {
+      flush_progress (bus);
+      bus->progress_timer = g_timeout_add (PROGRESS_INTERVAL_MS, flush_progress, bus);
+    }
+}
+
+static void
+on_group_changed (QmgrGroup *group, QmgrGroupChange changes, gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+
+  emit_group_properties (bus, group, changes & ~THROTTLED_GROUP_CHANGES);
+  if (changes & THROTTLED_GROUP_CHANGES)
+    queue_progress (bus, group, changes & THROTTLED_GROUP_CHANGES, 0);
+}
+
+static void
+on_job_changed (QmgrJob *job, QmgrJobChange changes, gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+
+  emit_job_properties (bus, job, changes & ~THROTTLED_JOB_CHANGES);
+  if (changes & THROTTLED_JOB_CHANGES)
+    queue_progress (bus, job->group, 0, changes & THROTTLED_JOB_CHANGES);
+}
+
+static void
+on_status_event (QmgrGroup *group, guint32 file_index, QmgrStatusEvent event, gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+  QmgrJob *job = group->job;
+  gboolean error = event == QMGR_STATUS_EVENT_FATAL_ERROR;
+
+  if (job == NULL)
+    return;
+  /* Counters first, so that a listener reading them after OnStatus sees the end. */
+  flush_progress (bus);
+  warn_emit (sd_bus_emit_signal (bus->bus, group->object_path, QMGR_GROUP_INTERFACE, "OnStatus",
+                                 "ouuuuu", job->object_path, file_index,
+                                 qmgr_group_get_status (group),
+                                 error ? job->num_retries : 0u,
+                                 error ? job->win32_result : 0u,
+                                 error ? job->transport_result : 0u),
+             "OnStatus", group->object_path);
 }
 
 static void
@@ -156,6 +271,7 @@ static const QmgrManagerListener bus_listener = {
   .job_removing = on_job_removing,
   .job_changed = on_job_changed,
   .manager_changed = on_manager_changed,
+  .status_event = on_status_event,
 };
 
 /* ---- connection ---- */
@@ -223,6 +339,7 @@ qmgr_bus_new (QmgrManager *manager, gboolean system_bus, GError **error)
 
   bus->manager = manager;
   bus->last_activity = g_get_monotonic_time ();
+  bus->progress_pending = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   qmgr_bus_peers_init (bus);
 
   r = system_bus ? sd_bus_open_system (&bus->bus) : sd_bus_open_user (&bus->bus);
@@ -309,6 +426,9 @@ qmgr_bus_free (QmgrBus *bus)
       g_source_unref (bus->source);
     }
   qmgr_bus_peers_clear (bus);
+  if (bus->progress_timer != 0)
+    g_source_remove (bus->progress_timer);
+  g_clear_pointer (&bus->progress_pending, g_hash_table_unref);
   if (bus->bus != NULL)
     sd_bus_flush_close_unref (bus->bus);
   g_free (bus);

@@ -416,6 +416,12 @@ qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error
                                  QMGR_JOB_CHANGED_BYTES_TRANSFERRED |
                                  (qmgr_group_get_status (g) != old_status ?
                                   QMGR_JOB_CHANGED_STATUS : 0));
+  qmgr_manager_emit_status_event (m, g, index, QMGR_STATUS_EVENT_FILE_DONE);
+  if (all_done)
+    {
+      qmgr_manager_emit_status_event (m, g, QMGR_FILE_INDEX_NONE, QMGR_STATUS_EVENT_JOB_DONE);
+      qmgr_manager_emit_status_event (m, g, QMGR_FILE_INDEX_NONE, QMGR_STATUS_EVENT_GROUP_DONE);
+    }
   if (all_done && old_state == QMGR_GROUP_STATE_QUEUED)
     qmgr_manager_emit_stopped (m, g);
   return TRUE;

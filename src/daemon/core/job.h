@@ -31,6 +31,28 @@ gboolean qmgr_job_cancel (QmgrJob *job, GError **error);
  * last file the job and the group become complete. */
 gboolean qmgr_job_file_completed (QmgrJob *job, guint32 index, guint64 size, GError **error);
 
+/* ---- The transfer engine's seams (file-state.c) ---- */
+
+/* Bytes in the temp file now; memory only (the temp file is the truth). */
+void qmgr_job_file_progress (QmgrJob *job, guint32 index, guint64 bytes_transferred);
+/* The first response of an attempt proved the size (QMGR_SIZE_UNKNOWN if it did
+ * not) and gave a validator (NULL if none); recorded durably when they changed. */
+gboolean qmgr_job_file_response (QmgrJob *job, guint32 index, guint64 bytes_total,
+                                 const char *validator, GError **error);
+/* The server's file changed: start again from byte 0. */
+void qmgr_job_file_restart (QmgrJob *job, guint32 index);
+void qmgr_job_set_current_file (QmgrJob *job, guint32 index);
+/* A transient failure: LastError is set, the retry count grows, the group waits
+ * (WaitReason "retrying"). */
+gboolean qmgr_job_file_transient_error (QmgrJob *job, guint32 index, const char *name,
+                                        const char *message, guint32 win32_result,
+                                        guint32 transport_result, GError **error);
+/* A fatal failure: the group goes to ERROR|SUSPENDED and listeners hear
+ * QMGR_STATUS_EVENT_FATAL_ERROR. */
+gboolean qmgr_job_file_fatal_error (QmgrJob *job, guint32 index, const char *name,
+                                    const char *message, guint32 win32_result,
+                                    guint32 transport_result, GError **error);
+
 /* Allocation only: for the group and the store. */
 QmgrJob *qmgr_job_new (QmgrGroup *group, QmgrGuid id);
 void qmgr_job_free (QmgrJob *job);

@@ -171,6 +171,13 @@ qmgr_manager_emit_stopped (QmgrManager *m, QmgrGroup *group)
   EMIT (m, group_stopped, group);
 }
 
+void
+qmgr_manager_emit_status_event (QmgrManager *m, QmgrGroup *group, guint32 file_index,
+                                QmgrStatusEvent event)
+{
+  EMIT (m, status_event, group, file_index, event);
+}
+
 static void
 emit_manager_changed (QmgrManager *m, QmgrManagerChange changes)
 {

@@ -20,7 +20,7 @@ typedef struct {
 void qmgr_manager_settings_init_defaults (QmgrManagerSettings *settings, gboolean system_mode);
 
 #define QMGR_DEFAULT_MINIMUM_RETRY_DELAY 60u
-#define QMGR_MINIMUM_RETRY_DELAY_FLOOR   5u
+#define QMGR_MINIMUM_RETRY_DELAY_FLOOR   1u
 #define QMGR_DEFAULT_NO_PROGRESS_TIMEOUT 1209600u
 #define QMGR_MAX_CONCURRENT_TRANSFERS_MAX 256u
 
@@ -97,6 +97,8 @@ void qmgr_manager_emit_job_added (QmgrManager *manager, QmgrJob *job);
 void qmgr_manager_emit_job_removing (QmgrManager *manager, QmgrJob *job);
 void qmgr_manager_emit_runnable (QmgrManager *manager, QmgrGroup *group);
 void qmgr_manager_emit_stopped (QmgrManager *manager, QmgrGroup *group);
+void qmgr_manager_emit_status_event (QmgrManager *manager, QmgrGroup *group, guint32 file_index,
+                                     QmgrStatusEvent event);
 gboolean qmgr_manager_save_group (QmgrManager *manager, QmgrGroup *group, GError **error);
 gint64 qmgr_manager_now (QmgrManager *manager);
 void qmgr_manager_index_job (QmgrManager *manager, QmgrJob *job);

@@ -133,6 +133,14 @@ typedef enum {
   QMGR_MANAGER_CHANGED_ONLINE                   = 1 << 4,
 } QmgrManagerChange;
 
+/* Events that the contract turns into OnStatus signals and callbacks. */
+typedef enum {
+  QMGR_STATUS_EVENT_FILE_DONE,
+  QMGR_STATUS_EVENT_JOB_DONE,
+  QMGR_STATUS_EVENT_GROUP_DONE,
+  QMGR_STATUS_EVENT_FATAL_ERROR,
+} QmgrStatusEvent;
+
 /* Listeners hear about changes after they are durable. Every member may be NULL. */
 typedef struct {
   void (*group_added) (QmgrGroup *group, gpointer user_data);
@@ -147,6 +155,10 @@ typedef struct {
   /* The group stopped being runnable (suspended, cancelled, job cancelled). */
   void (*group_stopped) (QmgrGroup *group, gpointer user_data);
   void (*manager_changed) (QmgrManager *manager, QmgrManagerChange changes, gpointer user_data);
+  /* A file, the job or the group completed, or a fatal error; @file_index is
+   * QMGR_FILE_INDEX_NONE when no single file is concerned. */
+  void (*status_event) (QmgrGroup *group, guint32 file_index, QmgrStatusEvent event,
+                        gpointer user_data);
 } QmgrManagerListener;
 
 /* Persistence hooks (store/ implements them). A hook that fails leaves the model

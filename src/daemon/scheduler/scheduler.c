@@ -1,0 +1,501 @@
+/* qmgrd scheduler — which file moves now, and what happens when it stops. */
+#include "scheduler.h"
+
+#include <errno.h>
+
+#include "qmgr-constants.h"
+#include "qmgr-error.h"
+#include "tempfile.h"
+
+#define MAX_RESTARTS_IN_A_ROW 3
+#define RETRY_DELAY_CAP_S 600
+
+typedef struct {
+  QmgrScheduler *scheduler;
+  QmgrGroup *group;
+  QmgrJob *job;
+  guint index;
+  QmgrTempFile *temp;
+  QmgrTransfer *transfer;
+  guint restarts;
+} Active;
+
+typedef struct {
+  QmgrScheduler *scheduler;
+  QmgrGroup *group;
+  guint retry_source;       /* waiting for a retry */
+  gint64 last_progress;     /* monotonic µs */
+  guint cursor;             /* files before it are complete */
+} GroupState;
+
+struct _QmgrScheduler {
+  QmgrManager *manager;
+  QmgrTransferEngine *engine;
+  GQueue queue;             /* QmgrGroup*, runnable, in the order resumed */
+  GHashTable *states;       /* QmgrGroup* → GroupState* */
+  GHashTable *active;       /* QmgrFile* → Active* */
+  guint schedule_source;
+};
+
+static void schedule_soon (QmgrScheduler *s);
+
+guint
+qmgr_scheduler_retry_delay (guint32 minimum_s, guint32 n, double jitter)
+{
+  guint64 cap = MAX ((guint64) RETRY_DELAY_CAP_S, (guint64) minimum_s);
+  guint64 delay = minimum_s;
+
+  for (guint32 i = 1; i < n && delay < cap; i++)
+    delay *= 2;
+  delay = MIN (delay, cap);
+  /* Up to a quarter more, so that many clients do not come back at once. */
+  return (guint) (delay + (guint64) (delay * 0.25 * jitter));
+}
+
+static GroupState *
+group_state (QmgrScheduler *s, QmgrGroup *g)
+{
+  GroupState *st = g_hash_table_lookup (s->states, g);
+
+  if (st == NULL)
+    {
+      st = g_new0 (GroupState, 1);
+      st->scheduler = s;
+      st->group = g;
+      st->last_progress = g_get_monotonic_time ();
+      g_hash_table_insert (s->states, g, st);
+    }
+  return st;
+}
+
+static void
+group_state_free (GroupState *st)
+{
+  if (st->retry_source != 0)
+    g_source_remove (st->retry_source);
+  g_free (st);
+}
+
+static void
+active_free (Active *a)
+{
+  qmgr_transfer_cancel (a->transfer);
+  qmgr_temp_file_free (a->temp);
+  g_free (a);
+}
+
+static QmgrFile *
+file_of (QmgrJob *job, guint index)
+{
+  return g_ptr_array_index (job->files, index);
+}
+
+/* Stops the group's transfers; their temp files stay for a resume. */
+static void
+stop_group_transfers (QmgrScheduler *s, QmgrGroup *g)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, s->active);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Active *) value)->group == g)
+      g_hash_table_iter_remove (&iter);
+}
+
+static void
+forget_group (QmgrScheduler *s, QmgrGroup *g)
+{
+  stop_group_transfers (s, g);
+  g_queue_remove (&s->queue, g);
+  g_hash_table_remove (s->states, g);
+}
+
+static void
+remove_temp_files (QmgrJob *job)
+{
+  char hex[QMGR_GUID_HEX_LEN + 1];
+
+  qmgr_guid_to_hex (job->id, hex);
+  for (guint i = 0; i < job->files->len; i++)
+    if (!file_of (job, i)->complete)
+      qmgr_temp_file_remove (file_of (job, i)->local_path, hex, i);
+}
+
+/* ---- outcomes ---- */
+
+static void
+on_response (QmgrTransfer *t, guint64 bytes_total, const char *validator, gboolean restarted,
+             gpointer user_data)
+{
+  Active *a = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (restarted)
+    qmgr_job_file_restart (a->job, a->index);
+  if (!qmgr_job_file_response (a->job, a->index, bytes_total, validator, &error))
+    g_warning ("Could not record the size of %s: %s", file_of (a->job, a->index)->local_path,
+               error->message);
+}
+
+static void
+on_progress (QmgrTransfer *t, guint64 bytes_in_file, gpointer user_data)
+{
+  Active *a = user_data;
+
+  group_state (a->scheduler, a->group)->last_progress = g_get_monotonic_time ();
+  qmgr_job_file_progress (a->job, a->index, bytes_in_file);
+}
+
+static gboolean
+on_retry_due (gpointer user_data)
+{
+  GroupState *st = user_data;
+
+  st->retry_source = 0;
+  qmgr_group_set_run_state (st->group, QMGR_RUN_QUEUED);
+  schedule_soon (st->scheduler);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+transient_failure (QmgrScheduler *s, Active *a, const QmgrTransferResult *r)
+{
+  QmgrGroup *g = a->group;
+  GroupState *st = group_state (s, g);
+  g_autoptr(GError) error = NULL;
+  gint64 idle_s = (g_get_monotonic_time () - st->last_progress) / G_USEC_PER_SEC;
+  guint delay;
+
+  if (idle_s >= (gint64) g->no_progress_timeout)
+    {
+      g_autofree char *message = g_strdup_printf (
+          "No progress for %" G_GINT64_FORMAT " s (NoProgressTimeout); last error: %s",
+          idle_s, r->message);
+      if (!qmgr_job_file_fatal_error (a->job, a->index, QMGR_TRANSFER_ERROR_PREFIX "NoProgress",
+                                      message, r->win32_result, r->http_status, &error))
+        g_warning ("Could not record an error: %s", error->message);
+      return;
+    }
+  /* The whole group waits, as a BITS job in its transient-error state does. */
+  stop_group_transfers (s, g);
+  if (!qmgr_job_file_transient_error (a->job, a->index, r->error_name, r->message,
+                                      r->win32_result, r->http_status, &error))
+    g_warning ("Could not record an error: %s", error->message);
+  delay = qmgr_scheduler_retry_delay (g->minimum_retry_delay, MAX (a->job->num_retries, 1u),
+                                      g_random_double ());
+  delay = MAX (delay, r->retry_after);
+  g_debug ("Group %s: %s; retrying in %u s", g->id_str, r->message, delay);
+  if (st->retry_source != 0)
+    g_source_remove (st->retry_source);
+  st->retry_source = g_timeout_add_seconds (delay, on_retry_due, st);
+}
+
+static void start_file (QmgrScheduler *s, QmgrGroup *g, guint index, guint restarts);
+
+static void
+on_done (QmgrTransfer *t, const QmgrTransferResult *r, gpointer user_data)
+{
+  Active *a = user_data;
+  QmgrScheduler *s = a->scheduler;
+  QmgrFile *file = file_of (a->job, a->index);
+  g_autoptr(GError) error = NULL;
+
+  /* The engine frees the transfer after this: forget it, keep the temp file. */
+  a->transfer = NULL;
+  g_hash_table_steal (s->active, file);
+
+  switch (r->outcome)
+    {
+    case QMGR_TRANSFER_OK:
+      if (!qmgr_temp_file_commit (a->temp, r->last_modified, &error))
+        {
+          QmgrTransferResult local = *r;
+          int err = qmgr_temp_file_error_errno (error);
+          local.outcome = QMGR_TRANSFER_TRANSIENT;
+          local.error_name = QMGR_TRANSFER_ERROR_PREFIX "LocalFile";
+          local.message = error->message;
+          local.win32_result = (guint32) err;
+          if (err == ENOSPC || err == EDQUOT)
+            transient_failure (s, a, &local);
+          else if (!qmgr_job_file_fatal_error (a->job, a->index, local.error_name, local.message,
+                                               local.win32_result, 0, &error))
+            g_warning ("Could not record an error: %s", error->message);
+          break;
+        }
+      if (!qmgr_job_file_completed (a->job, a->index, r->bytes_total, &error))
+        g_warning ("Could not record a completed file: %s", error->message);
+      break;
+
+    case QMGR_TRANSFER_RESTART:
+      if (a->restarts < MAX_RESTARTS_IN_A_ROW && qmgr_temp_file_truncate (a->temp, NULL))
+        {
+          QmgrGroup *g = a->group;
+          guint index = a->index, restarts = a->restarts + 1;
+          qmgr_job_file_restart (a->job, a->index);
+          active_free (a);
+          start_file (s, g, index, restarts);
+          return;
+        }
+      transient_failure (s, a, r);
+      break;
+
+    case QMGR_TRANSFER_TRANSIENT:
+      transient_failure (s, a, r);
+      break;
+
+    case QMGR_TRANSFER_FATAL:
+    default:
+      if (!qmgr_job_file_fatal_error (a->job, a->index, r->error_name, r->message,
+                                      r->win32_result, r->http_status, &error))
+        g_warning ("Could not record an error: %s", error->message);
+      break;
+    }
+  active_free (a);
+  schedule_soon (s);
+}
+
+static const QmgrTransferCallbacks transfer_callbacks = {
+  .response = on_response,
+  .progress = on_progress,
+  .done = on_done,
+};
+
+static void
+start_file (QmgrScheduler *s, QmgrGroup *g, guint index, guint restarts)
+{
+  QmgrJob *job = g->job;
+  QmgrFile *file = file_of (job, index);
+  g_autoptr(GError) error = NULL;
+  char hex[QMGR_GUID_HEX_LEN + 1];
+  QmgrTransferRequest req = { 0 };
+  Active *a;
+
+  qmgr_guid_to_hex (job->id, hex);
+  a = g_new0 (Active, 1);
+  a->scheduler = s;
+  a->group = g;
+  a->job = job;
+  a->index = index;
+  a->restarts = restarts;
+  a->temp = qmgr_temp_file_open (file->local_path, hex, index, &error);
+  if (a->temp == NULL)
+    {
+      int err = qmgr_temp_file_error_errno (error);
+      QmgrTransferResult r = {
+        .outcome = QMGR_TRANSFER_TRANSIENT,
+        .error_name = QMGR_TRANSFER_ERROR_PREFIX "LocalFile",
+        .message = error->message,
+        .win32_result = (guint32) err,
+      };
+      if (err == ENOSPC || err == EDQUOT || err == EMFILE || err == ENFILE)
+        transient_failure (s, a, &r);
+      else if (!qmgr_job_file_fatal_error (job, index, r.error_name, r.message, r.win32_result, 0,
+                                           &error))
+        g_warning ("Could not record an error: %s", error->message);
+      g_free (a);
+      return;
+    }
+
+  req.url = file->remote_url;
+  req.fd = a->temp->fd;
+  req.offset = a->temp->size;
+  req.validator = file->validator;
+  req.user = g->remote_user_id;
+  req.password = g->remote_user_password;
+  g_hash_table_insert (s->active, file, a);
+  qmgr_job_file_progress (job, index, file->validator != NULL ? a->temp->size : 0);
+  qmgr_job_set_current_file (job, index);
+  qmgr_group_set_run_state (g, QMGR_RUN_TRANSFERRING);
+  a->transfer = qmgr_transfer_start (s->engine, &req, &transfer_callbacks, a);
+}
+
+/* ---- choosing ---- */
+
+static gboolean
+group_has_transfers (QmgrScheduler *s, QmgrGroup *g)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, s->active);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Active *) value)->group == g)
+      return TRUE;
+  return FALSE;
+}
+
+/* Foreground work pauses background work rather than wait for a slot; the
+ * paused file resumes later from its temp file. */
+static gboolean
+preempt_background (QmgrScheduler *s)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, s->active);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      QmgrGroup *g = ((Active *) value)->group;
+      if (g->foreground)
+        continue;
+      g_hash_table_iter_remove (&iter);
+      if (!group_has_transfers (s, g))
+        qmgr_group_set_run_state (g, QMGR_RUN_QUEUED);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+fill_slots (QmgrScheduler *s, gboolean foreground)
+{
+  guint max = s->manager->settings.max_concurrent_transfers;
+
+  for (GList *l = s->queue.head; l != NULL; l = l->next)
+    {
+      QmgrGroup *g = l->data;
+      GroupState *st = group_state (s, g);
+
+      if (g->foreground != foreground || st->retry_source != 0 || g->job == NULL ||
+          g->state != QMGR_GROUP_STATE_QUEUED)
+        continue;
+      while (st->cursor < g->job->files->len && file_of (g->job, st->cursor)->complete)
+        st->cursor++;
+      for (guint i = st->cursor; i < g->job->files->len; i++)
+        {
+          QmgrFile *f = file_of (g->job, i);
+          if (f->complete || g_hash_table_contains (s->active, f))
+            continue;
+          if (g_hash_table_size (s->active) >= max &&
+              !(foreground && preempt_background (s)))
+            return;
+          start_file (s, g, i, 0);
+          if (g->state != QMGR_GROUP_STATE_QUEUED || st->retry_source != 0)
+            break;  /* starting failed and stopped the group */
+        }
+    }
+}
+
+static gboolean
+schedule_now (gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+
+  s->schedule_source = 0;
+  fill_slots (s, TRUE);
+  fill_slots (s, FALSE);
+  for (GList *l = s->queue.head; l != NULL; l = l->next)
+    {
+      QmgrGroup *g = l->data;
+      if (group_state (s, g)->retry_source == 0 && !group_has_transfers (s, g))
+        qmgr_group_set_run_state (g, QMGR_RUN_QUEUED);   /* waiting for a slot */
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Deferred: listeners run inside core calls (and transfer callbacks). */
+static void
+schedule_soon (QmgrScheduler *s)
+{
+  if (s->schedule_source == 0)
+    s->schedule_source = g_idle_add (schedule_now, s);
+}
+
+/* ---- core events ---- */
+
+static void
+on_group_runnable (QmgrGroup *g, gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+
+  if (g_queue_find (&s->queue, g) == NULL)
+    g_queue_push_tail (&s->queue, g);
+  group_state (s, g)->last_progress = g_get_monotonic_time ();
+  schedule_soon (s);
+}
+
+static void
+on_group_stopped (QmgrGroup *g, gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+
+  forget_group (s, g);
+  schedule_soon (s);
+}
+
+static void
+on_group_removing (QmgrGroup *g, gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+
+  forget_group (s, g);
+  schedule_soon (s);
+}
+
+static void
+on_job_removing (QmgrJob *job, gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+
+  /* Cancelled work leaves nothing behind; completed files stay. */
+  forget_group (s, job->group);
+  remove_temp_files (job);
+  schedule_soon (s);
+}
+
+static void
+on_group_changed (QmgrGroup *g, QmgrGroupChange changes, gpointer user_data)
+{
+  if (changes & (QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_FILES_TOTAL))
+    schedule_soon (user_data);
+}
+
+static void
+on_manager_changed (QmgrManager *m, QmgrManagerChange changes, gpointer user_data)
+{
+  if (changes & QMGR_MANAGER_CHANGED_MAX_CONCURRENT_TRANSFERS)
+    schedule_soon (user_data);
+}
+
+static const QmgrManagerListener scheduler_listener = {
+  .group_runnable = on_group_runnable,
+  .group_stopped = on_group_stopped,
+  .group_removing = on_group_removing,
+  .job_removing = on_job_removing,
+  .group_changed = on_group_changed,
+  .manager_changed = on_manager_changed,
+};
+
+QmgrScheduler *
+qmgr_scheduler_new (QmgrManager *manager, QmgrTransferEngine *engine)
+{
+  QmgrScheduler *s = g_new0 (QmgrScheduler, 1);
+
+  s->manager = manager;
+  s->engine = engine;
+  g_queue_init (&s->queue);
+  s->states = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                     (GDestroyNotify) group_state_free);
+  s->active = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                     (GDestroyNotify) active_free);
+  qmgr_manager_add_listener (manager, &scheduler_listener, s);
+  for (GList *l = manager->groups.head; l != NULL; l = l->next)
+    if (((QmgrGroup *) l->data)->state == QMGR_GROUP_STATE_QUEUED)
+      on_group_runnable (l->data, s);
+  return s;
+}
+
+void
+qmgr_scheduler_free (QmgrScheduler *s)
+{
+  if (s == NULL)
+    return;
+  qmgr_manager_remove_listener (s->manager, &scheduler_listener, s);
+  if (s->schedule_source != 0)
+    g_source_remove (s->schedule_source);
+  g_hash_table_unref (s->active);
+  g_hash_table_unref (s->states);
+  g_queue_clear (&s->queue);
+  g_free (s);
+}

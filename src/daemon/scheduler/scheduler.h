@@ -1,0 +1,24 @@
+/* qmgrd scheduler — decides which files transfer now: foreground groups first
+ * and at once, background groups in the order they were resumed, at most
+ * MaxConcurrentTransfers files in all; transient failures wait with
+ * exponential back-off. Listens to the core, drives the transfer engine. */
+#pragma once
+
+#include "engine.h"
+#include "manager.h"
+
+G_BEGIN_DECLS
+
+typedef struct _QmgrScheduler QmgrScheduler;
+
+/* Takes over every group that is queued already (restored from the store). */
+QmgrScheduler *qmgr_scheduler_new (QmgrManager *manager, QmgrTransferEngine *engine);
+/* Stops every transfer (temp files stay for the next start). */
+void qmgr_scheduler_free (QmgrScheduler *scheduler);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrScheduler, qmgr_scheduler_free)
+
+/* Back-off before retry @n (1-based) of a group whose MinimumRetryDelay is
+ * @minimum_s; @jitter in [0, 1) spreads retries. Exposed for tests. */
+guint qmgr_scheduler_retry_delay (guint32 minimum_s, guint32 n, double jitter);
+
+G_END_DECLS

@@ -1,0 +1,651 @@
+/* qmgrd transfer — the libcurl multi glue. One GSource carries every socket
+ * libcurl wants watched (g_source_add_unix_fd, re-armed from the socket
+ * callback) and libcurl's single timer (the source's ready time). The curl
+ * callbacks only record what libcurl asked for; curl_multi_socket_action runs
+ * from the source's dispatch, and completions are drained with
+ * curl_multi_info_read until it returns NULL. No polling, no threads, and no
+ * wake-up while nothing transfers. */
+#include "config.h"
+
+#include "engine.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qmgr-constants.h"
+#include "qmgr-error.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURL, curl_easy_cleanup)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURLM, curl_multi_cleanup)
+
+#define MAX_REDIRECTS 10
+#define CONNECT_TIMEOUT_S 30
+#define STALL_TIMEOUT_S 60      /* no byte for this long: a transient Timeout */
+
+typedef struct {
+  GSource source;
+  QmgrTransferEngine *engine;
+} EngineSource;
+
+struct _QmgrTransferEngine {
+  CURLM *multi;
+  GSource *source;
+  GHashTable *transfers;      /* CURL* → QmgrTransfer* */
+  GHashTable *sockets;        /* socket fd → its tag in source */
+};
+
+struct _QmgrTransfer {
+  QmgrTransferEngine *engine;
+  CURL *easy;
+  struct curl_slist *headers;
+  QmgrTransferCallbacks callbacks;
+  gpointer user_data;
+  int fd;
+  guint64 offset;             /* where the body starts in the file */
+  guint64 written;            /* body bytes written at offset */
+  char *validator;            /* what we asked If-Range with */
+
+  /* The current response's headers (reset at each status line). */
+  char *etag;
+  char *last_modified;
+  char *content_range;
+  guint32 retry_after;
+
+  gboolean evaluated;         /* the response was judged (first body byte or end) */
+  gboolean http_error;        /* a status we do not take a body from */
+  gboolean restart;           /* the server's file changed under a ranged request */
+  guint64 bytes_total;
+  int write_errno;
+};
+
+/* ---- results ---- */
+
+#define TRANSFER_ERROR(name) QMGR_TRANSFER_ERROR_PREFIX name
+
+static void
+result_init (QmgrTransfer *t, QmgrTransferResult *r)
+{
+  memset (r, 0, sizeof *r);
+  r->bytes_total = t->bytes_total;
+  if (t->last_modified != NULL)
+    {
+      time_t when = curl_getdate (t->last_modified, NULL);
+      r->last_modified = when > 0 ? (gint64) when : 0;
+    }
+}
+
+static void
+fail (QmgrTransferResult *r, QmgrTransferOutcome outcome, const char *name, const char *message)
+{
+  r->outcome = outcome;
+  r->error_name = name;
+  r->message = message;
+}
+
+static void
+classify_status (QmgrTransfer *t, long status, QmgrTransferResult *r, char *buf, gsize buf_len)
+{
+  r->http_status = (guint32) status;
+  r->retry_after = t->retry_after;
+  g_snprintf (buf, buf_len, "The server answered HTTP %ld", status);
+  if (status == 408 || status == 429 || (status >= 500 && status <= 599))
+    fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("HttpStatus"), buf);
+  else if (status >= 200 && status < 300)
+    {
+      g_snprintf (buf, buf_len, "The server answered HTTP %ld without the file", status);
+      fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("BadResponse"), buf);
+    }
+  else
+    fail (r, QMGR_TRANSFER_FATAL, TRANSFER_ERROR ("HttpStatus"), buf);
+}
+
+static void
+classify_curl_error (QmgrTransfer *t, CURLcode code, QmgrTransferResult *r)
+{
+  const char *what = curl_easy_strerror (code);
+
+  switch (code)
+    {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("HostNotFound"), what);
+      break;
+    case CURLE_OPERATION_TIMEDOUT:
+      fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("Timeout"), what);
+      break;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_GOT_NOTHING:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("ConnectionFailed"), what);
+      break;
+    case CURLE_TOO_MANY_REDIRECTS:
+      fail (r, QMGR_TRANSFER_FATAL, TRANSFER_ERROR ("TooManyRedirects"), what);
+      break;
+    case CURLE_UNSUPPORTED_PROTOCOL:
+      fail (r, QMGR_TRANSFER_FATAL, TRANSFER_ERROR ("ForbiddenRedirect"),
+            "A redirect led to a scheme other than http or https");
+      break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+      fail (r, QMGR_TRANSFER_FATAL, TRANSFER_ERROR ("TlsFailure"), what);
+      break;
+    case CURLE_WRITE_ERROR:
+      r->win32_result = (guint32) t->write_errno;
+      if (t->write_errno == ENOSPC || t->write_errno == EDQUOT || t->write_errno == EINTR ||
+          t->write_errno == EAGAIN)
+        fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("LocalFile"), g_strerror (t->write_errno));
+      else
+        fail (r, QMGR_TRANSFER_FATAL, TRANSFER_ERROR ("LocalFile"), g_strerror (t->write_errno));
+      break;
+    default:
+      fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("BadResponse"), what);
+      break;
+    }
+}
+
+/* ---- the response ---- */
+
+static gboolean
+parse_content_range (const char *value, guint64 *start, guint64 *end, guint64 *total)
+{
+  char *p;
+
+  /* "bytes a-b/total", total may be "*"; "bytes * /total" for 416 */
+  if (value == NULL || g_ascii_strncasecmp (value, "bytes ", 6) != 0)
+    return FALSE;
+  value += 6;
+  while (*value == ' ')
+    value++;
+  if (*value == '*')
+    {
+      *start = *end = G_MAXUINT64;
+      p = (char *) value + 1;
+    }
+  else
+    {
+      *start = g_ascii_strtoull (value, &p, 10);
+      if (p == value || *p != '-')
+        return FALSE;
+      value = p + 1;
+      *end = g_ascii_strtoull (value, &p, 10);
+      if (p == value || *end < *start)
+        return FALSE;
+    }
+  if (*p != '/')
+    return FALSE;
+  value = p + 1;
+  if (*value == '*')
+    *total = QMGR_SIZE_UNKNOWN;
+  else
+    {
+      *total = g_ascii_strtoull (value, &p, 10);
+      if (p == value)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* A validator good for If-Range: a strong ETag, else Last-Modified. */
+static const char *
+response_validator (QmgrTransfer *t)
+{
+  if (t->etag != NULL && !g_str_has_prefix (t->etag, "W/"))
+    return t->etag;
+  return t->last_modified;
+}
+
+/* Decides, before the first body byte is kept, what the answer means. */
+static void
+evaluate_response (QmgrTransfer *t)
+{
+  long status = 0;
+  curl_off_t length = -1;
+  gboolean restarted = FALSE;
+
+  t->evaluated = TRUE;
+  curl_easy_getinfo (t->easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo (t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+
+  if (status == 206)
+    {
+      guint64 start, end, total;
+      if (t->offset == 0 || !parse_content_range (t->content_range, &start, &end, &total) ||
+          start != t->offset || (total != QMGR_SIZE_UNKNOWN && end >= total) ||
+          (t->validator != NULL && t->etag != NULL && t->validator[0] == '"' &&
+           g_strcmp0 (t->validator, t->etag) != 0))
+        {
+          /* Not the bytes we asked for, or not of the same file: never splice. */
+          t->restart = TRUE;
+          return;
+        }
+      t->bytes_total = total;
+    }
+  else if (status == 200)
+    {
+      if (t->offset > 0)
+        {
+          /* A full answer to a ranged request: the file changed or ranges are
+           * not supported. Start again from byte 0 with this very body. */
+          if (ftruncate (t->fd, 0) < 0)
+            {
+              t->write_errno = errno;
+              return;
+            }
+          t->offset = 0;
+          restarted = TRUE;
+        }
+      t->bytes_total = length >= 0 ? (guint64) length : QMGR_SIZE_UNKNOWN;
+    }
+  else
+    {
+      t->http_error = TRUE;
+      return;
+    }
+  if (t->callbacks.response != NULL)
+    t->callbacks.response (t, t->bytes_total, response_validator (t), restarted, t->user_data);
+}
+
+static void
+replace_string (char **field, const char *value)
+{
+  g_free (*field);
+  *field = g_strdup (value);
+}
+
+static size_t
+on_header (char *buffer, size_t size, size_t n, void *userdata)
+{
+  QmgrTransfer *t = userdata;
+  gsize len = size * n;
+  g_autofree char *line = g_strndup (buffer, len);
+  char *colon;
+
+  g_strchomp (line);
+  if (g_str_has_prefix (line, "HTTP/"))
+    {
+      /* A new response (after a redirect or an interim answer). */
+      g_clear_pointer (&t->etag, g_free);
+      g_clear_pointer (&t->last_modified, g_free);
+      g_clear_pointer (&t->content_range, g_free);
+      t->retry_after = 0;
+      return len;
+    }
+  colon = strchr (line, ':');
+  if (colon == NULL)
+    return len;
+  *colon = '\0';
+  colon = g_strstrip (colon + 1);
+  if (g_ascii_strcasecmp (line, "ETag") == 0)
+    replace_string (&t->etag, colon);
+  else if (g_ascii_strcasecmp (line, "Last-Modified") == 0)
+    replace_string (&t->last_modified, colon);
+  else if (g_ascii_strcasecmp (line, "Content-Range") == 0)
+    replace_string (&t->content_range, colon);
+  else if (g_ascii_strcasecmp (line, "Retry-After") == 0)
+    {
+      guint64 secs;
+      if (g_ascii_string_to_unsigned (colon, 10, 0, 7 * 24 * 3600, &secs, NULL))
+        t->retry_after = (guint32) secs;
+      else
+        {
+          time_t when = curl_getdate (colon, NULL);
+          time_t now = time (NULL);
+          if (when > now)
+            t->retry_after = (guint32) MIN (when - now, 7 * 24 * 3600);
+        }
+    }
+  return len;
+}
+
+static size_t
+on_body (char *data, size_t size, size_t n, void *userdata)
+{
+  QmgrTransfer *t = userdata;
+  gsize len = size * n, done = 0;
+
+  if (!t->evaluated)
+    evaluate_response (t);
+  if (t->http_error || t->restart || t->write_errno != 0)
+    return 0;  /* abort: the outcome is decided by the flags */
+
+  while (done < len)
+    {
+      ssize_t w = pwrite (t->fd, data + done, len - done, (off_t) (t->offset + t->written + done));
+      if (w < 0 && errno == EINTR)
+        continue;
+      if (w <= 0)
+        {
+          t->write_errno = w < 0 ? errno : EIO;
+          return 0;
+        }
+      done += (gsize) w;
+    }
+  t->written += len;
+  if (t->callbacks.progress != NULL)
+    t->callbacks.progress (t, t->offset + t->written, t->user_data);
+  return len;
+}
+
+static void
+finish (QmgrTransfer *t, CURLcode code)
+{
+  QmgrTransferResult r;
+  char buf[128];
+  long status = 0;
+
+  if (!t->evaluated && code == CURLE_OK)
+    evaluate_response (t);  /* an empty body never reached on_body */
+  curl_easy_getinfo (t->easy, CURLINFO_RESPONSE_CODE, &status);
+  result_init (t, &r);
+
+  if (t->restart)
+    fail (&r, QMGR_TRANSFER_RESTART, TRANSFER_ERROR ("BadResponse"),
+          "The server sent other bytes than asked for; starting again from byte 0");
+  else if (t->http_error && status == 416 && t->offset > 0)
+    {
+      guint64 start, end, total;
+      if (parse_content_range (t->content_range, &start, &end, &total) && total == t->offset)
+        {
+          /* Everything was already here. */
+          r.bytes_total = total;
+          r.outcome = QMGR_TRANSFER_OK;
+        }
+      else
+        fail (&r, QMGR_TRANSFER_RESTART, TRANSFER_ERROR ("HttpStatus"),
+              "The server refused the range; starting again from byte 0");
+    }
+  else if (t->http_error)
+    classify_status (t, status, &r, buf, sizeof buf);
+  else if (t->write_errno != 0)
+    classify_curl_error (t, CURLE_WRITE_ERROR, &r);
+  else if (code != CURLE_OK)
+    classify_curl_error (t, code, &r);
+  else if (t->bytes_total != QMGR_SIZE_UNKNOWN && t->offset + t->written != t->bytes_total)
+    fail (&r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("BadResponse"),
+          "The server sent fewer bytes than it announced");
+  else
+    {
+      r.outcome = QMGR_TRANSFER_OK;
+      r.bytes_total = t->offset + t->written;
+    }
+  t->callbacks.done (t, &r, t->user_data);
+}
+
+/* ---- the loop glue ---- */
+
+static void
+drain_completions (QmgrTransferEngine *e)
+{
+  CURLMsg *msg;
+  int left;
+
+  while ((msg = curl_multi_info_read (e->multi, &left)) != NULL)
+    {
+      QmgrTransfer *t;
+
+      if (msg->msg != CURLMSG_DONE)
+        continue;
+      t = g_hash_table_lookup (e->transfers, msg->easy_handle);
+      if (t == NULL)
+        continue;
+      {
+        CURLcode code = msg->data.result;
+        /* msg is invalid once the handle is removed: copy first. */
+        g_hash_table_remove (e->transfers, t->easy);
+        curl_multi_remove_handle (e->multi, t->easy);
+        finish (t, code);
+        qmgr_transfer_cancel (t);  /* frees; already out of the multi */
+      }
+    }
+}
+
+static int
+on_socket (CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+  QmgrTransferEngine *e = userp;
+  GIOCondition cond = 0;
+
+  if (what == CURL_POLL_REMOVE)
+    {
+      if (socketp != NULL)
+        g_source_remove_unix_fd (e->source, socketp);
+      g_hash_table_remove (e->sockets, GINT_TO_POINTER (s));
+      curl_multi_assign (e->multi, s, NULL);
+      return 0;
+    }
+  if (what & CURL_POLL_IN)
+    cond |= G_IO_IN;
+  if (what & CURL_POLL_OUT)
+    cond |= G_IO_OUT;
+  cond |= G_IO_ERR | G_IO_HUP;
+  if (socketp == NULL)
+    {
+      gpointer tag = g_source_add_unix_fd (e->source, s, cond);
+      g_hash_table_insert (e->sockets, GINT_TO_POINTER (s), tag);
+      curl_multi_assign (e->multi, s, tag);
+    }
+  else
+    g_source_modify_unix_fd (e->source, socketp, cond);
+  return 0;
+}
+
+static int
+on_timer (CURLM *multi, long timeout_ms, void *userp)
+{
+  QmgrTransferEngine *e = userp;
+
+  if (timeout_ms < 0)
+    g_source_set_ready_time (e->source, -1);
+  else
+    g_source_set_ready_time (e->source, g_get_monotonic_time () + (gint64) timeout_ms * 1000);
+  return 0;
+}
+
+typedef struct {
+  curl_socket_t fd;
+  int events;
+} Ready;
+
+static gboolean
+engine_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  QmgrTransferEngine *e = ((EngineSource *) source)->engine;
+  g_autoptr(GArray) ready = g_array_new (FALSE, FALSE, sizeof (Ready));
+  GHashTableIter iter;
+  gpointer key, tag;
+  gint64 ready_time = g_source_get_ready_time (source);
+  int running;
+
+  /* Collect first: curl_multi_socket_action changes the watch set. */
+  g_hash_table_iter_init (&iter, e->sockets);
+  while (g_hash_table_iter_next (&iter, &key, &tag))
+    {
+      GIOCondition revents = g_source_query_unix_fd (source, tag);
+      Ready r = { GPOINTER_TO_INT (key), 0 };
+
+      if (revents == 0)
+        continue;
+      if (revents & G_IO_IN)
+        r.events |= CURL_CSELECT_IN;
+      if (revents & G_IO_OUT)
+        r.events |= CURL_CSELECT_OUT;
+      if (revents & (G_IO_ERR | G_IO_HUP))
+        r.events |= CURL_CSELECT_ERR;
+      g_array_append_val (ready, r);
+    }
+  for (guint i = 0; i < ready->len; i++)
+    {
+      Ready *r = &g_array_index (ready, Ready, i);
+      curl_multi_socket_action (e->multi, r->fd, r->events, &running);
+    }
+  if (ready_time >= 0 && ready_time <= g_source_get_time (source))
+    {
+      /* libcurl re-arms its timer through on_timer when it wants one again. */
+      g_source_set_ready_time (source, -1);
+      curl_multi_socket_action (e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+  drain_completions (e);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs engine_source_funcs = {
+  .dispatch = engine_source_dispatch,
+};
+
+QmgrTransferEngine *
+qmgr_transfer_engine_new (GError **error)
+{
+  QmgrTransferEngine *e;
+  static gsize curl_ready = 0;
+
+  if (g_once_init_enter (&curl_ready))
+    {
+      CURLcode code = curl_global_init (CURL_GLOBAL_DEFAULT);
+      g_once_init_leave (&curl_ready, code == CURLE_OK ? 1 : 2);
+    }
+  if (curl_ready != 1)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_DOWNLOADER_UNAVAILABLE,
+                   "libcurl could not be initialized");
+      return NULL;
+    }
+
+  e = g_new0 (QmgrTransferEngine, 1);
+  e->multi = curl_multi_init ();
+  if (e->multi == NULL)
+    {
+      g_free (e);
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_DOWNLOADER_UNAVAILABLE,
+                   "libcurl could not create a transfer handle");
+      return NULL;
+    }
+  e->transfers = g_hash_table_new (g_direct_hash, g_direct_equal);
+  e->sockets = g_hash_table_new (g_direct_hash, g_direct_equal);
+  e->source = g_source_new (&engine_source_funcs, sizeof (EngineSource));
+  ((EngineSource *) e->source)->engine = e;
+  g_source_set_name (e->source, "curl");
+  g_source_attach (e->source, g_main_context_get_thread_default ());
+
+  curl_multi_setopt (e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+  curl_multi_setopt (e->multi, CURLMOPT_SOCKETDATA, e);
+  curl_multi_setopt (e->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+  curl_multi_setopt (e->multi, CURLMOPT_TIMERDATA, e);
+  curl_multi_setopt (e->multi, CURLMOPT_PIPELINING, (long) CURLPIPE_MULTIPLEX);
+  return e;
+}
+
+void
+qmgr_transfer_engine_free (QmgrTransferEngine *e)
+{
+  GHashTableIter iter;
+  gpointer t;
+
+  if (e == NULL)
+    return;
+  g_hash_table_iter_init (&iter, e->transfers);
+  while (g_hash_table_iter_next (&iter, NULL, &t))
+    {
+      g_hash_table_iter_steal (&iter);
+      qmgr_transfer_cancel (t);
+    }
+  curl_multi_cleanup (e->multi);
+  g_source_destroy (e->source);
+  g_source_unref (e->source);
+  g_hash_table_unref (e->transfers);
+  g_hash_table_unref (e->sockets);
+  g_free (e);
+}
+
+guint
+qmgr_transfer_engine_get_active (QmgrTransferEngine *e)
+{
+  return g_hash_table_size (e->transfers);
+}
+
+QmgrTransfer *
+qmgr_transfer_start (QmgrTransferEngine *e, const QmgrTransferRequest *req,
+                     const QmgrTransferCallbacks *callbacks, gpointer user_data)
+{
+  QmgrTransfer *t = g_new0 (QmgrTransfer, 1);
+  CURL *c;
+
+  t->engine = e;
+  t->callbacks = *callbacks;
+  t->user_data = user_data;
+  t->fd = req->fd;
+  t->bytes_total = QMGR_SIZE_UNKNOWN;
+  /* Without a validator a resume could splice two versions: start over. */
+  t->offset = req->validator != NULL ? req->offset : 0;
+  t->validator = g_strdup (req->validator);
+  if (t->offset == 0 && req->offset > 0 && ftruncate (t->fd, 0) < 0)
+    t->write_errno = errno;
+
+  t->easy = c = curl_easy_init ();
+  g_assert (c != NULL);
+  curl_easy_setopt (c, CURLOPT_URL, req->url);
+  curl_easy_setopt (c, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt (c, CURLOPT_MAXREDIRS, (long) MAX_REDIRECTS);
+  curl_easy_setopt (c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt (c, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT, (long) CONNECT_TIMEOUT_S);
+  curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME, (long) STALL_TIMEOUT_S);
+  curl_easy_setopt (c, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
+  curl_easy_setopt (c, CURLOPT_USERAGENT, "qmgrd/" PACKAGE_VERSION);
+  curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt (c, CURLOPT_HEADERDATA, t);
+  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt (c, CURLOPT_WRITEDATA, t);
+  curl_easy_setopt (c, CURLOPT_PRIVATE, t);
+  t->headers = curl_slist_append (t->headers, "Accept-Encoding: identity");
+  if (t->offset > 0)
+    {
+      char range[64];
+      g_autofree char *if_range = g_strconcat ("If-Range: ", req->validator, NULL);
+      g_snprintf (range, sizeof range, "%" G_GUINT64_FORMAT "-", t->offset);
+      curl_easy_setopt (c, CURLOPT_RANGE, range);
+      t->headers = curl_slist_append (t->headers, if_range);
+    }
+  curl_easy_setopt (c, CURLOPT_HTTPHEADER, t->headers);
+  if (req->user != NULL && req->user[0] != '\0')
+    {
+      curl_easy_setopt (c, CURLOPT_USERNAME, req->user);
+      curl_easy_setopt (c, CURLOPT_PASSWORD, req->password != NULL ? req->password : "");
+      curl_easy_setopt (c, CURLOPT_HTTPAUTH, (long) CURLAUTH_ANY);
+    }
+
+  g_hash_table_insert (e->transfers, c, t);
+  curl_multi_add_handle (e->multi, c);   /* libcurl sets its timer to start it */
+  return t;
+}
+
+void
+qmgr_transfer_cancel (QmgrTransfer *t)
+{
+  if (t == NULL)
+    return;
+  if (g_hash_table_remove (t->engine->transfers, t->easy))
+    curl_multi_remove_handle (t->engine->multi, t->easy);
+  curl_easy_cleanup (t->easy);
+  curl_slist_free_all (t->headers);
+  g_free (t->validator);
+  g_free (t->etag);
+  g_free (t->last_modified);
+  g_free (t->content_range);
+  g_free (t);
+}

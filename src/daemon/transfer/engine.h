@@ -1,0 +1,63 @@
+/* qmgrd transfer — moves the bytes of one (URL, temp file, offset, validator)
+ * item at a time, many at once, with one libcurl multi handle in the GLib main
+ * loop. Knows nothing of groups: it reports progress, the proven size and
+ * validator, and a classified outcome. The only code that includes curl.h. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct _QmgrTransferEngine QmgrTransferEngine;
+typedef struct _QmgrTransfer QmgrTransfer;
+
+typedef enum {
+  QMGR_TRANSFER_OK,          /* every byte is in the file */
+  QMGR_TRANSFER_TRANSIENT,   /* retry later (back-off) */
+  QMGR_TRANSFER_FATAL,       /* the group goes to ERROR */
+  QMGR_TRANSFER_RESTART,     /* the server's file changed: empty the temp file, start again now */
+} QmgrTransferOutcome;
+
+typedef struct {
+  QmgrTransferOutcome outcome;
+  const char *error_name;    /* io.github.qmgrd.QMgr1.Transfer.*; NULL when OK */
+  const char *message;       /* for people; NULL when OK */
+  guint32 win32_result;      /* errno of a local failure, or 0 */
+  guint32 http_status;       /* HTTP status of a failed response, or 0 */
+  guint32 retry_after;       /* seconds the server asked us to wait, or 0 */
+  guint64 bytes_total;       /* the proven size (G_MAXUINT64 if never proven) */
+  gint64 last_modified;      /* unix seconds, 0 when unknown */
+} QmgrTransferResult;
+
+typedef struct {
+  const char *url;
+  int fd;                    /* the temp file, written with pwrite */
+  guint64 offset;            /* bytes already in the file: resume from here */
+  const char *validator;     /* ETag or Last-Modified of the first response, or NULL */
+  const char *user;          /* HTTP authentication, or NULL */
+  const char *password;
+} QmgrTransferRequest;
+
+/* Callbacks run from the main loop. @response and @progress run while libcurl
+ * is working on the transfer: they must not call back into the engine. */
+typedef struct {
+  /* The answer proved the size (G_MAXUINT64 if not) and gave @validator (or
+   * NULL); @restarted: the body starts again at byte 0 (the file was emptied). */
+  void (*response) (QmgrTransfer *t, guint64 bytes_total, const char *validator,
+                    gboolean restarted, gpointer user_data);
+  void (*progress) (QmgrTransfer *t, guint64 bytes_in_file, gpointer user_data);
+  /* The transfer is over and freed after this returns. */
+  void (*done) (QmgrTransfer *t, const QmgrTransferResult *result, gpointer user_data);
+} QmgrTransferCallbacks;
+
+QmgrTransferEngine *qmgr_transfer_engine_new (GError **error);
+void qmgr_transfer_engine_free (QmgrTransferEngine *engine);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrTransferEngine, qmgr_transfer_engine_free)
+
+QmgrTransfer *qmgr_transfer_start (QmgrTransferEngine *engine, const QmgrTransferRequest *request,
+                                   const QmgrTransferCallbacks *callbacks, gpointer user_data);
+/* Stops and frees a transfer; its done callback does not run. */
+void qmgr_transfer_cancel (QmgrTransfer *t);
+guint qmgr_transfer_engine_get_active (QmgrTransferEngine *engine);
+
+G_END_DECLS
