@@ -16,6 +16,7 @@ struct _QmgrBus {
   gpointer disconnect_data;
   void (*name_done) (const GError *error, gpointer user_data);
   gpointer name_done_data;
+  GHashTable *deliveries;      /* QmgrGroup* → Delivery* (callbacks.c) */
   GHashTable *progress_pending; /* QmgrGroup* → PendingProgress*: throttled changes */
   guint progress_timer;
 };
@@ -46,6 +47,13 @@ int qmgr_bus_peers_get_uid (QmgrBus *bus, sd_bus_message *m, uid_t *uid,
 int qmgr_bus_peers_track (QmgrBus *bus, const char *unique_name);
 void qmgr_bus_peers_init (QmgrBus *bus);
 void qmgr_bus_peers_clear (QmgrBus *bus);
+
+/* Callback deliveries (callbacks.c). */
+void qmgr_bus_callbacks_init (QmgrBus *bus);
+void qmgr_bus_callbacks_clear (QmgrBus *bus);
+void qmgr_bus_callbacks_kick (QmgrBus *bus, QmgrGroup *group);
+void qmgr_bus_callbacks_progress (QmgrBus *bus, QmgrGroup *group);
+void qmgr_bus_callbacks_forget_group (QmgrBus *bus, QmgrGroup *group);
 
 /* Reads a variant argument into a GVariant when it holds a basic type; *@type
  * receives its signature either way (for error messages). */

@@ -87,7 +87,8 @@ on_group_removing (QmgrGroup *group, gpointer user_data)
 {
   QmgrBus *bus = user_data;
 
-  g_hash_table_remove (bus->progress_pending, group);  warn_emit (sd_bus_emit_object_removed (bus->bus, group->object_path), "InterfacesRemoved",
+  g_hash_table_remove (bus->progress_pending, group);
+  qmgr_bus_callbacks_forget_group (bus, group);  warn_emit (sd_bus_emit_object_removed (bus->bus, group->object_path), "InterfacesRemoved",
              group->object_path);
 }
 
@@ -183,7 +184,10 @@ flush_progress (gpointer user_data)
       if (group->job != NULL)
         emit_job_properties (bus, group->job, p->job_changes);
       if (p->group_changes & QMGR_GROUP_CHANGED_BYTES_TRANSFERRED)
-        emit_progress_signal (bus, group);
+        {
+          emit_progress_signal (bus, group);
+          qmgr_bus_callbacks_progress (bus, group);
+        }
       g_hash_table_iter_remove (&iter);
     }
   return G_SOURCE_CONTINUE;
@@ -247,6 +251,7 @@ on_status_event (QmgrGroup *group, guint32 file_index, QmgrStatusEvent event, gp
                                  error ? job->win32_result : 0u,
                                  error ? job->transport_result : 0u),
              "OnStatus", group->object_path);
+  qmgr_bus_callbacks_kick (bus, group);
 }
 
 static void
@@ -341,6 +346,7 @@ qmgr_bus_new (QmgrManager *manager, gboolean system_bus, GError **error)
   bus->last_activity = g_get_monotonic_time ();
   bus->progress_pending = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   qmgr_bus_peers_init (bus);
+  qmgr_bus_callbacks_init (bus);
 
   r = system_bus ? sd_bus_open_system (&bus->bus) : sd_bus_open_user (&bus->bus);
   if (r < 0)
@@ -355,6 +361,9 @@ qmgr_bus_new (QmgrManager *manager, gboolean system_bus, GError **error)
   bus->source = qmgr_sd_bus_source_new (bus->bus, on_source_error, bus);
   g_source_attach (bus->source, g_main_context_get_thread_default ());
   qmgr_manager_add_listener (manager, &bus_listener, bus);
+  /* Callbacks owed from before the restart. */
+  for (GList *l = manager->groups.head; l != NULL; l = l->next)
+    qmgr_bus_callbacks_kick (bus, l->data);
   return g_steal_pointer (&bus);
 }
 
@@ -425,6 +434,7 @@ qmgr_bus_free (QmgrBus *bus)
       g_source_destroy (bus->source);
       g_source_unref (bus->source);
     }
+  qmgr_bus_callbacks_clear (bus);
   qmgr_bus_peers_clear (bus);
   if (bus->progress_timer != 0)
     g_source_remove (bus->progress_timer);

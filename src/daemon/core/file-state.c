@@ -179,6 +179,7 @@ qmgr_job_file_fatal_error (QmgrJob *j, guint32 index, const char *name, const ch
   QmgrManager *m = g->manager;
   QmgrFile *f = file_at (j, index);
   SavedError saved;
+  guint old_pending;
   QmgrGroupState old_state = g->state;
   gint64 old_mtime = g->modification_time;
 
@@ -187,8 +188,11 @@ qmgr_job_file_fatal_error (QmgrJob *j, guint32 index, const char *name, const ch
   record_error (j, f, index, name, message, win32_result, transport_result, &saved);
   g->state = QMGR_GROUP_STATE_ERROR;
   g->modification_time = qmgr_manager_now (m);
+  old_pending = g->pending_notifications->len;
+  qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_FATAL_ERROR, index);
   if (!qmgr_manager_save_group (m, g, error))
     {
+      g_array_set_size (g->pending_notifications, old_pending);
       restore_error (j, f, &saved);
       g->state = old_state;
       g->modification_time = old_mtime;

@@ -31,6 +31,7 @@ qmgr_group_new (QmgrManager *manager, QmgrGuid id, uid_t owner)
   g->remote_user_id = g_strdup ("");
   g->remote_user_password = g_strdup ("");
   g->notify_clsid = g_strdup ("");
+  g->pending_notifications = g_array_new (FALSE, FALSE, sizeof (QmgrPendingNotification));
   g->minimum_retry_delay = QMGR_DEFAULT_MINIMUM_RETRY_DELAY;
   g->no_progress_timeout = QMGR_DEFAULT_NO_PROGRESS_TIMEOUT;
   return g;
@@ -52,7 +53,68 @@ qmgr_group_free (QmgrGroup *g)
   g_free (g->notify_clsid);
   g_free (g->live_callback_name);
   g_free (g->live_callback_path);
+  g_array_unref (g->pending_notifications);
   g_free (g);
+}
+
+gboolean
+qmgr_group_has_callback_target (QmgrGroup *g)
+{
+  return g->live_callback_name != NULL || g->notify_clsid[0] != '\0';
+}
+
+/* Whether NOTIFYFLAGS ask for a callback for @event (fatal errors always). */
+static gboolean
+wants_callback (QmgrGroup *g, QmgrStatusEvent event)
+{
+  if (g->notify_flags & QMGR_NOTIFY_DISABLE_NOTIFY)
+    return FALSE;
+  switch (event)
+    {
+    case QMGR_STATUS_EVENT_FILE_DONE:
+      return (g->notify_flags & QMGR_NOTIFY_FILE_DONE) != 0;
+    case QMGR_STATUS_EVENT_JOB_DONE:
+      return (g->notify_flags & QMGR_NOTIFY_JOB_DONE) != 0;
+    case QMGR_STATUS_EVENT_GROUP_DONE:
+      return (g->notify_flags & QMGR_NOTIFY_GROUP_DONE) != 0;
+    case QMGR_STATUS_EVENT_FATAL_ERROR:
+    default:
+      return TRUE;
+    }
+}
+
+void
+qmgr_group_queue_notification (QmgrGroup *g, QmgrStatusEvent event, guint32 file_index)
+{
+  QmgrPendingNotification n = { 0 };
+  gboolean error = event == QMGR_STATUS_EVENT_FATAL_ERROR;
+
+  if (g->job == NULL || !wants_callback (g, event) || !qmgr_group_has_callback_target (g))
+    return;
+  n.file_index = file_index;
+  n.status = qmgr_group_get_status (g);
+  n.num_retries = error ? g->job->num_retries : 0;
+  n.win32_result = error ? g->job->win32_result : 0;
+  n.transport_result = error ? g->job->transport_result : 0;
+  n.created = qmgr_manager_now (g->manager);
+  g_array_append_val (g->pending_notifications, n);
+}
+
+gboolean
+qmgr_group_notification_done (QmgrGroup *g, GError **error)
+{
+  QmgrPendingNotification first;
+
+  if (g->pending_notifications->len == 0)
+    return TRUE;
+  first = g_array_index (g->pending_notifications, QmgrPendingNotification, 0);
+  g_array_remove_index (g->pending_notifications, 0);
+  if (!qmgr_manager_save_group (g->manager, g, error))
+    {
+      g_array_prepend_val (g->pending_notifications, first);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static const char *const state_names[] = {

@@ -58,6 +58,13 @@ gboolean qmgr_group_set_notification_pointer (QmgrGroup *group, const char *inte
                                               GError **error);
 gboolean qmgr_group_take_ownership (QmgrGroup *group, uid_t caller, GError **error);
 
+/* Callbacks owed (QmgrPendingNotification). Queueing happens inside the state
+ * change that causes it (saved with it); the bus layer delivers the oldest and
+ * then calls qmgr_group_notification_done(), which saves its removal. */
+gboolean qmgr_group_has_callback_target (QmgrGroup *group);
+void qmgr_group_queue_notification (QmgrGroup *group, QmgrStatusEvent event, guint32 file_index);
+gboolean qmgr_group_notification_done (QmgrGroup *group, GError **error);
+
 /* The scheduler reports why a queued group waits (or that it moves). */
 void qmgr_group_set_run_state (QmgrGroup *group, QmgrRunState run_state);
 

@@ -360,6 +360,7 @@ qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error
   QmgrManager *m = g->manager;
   QmgrFile *f;
   QmgrFile saved;
+  guint old_pending;
   gboolean all_done = TRUE;
   QmgrGroupState old_state = g->state;
   gint64 old_mtime = g->modification_time;
@@ -392,8 +393,16 @@ qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error
       g->state = QMGR_GROUP_STATE_COMPLETE;
       g->completion_time = g->modification_time;
     }
+  old_pending = g->pending_notifications->len;
+  qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_FILE_DONE, index);
+  if (all_done)
+    {
+      qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_JOB_DONE, QMGR_FILE_INDEX_NONE);
+      qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_GROUP_DONE, QMGR_FILE_INDEX_NONE);
+    }
   if (!qmgr_manager_save_group (m, g, error))
     {
+      g_array_set_size (g->pending_notifications, old_pending);
       *f = saved;
       g->state = old_state;
       g->completion_time = 0;

@@ -60,6 +60,17 @@ struct _QmgrJob {
   guint32 error_file_index;
 };
 
+/* An OnStatus callback owed to the group's client (kept in the store until it
+ * is delivered or 24 hours old). */
+typedef struct {
+  guint32 file_index;
+  guint32 status;
+  guint32 num_retries;
+  guint32 win32_result;
+  guint32 transport_result;
+  gint64 created;             /* µs since the epoch */
+} QmgrPendingNotification;
+
 struct _QmgrGroup {
   QmgrManager *manager;
   GList *link;                /* in the manager's creation-ordered queue */
@@ -88,6 +99,8 @@ struct _QmgrGroup {
   gint64 creation_time;       /* µs since the epoch */
   gint64 modification_time;
   gint64 completion_time;     /* 0: never */
+
+  GArray *pending_notifications;  /* QmgrPendingNotification, oldest first */
 
   /* The live callback pointer (SetNotificationPointer): not persisted. */
   char *live_callback_name;

@@ -6,6 +6,7 @@
 #include "qmgr-constants.h"
 #include "qmgr-error.h"
 #include "tempfile.h"
+#include "token-bucket.h"
 
 #define MAX_RESTARTS_IN_A_ROW 3
 #define RETRY_DELAY_CAP_S 600
@@ -18,6 +19,7 @@ typedef struct {
   QmgrTempFile *temp;
   QmgrTransfer *transfer;
   guint restarts;
+  guint resume_source;      /* paced: when to go on */
 } Active;
 
 typedef struct {
@@ -26,6 +28,7 @@ typedef struct {
   guint retry_source;       /* waiting for a retry */
   gint64 last_progress;     /* monotonic µs */
   guint cursor;             /* files before it are complete */
+  QmgrTokenBucket bucket;   /* the group's own BandwidthLimit */
 } GroupState;
 
 struct _QmgrScheduler {
@@ -35,6 +38,7 @@ struct _QmgrScheduler {
   GHashTable *states;       /* QmgrGroup* → GroupState* */
   GHashTable *active;       /* QmgrFile* → Active* */
   guint schedule_source;
+  QmgrTokenBucket background_bucket;  /* the manager's BandwidthLimit */
 };
 
 static void schedule_soon (QmgrScheduler *s);
@@ -62,6 +66,7 @@ group_state (QmgrScheduler *s, QmgrGroup *g)
       st = g_new0 (GroupState, 1);
       st->scheduler = s;
       st->group = g;
+      qmgr_token_bucket_init (&st->bucket, g->bandwidth_limit, g_get_monotonic_time ());
       st->last_progress = g_get_monotonic_time ();
       g_hash_table_insert (s->states, g, st);
     }
@@ -79,6 +84,8 @@ group_state_free (GroupState *st)
 static void
 active_free (Active *a)
 {
+  if (a->resume_source != 0)
+    g_source_remove (a->resume_source);
   qmgr_transfer_cancel (a->transfer);
   qmgr_temp_file_free (a->temp);
   g_free (a);
@@ -145,6 +152,46 @@ on_progress (QmgrTransfer *t, guint64 bytes_in_file, gpointer user_data)
 
   group_state (a->scheduler, a->group)->last_progress = g_get_monotonic_time ();
   qmgr_job_file_progress (a->job, a->index, bytes_in_file);
+}
+
+static gboolean
+on_pace_due (gpointer user_data)
+{
+  Active *a = user_data;
+
+  a->resume_source = 0;
+  qmgr_transfer_resume (a->transfer);
+  return G_SOURCE_REMOVE;
+}
+
+/* Foreground groups obey only their own limit; background ones the global too. */
+static gboolean
+may_write (QmgrTransfer *t, gsize bytes, gpointer user_data)
+{
+  Active *a = user_data;
+  QmgrScheduler *s = a->scheduler;
+  QmgrTokenBucket *own = &group_state (s, a->group)->bucket;
+  QmgrTokenBucket *global = a->group->foreground ? NULL : &s->background_bucket;
+  gint64 now = g_get_monotonic_time ();
+  gint64 wait;
+
+  if (own->rate != a->group->bandwidth_limit)
+    qmgr_token_bucket_set_rate (own, a->group->bandwidth_limit, now);
+  if (global != NULL && global->rate != s->manager->settings.bandwidth_limit)
+    qmgr_token_bucket_set_rate (global, s->manager->settings.bandwidth_limit, now);
+
+  wait = MAX (qmgr_token_bucket_wait (own, now), global ? qmgr_token_bucket_wait (global, now) : 0);
+  if (wait > 0)
+    {
+      if (a->resume_source == 0)
+        a->resume_source = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) MAX (1, wait / 1000),
+                                               on_pace_due, a, NULL);
+      return FALSE;
+    }
+  qmgr_token_bucket_take (own, bytes, now);
+  if (global != NULL)
+    qmgr_token_bucket_take (global, bytes, now);
+  return TRUE;
 }
 
 static gboolean
@@ -258,6 +305,7 @@ on_done (QmgrTransfer *t, const QmgrTransferResult *r, gpointer user_data)
 static const QmgrTransferCallbacks transfer_callbacks = {
   .response = on_response,
   .progress = on_progress,
+  .may_write = may_write,
   .done = on_done,
 };
 
@@ -479,6 +527,8 @@ qmgr_scheduler_new (QmgrManager *manager, QmgrTransferEngine *engine)
                                      (GDestroyNotify) group_state_free);
   s->active = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                      (GDestroyNotify) active_free);
+  qmgr_token_bucket_init (&s->background_bucket, manager->settings.bandwidth_limit,
+                          g_get_monotonic_time ());
   qmgr_manager_add_listener (manager, &scheduler_listener, s);
   for (GList *l = manager->groups.head; l != NULL; l = l->next)
     if (((QmgrGroup *) l->data)->state == QMGR_GROUP_STATE_QUEUED)

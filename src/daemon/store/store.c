@@ -166,6 +166,22 @@ qmgr_store_group_to_keyfile (QmgrGroup *g)
   g_key_file_set_int64 (kf, G, "ModificationTime", g->modification_time);
   g_key_file_set_int64 (kf, G, "CompletionTime", g->completion_time);
 
+  g_key_file_set_uint64 (kf, G, "PendingNotifications", g->pending_notifications->len);
+  for (guint i = 0; i < g->pending_notifications->len; i++)
+    {
+      QmgrPendingNotification *n = &g_array_index (g->pending_notifications,
+                                                   QmgrPendingNotification, i);
+      char section[40];
+
+      g_snprintf (section, sizeof section, "Notification %u", i);
+      g_key_file_set_uint64 (kf, section, "FileIndex", n->file_index);
+      g_key_file_set_uint64 (kf, section, "Status", n->status);
+      g_key_file_set_uint64 (kf, section, "NumRetries", n->num_retries);
+      g_key_file_set_uint64 (kf, section, "Win32Result", n->win32_result);
+      g_key_file_set_uint64 (kf, section, "TransportResult", n->transport_result);
+      g_key_file_set_int64 (kf, section, "Created", n->created);
+    }
+
   if (g->job != NULL)
     {
       QmgrJob *j = g->job;
@@ -484,6 +500,25 @@ qmgr_store_group_from_keyfile (QmgrManager *m, GKeyFile *kf, GError **error)
   g->creation_time = read_i64 (&r, "CreationTime");
   g->modification_time = read_i64 (&r, "ModificationTime");
   g->completion_time = read_i64 (&r, "CompletionTime");
+  {
+    guint64 n_pending = read_u64 (&r, "PendingNotifications", 10000, 0);
+    for (guint64 i = 0; i < n_pending && !r.failed; i++)
+      {
+        char section[40];
+        QmgrPendingNotification n;
+        Reader nr = { kf, section, error, FALSE };
+
+        g_snprintf (section, sizeof section, "Notification %" G_GUINT64_FORMAT, i);
+        n.file_index = (guint32) read_u64 (&nr, "FileIndex", G_MAXUINT32, 0);
+        n.status = (guint32) read_u64 (&nr, "Status", G_MAXUINT32, 0);
+        n.num_retries = (guint32) read_u64 (&nr, "NumRetries", G_MAXUINT32, 0);
+        n.win32_result = (guint32) read_u64 (&nr, "Win32Result", G_MAXUINT32, 0);
+        n.transport_result = (guint32) read_u64 (&nr, "TransportResult", G_MAXUINT32, 0);
+        n.created = read_i64 (&nr, "Created");
+        r.failed = nr.failed;
+        g_array_append_val (g->pending_notifications, n);
+      }
+  }
   if (!r.failed && g_key_file_has_group (kf, "Job"))
     {
       g->job = job_from_keyfile (g, kf, error);

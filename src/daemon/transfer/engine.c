@@ -58,6 +58,7 @@ struct _QmgrTransfer {
   gboolean restart;           /* the server's file changed under a ranged request */
   guint64 bytes_total;
   int write_errno;
+  gboolean paused;
 };
 
 /* ---- results ---- */
@@ -319,6 +320,12 @@ on_body (char *data, size_t size, size_t n, void *userdata)
     evaluate_response (t);
   if (t->http_error || t->restart || t->write_errno != 0)
     return 0;  /* abort: the outcome is decided by the flags */
+  if (t->callbacks.may_write != NULL && !t->callbacks.may_write (t, len, t->user_data))
+    {
+      /* libcurl keeps these bytes and hands them over again on resume. */
+      t->paused = TRUE;
+      return CURL_WRITEFUNC_PAUSE;
+    }
 
   while (done < len)
     {
@@ -632,6 +639,15 @@ qmgr_transfer_start (QmgrTransferEngine *e, const QmgrTransferRequest *req,
   g_hash_table_insert (e->transfers, c, t);
   curl_multi_add_handle (e->multi, c);   /* libcurl sets its timer to start it */
   return t;
+}
+
+void
+qmgr_transfer_resume (QmgrTransfer *t)
+{
+  if (t == NULL || !t->paused)
+    return;
+  t->paused = FALSE;
+  curl_easy_pause (t->easy, CURLPAUSE_CONT);
 }
 
 void

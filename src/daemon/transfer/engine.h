@@ -46,6 +46,8 @@ typedef struct {
   void (*response) (QmgrTransfer *t, guint64 bytes_total, const char *validator,
                     gboolean restarted, gpointer user_data);
   void (*progress) (QmgrTransfer *t, guint64 bytes_in_file, gpointer user_data);
+  /* Pacing: FALSE holds the transfer (nothing is lost) until qmgr_transfer_resume(). */
+  gboolean (*may_write) (QmgrTransfer *t, gsize bytes, gpointer user_data);
   /* The transfer is over and freed after this returns. */
   void (*done) (QmgrTransfer *t, const QmgrTransferResult *result, gpointer user_data);
 } QmgrTransferCallbacks;
@@ -56,6 +58,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrTransferEngine, qmgr_transfer_engine_free)
 
 QmgrTransfer *qmgr_transfer_start (QmgrTransferEngine *engine, const QmgrTransferRequest *request,
                                    const QmgrTransferCallbacks *callbacks, gpointer user_data);
+/* Lets a transfer held by may_write go on. Not from inside a callback. */
+void qmgr_transfer_resume (QmgrTransfer *t);
 /* Stops and frees a transfer; its done callback does not run. */
 void qmgr_transfer_cancel (QmgrTransfer *t);
 guint qmgr_transfer_engine_get_active (QmgrTransferEngine *engine);
