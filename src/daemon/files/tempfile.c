@@ -116,10 +116,17 @@ qmgr_temp_file_truncate (QmgrTempFile *tf, GError **error)
 static mode_t
 current_umask (void)
 {
-  /* The umask can only be read by setting it; we are single-threaded here. */
-  mode_t mask = umask (0);
-  umask (mask);
-  return mask;
+  static gsize cached = 0;
+
+  /* The umask can only be read by setting it: do it once, on the main thread,
+   * before anything else could create a file. */
+  if (g_once_init_enter (&cached))
+    {
+      mode_t mask = umask (0);
+      umask (mask);
+      g_once_init_leave (&cached, (gsize) mask | 0x10000);
+    }
+  return (mode_t) (cached & 0777);
 }
 
 gboolean
