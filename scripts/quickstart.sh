@@ -13,7 +13,7 @@ esac
 
 # CI builds twice (plain and sanitized) through these two variables.
 build=${QMGR_BUILD_DIR:-build}
-suites=${QMGR_TEST_SUITES:---no-suite fuzz-full}
+suites=${QMGR_TEST_ARGS:-}
 
 scripts/install-deps.sh
 if [ ! -f "$build/build.ninja" ]; then

@@ -32,3 +32,10 @@ qmgr_bus_reply_errorf (sd_bus_error *ret_error, int code, const char *format, ..
   va_end (ap);
   return qmgr_bus_reply_error (ret_error, error);
 }
+
+int
+qmgr_bus_reply_bad_arguments (sd_bus_error *ret_error, int r)
+{
+  return qmgr_bus_reply_errorf (ret_error, QMGR_ERROR_INVALID_ARGS,
+                                "The arguments could not be read: %s", g_strerror (-r));
+}

@@ -199,7 +199,7 @@ method_get_prop (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
   r = sd_bus_message_read (m, "u", &prop_id);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   value = qmgr_group_get_prop (userdata, prop_id, &error);
   if (value == NULL)
     return qmgr_bus_reply_error (ret_error, error);
@@ -219,10 +219,10 @@ method_set_prop (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
   r = sd_bus_message_read (m, "u", &prop_id);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   r = qmgr_bus_read_variant (m, &value, &type);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   if (!qmgr_group_set_prop (userdata, prop_id, value, type, &error))
     return qmgr_bus_reply_error (ret_error, error);
   return sd_bus_reply_method_return (m, NULL);
@@ -237,7 +237,7 @@ method_get_progress (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
   r = sd_bus_message_read (m, "u", &flags);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   if (!qmgr_group_get_progress (userdata, flags, &progress, &error))
     return qmgr_bus_reply_error (ret_error, error);
   return sd_bus_reply_method_return (m, "u", progress);
@@ -259,7 +259,7 @@ method_get_job (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
   r = sd_bus_message_read (m, "s", &job_id);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   job = qmgr_group_get_job (userdata, job_id, &error);
   if (job == NULL)
     return qmgr_bus_reply_error (ret_error, error);
@@ -276,7 +276,7 @@ method_create_job (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
   r = sd_bus_message_read (m, "s", &job_id);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   job = qmgr_group_create_job (userdata, job_id, &error);
   if (job == NULL)
     return qmgr_bus_reply_error (ret_error, error);
@@ -294,7 +294,7 @@ method_enum_jobs (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
   r = sd_bus_message_read (m, "u", &flags);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   ids = qmgr_group_enum_jobs (userdata, flags, &error);
   if (ids == NULL)
     return qmgr_bus_reply_error (ret_error, error);
@@ -315,7 +315,7 @@ method_query_new_job_interface (sd_bus_message *m, void *userdata, sd_bus_error 
 
   r = sd_bus_message_read (m, "s", &interface_name);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   path = qmgr_group_query_new_job_interface (userdata, interface_name, &error);
   if (path == NULL)
     return qmgr_bus_reply_error (ret_error, error);
@@ -334,7 +334,7 @@ method_set_notification_pointer (sd_bus_message *m, void *userdata, sd_bus_error
 
   r = sd_bus_message_read (m, "so", &interface_name, &path);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   /* Check the arguments before tracking anything. */
   if (!qmgr_group_set_notification_pointer (group, interface_name, sender, "/", &error))
     return qmgr_bus_reply_error (ret_error, error);
@@ -436,7 +436,7 @@ set_group_property (sd_bus *b, const char *path, const char *interface, const ch
   else
     r = sd_bus_message_read (value, "u", &u);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
 
 #define IS(name) g_str_equal (property, name)
   if (IS ("DisplayName"))

@@ -16,14 +16,14 @@ method_add_files (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
   r = sd_bus_message_enter_container (m, SD_BUS_TYPE_ARRAY, "(sst)");
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   for (;;)
     {
       QmgrFileSpec spec;
 
       r = sd_bus_message_read (m, "(sst)", &spec.remote_url, &spec.local_path, &spec.size_hint);
       if (r < 0)
-        return r;
+        return qmgr_bus_reply_bad_arguments (ret_error, r);
       if (r == 0)
         break;
       if (specs->len >= ADD_FILES_BATCH_MAX)
@@ -34,7 +34,7 @@ method_add_files (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
     }
   r = sd_bus_message_exit_container (m);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   if (!qmgr_job_add_files (job, (QmgrFileSpec *) specs->data, specs->len, &error))
     return qmgr_bus_reply_error (ret_error, error);
   return sd_bus_reply_method_return (m, NULL);
@@ -50,7 +50,7 @@ method_get_file (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
   r = sd_bus_message_read (m, "u", &index);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   f = qmgr_job_get_file (userdata, index, &error);
   if (f == NULL)
     return qmgr_bus_reply_error (ret_error, error);
@@ -72,7 +72,7 @@ method_get_progress (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
   r = sd_bus_message_read (m, "u", &flags);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   if (!qmgr_job_get_progress (userdata, flags, &progress, &error))
     return qmgr_bus_reply_error (ret_error, error);
   return sd_bus_reply_method_return (m, "u", progress);
@@ -97,7 +97,7 @@ method_get_file_status (sd_bus_message *m, void *userdata, sd_bus_error *ret_err
 
   r = sd_bus_message_read (m, "u", &index);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   if (!qmgr_job_get_file_status (userdata, index, &status, &total, &done, &name, &message,
                                  &error))
     return qmgr_bus_reply_error (ret_error, error);

@@ -17,7 +17,7 @@ method_create_group (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
   r = sd_bus_message_read (m, "s", &group_id);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   r = qmgr_bus_peers_get_uid (bus, m, &uid, ret_error);
   if (r < 0)
     return r;
@@ -39,7 +39,7 @@ method_get_group (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
   r = sd_bus_message_read (m, "s", &group_id);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   if (bus->manager->settings.system_mode)
     {
       r = qmgr_bus_peers_get_uid (bus, m, &uid, ret_error);
@@ -65,7 +65,7 @@ method_enum_groups (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
   r = sd_bus_message_read (m, "u", &flags);
   if (r < 0)
-    return r;
+    return qmgr_bus_reply_bad_arguments (ret_error, r);
   if (bus->manager->settings.system_mode)
     {
       r = qmgr_bus_peers_get_uid (bus, m, &uid, ret_error);
@@ -125,14 +125,14 @@ set_manager_property (sd_bus *b, const char *path, const char *interface, const 
     {
       r = sd_bus_message_read (value, "u", &u);
       if (r < 0)
-        return r;
+        return qmgr_bus_reply_bad_arguments (ret_error, r);
       ok = qmgr_manager_set_max_concurrent_transfers (bus->manager, u, &error);
     }
   else
     {
       r = sd_bus_message_read (value, "t", &t);
       if (r < 0)
-        return r;
+        return qmgr_bus_reply_bad_arguments (ret_error, r);
       if (g_str_equal (property, "BandwidthLimit"))
         ok = qmgr_manager_set_bandwidth_limit (bus->manager, t, &error);
       else

@@ -39,6 +39,10 @@ int qmgr_bus_reply_error (sd_bus_error *ret_error, const GError *error);
 int qmgr_bus_reply_errorf (sd_bus_error *ret_error, int code, const char *format, ...)
   G_GNUC_PRINTF (3, 4);
 
+/* Arguments sd-bus would not read (e.g. a string sd-bus deems invalid UTF-8):
+ * InvalidArgs, in the contract's form, rather than sd-bus's own error. */
+int qmgr_bus_reply_bad_arguments (sd_bus_error *ret_error, int r);
+
 /* The caller's effective uid, asked of the bus once per peer and cached until
  * the peer leaves. */
 int qmgr_bus_peers_get_uid (QmgrBus *bus, sd_bus_message *m, uid_t *uid,

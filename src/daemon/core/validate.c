@@ -87,6 +87,9 @@ qmgr_validate_local_path (const char *path, GError **error)
     return invalid (error, "Local path", path, "contains control characters");
   if (!g_utf8_validate (path, -1, NULL))
     return invalid (error, "Local path", path, "is not valid UTF-8");
+  for (const char *p = path; *p; p = g_utf8_next_char (p))
+    if (g_unichar_iscntrl (g_utf8_get_char (p)))
+      return invalid (error, "Local path", path, "contains control characters");
   if (path[len - 1] == '/')
     return invalid (error, "Local path", path, "names a directory");
 

@@ -351,6 +351,8 @@ start_file (QmgrScheduler *s, QmgrGroup *g, guint index, guint restarts)
   req.validator = file->validator;
   req.user = g->remote_user_id;
   req.password = g->remote_user_password;
+  /* A stall is noticed in time for a short NoProgressTimeout too. */
+  req.stall_timeout = CLAMP (g->no_progress_timeout, 1u, 60u);
   g_hash_table_insert (s->active, file, a);
   qmgr_job_file_progress (job, index, file->validator != NULL ? a->temp->size : 0);
   qmgr_job_set_current_file (job, index);
@@ -395,6 +397,20 @@ preempt_background (QmgrScheduler *s)
   return FALSE;
 }
 
+/* Why a queued group may not move now, or QMGR_RUN_QUEUED when it may. Waiting
+ * for the network or for a cheaper one is not an error and counts no retry. */
+static QmgrRunState
+network_wait (QmgrScheduler *s, QmgrGroup *g)
+{
+  QmgrManager *m = s->manager;
+
+  if (!m->online)
+    return QMGR_RUN_OFFLINE;
+  if ((qmgr_group_get_effective_transfer_policy (g) & m->network_cost_state) == 0)
+    return QMGR_RUN_METERED;
+  return QMGR_RUN_QUEUED;
+}
+
 static void
 fill_slots (QmgrScheduler *s, gboolean foreground)
 {
@@ -406,7 +422,7 @@ fill_slots (QmgrScheduler *s, gboolean foreground)
       GroupState *st = group_state (s, g);
 
       if (g->foreground != foreground || st->retry_source != 0 || g->job == NULL ||
-          g->state != QMGR_GROUP_STATE_QUEUED)
+          g->state != QMGR_GROUP_STATE_QUEUED || network_wait (s, g) != QMGR_RUN_QUEUED)
         continue;
       while (st->cursor < g->job->files->len && file_of (g->job, st->cursor)->complete)
         st->cursor++;
@@ -431,12 +447,24 @@ schedule_now (gpointer user_data)
   QmgrScheduler *s = user_data;
 
   s->schedule_source = 0;
+  for (GList *l = s->queue.head; l != NULL; l = l->next)
+    {
+      QmgrGroup *g = l->data;
+      QmgrRunState wait = network_wait (s, g);
+      if (wait != QMGR_RUN_QUEUED)
+        {
+          /* Bytes stop at once; the temp files keep what arrived. */
+          stop_group_transfers (s, g);
+          qmgr_group_set_run_state (g, wait);
+        }
+    }
   fill_slots (s, TRUE);
   fill_slots (s, FALSE);
   for (GList *l = s->queue.head; l != NULL; l = l->next)
     {
       QmgrGroup *g = l->data;
-      if (group_state (s, g)->retry_source == 0 && !group_has_transfers (s, g))
+      if (group_state (s, g)->retry_source == 0 && !group_has_transfers (s, g) &&
+          network_wait (s, g) == QMGR_RUN_QUEUED)
         qmgr_group_set_run_state (g, QMGR_RUN_QUEUED);   /* waiting for a slot */
     }
   return G_SOURCE_REMOVE;
@@ -495,14 +523,16 @@ on_job_removing (QmgrJob *job, gpointer user_data)
 static void
 on_group_changed (QmgrGroup *g, QmgrGroupChange changes, gpointer user_data)
 {
-  if (changes & (QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_FILES_TOTAL))
+  if (changes & (QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_FILES_TOTAL |
+                 QMGR_GROUP_CHANGED_TRANSFER_POLICY))
     schedule_soon (user_data);
 }
 
 static void
 on_manager_changed (QmgrManager *m, QmgrManagerChange changes, gpointer user_data)
 {
-  if (changes & QMGR_MANAGER_CHANGED_MAX_CONCURRENT_TRANSFERS)
+  if (changes & (QMGR_MANAGER_CHANGED_MAX_CONCURRENT_TRANSFERS |
+                 QMGR_MANAGER_CHANGED_NETWORK_COST_STATE | QMGR_MANAGER_CHANGED_ONLINE))
     schedule_soon (user_data);
 }
 

@@ -611,7 +611,8 @@ qmgr_transfer_start (QmgrTransferEngine *e, const QmgrTransferRequest *req,
   curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT, (long) CONNECT_TIMEOUT_S);
   curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME, (long) STALL_TIMEOUT_S);
+  curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME,
+                    (long) (req->stall_timeout > 0 ? req->stall_timeout : STALL_TIMEOUT_S));
   curl_easy_setopt (c, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt (c, CURLOPT_USERAGENT, "qmgrd/" PACKAGE_VERSION);
   curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, on_header);

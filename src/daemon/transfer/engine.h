@@ -36,6 +36,7 @@ typedef struct {
   const char *validator;     /* ETag or Last-Modified of the first response, or NULL */
   const char *user;          /* HTTP authentication, or NULL */
   const char *password;
+  guint stall_timeout;       /* seconds without a byte before a transient Timeout; 0: default */
 } QmgrTransferRequest;
 
 /* Callbacks run from the main loop. @response and @progress run while libcurl

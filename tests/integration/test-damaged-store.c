@@ -1,0 +1,211 @@
+/* qmgrd integration tests — a damaged store: a group file full of garbage, an empty
+ * one and one that parses but makes no sense are each renamed to .broken with a
+ * warning, and the daemon starts and serves the other groups. */
+#include "it-util.h"
+
+#include <string.h>
+
+#define GROUP QMGR_TEST_GROUP_IFACE
+#define JOB QMGR_TEST_JOB_IFACE
+
+static char *
+store_file (QmgrTestDaemon *d, const char *guid, const char *suffix)
+{
+  g_autofree char *hex = it_guid_hex (guid);
+  g_autofree char *name = g_strconcat (hex, ".group", suffix, NULL);
+
+  return g_build_filename (qmgr_test_daemon_get_state_dir (d), "groups", name, NULL);
+}
+
+static ItGroup *
+make_group (QmgrTestDaemon *d, const char *name)
+{
+  ItGroup *g = it_group_create (d, TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *local = it_file (d, name);
+
+  it_add_file (d, g->job_path, "http://example.invalid/file", local, 42, &error);
+  g_assert_no_error (error);
+  it_setprop (d, g->path, 11, g_variant_new_string (name), &error);
+  g_assert_no_error (error);
+  return g;
+}
+
+static void
+overwrite (const char *path, const char *contents, gssize len)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+  g_file_set_contents (path, contents, len, &error);
+  g_assert_no_error (error);
+}
+
+static char **
+enum_groups (QmgrTestDaemon *d)
+{
+  g_autoptr(GVariant) reply = it_call_ok (d, QMGR_TEST_MANAGER_PATH, QMGR_TEST_MANAGER_IFACE,
+                                          "EnumGroups", g_variant_new ("(u)", 0), "(as)");
+  char **ids;
+
+  g_variant_get (reply, "(^as)", &ids);
+  return ids;
+}
+
+static void
+assert_broken (QmgrTestDaemon *d, const char *guid, const char *contents, gsize len,
+               const char *log)
+{
+  g_autofree char *original = store_file (d, guid, "");
+  g_autofree char *broken = store_file (d, guid, ".broken");
+  g_autofree char *hex = it_guid_hex (guid);
+  g_autofree char *kept = NULL;
+  gsize kept_len = 0;
+  g_autoptr(GError) error = NULL;
+
+  g_test_message ("damaged store file %s", original);
+  g_assert_false (g_file_test (original, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (broken, G_FILE_TEST_IS_REGULAR));
+  /* Renamed, not rewritten: the evidence is kept as it was. */
+  g_file_get_contents (broken, &kept, &kept_len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (kept, kept_len, contents, len);
+  /* The warning names the file. */
+  g_assert_true (it_contains (log, hex));
+  /* The group is not served. */
+  {
+    g_autoptr(GVariant) reply = qmgr_test_call (d, QMGR_TEST_MANAGER_PATH,
+                                                QMGR_TEST_MANAGER_IFACE, "GetGroup",
+                                                g_variant_new ("(s)", guid), "(o)", &error);
+    g_assert_null (reply);
+    qmgr_test_assert_qmgr_error (error, IT_ERR_ITEM_NOT_FOUND);
+  }
+}
+
+static void
+test_damaged_store (void)
+{
+  g_autoptr(QmgrTestDaemon) d = qmgr_test_daemon_new ();
+  g_autoptr(ItGroup) good1 = NULL;
+  g_autoptr(ItGroup) garbage = NULL;
+  g_autoptr(ItGroup) empty = NULL;
+  g_autoptr(ItGroup) nonsense = NULL;
+  g_autoptr(ItGroup) good2 = NULL;
+  g_autofree char *log = NULL;
+  g_auto(GStrv) ids = NULL;
+  static const char garbage_bytes[] = "\x00\x01\xff\xfe[[[not a key file\n\x80\x81=\x00zz";
+  static const char nonsense_text[] = "[Group]\nStatus=banana\nSeq=-12\n[Job]\nFiles=;;;\n";
+
+  qmgr_test_daemon_start (d, NULL);
+  good1 = make_group (d, "good1");
+  garbage = make_group (d, "garbage");
+  empty = make_group (d, "empty");
+  nonsense = make_group (d, "nonsense");
+  good2 = make_group (d, "good2");
+  it_resume_blocked (d, good2->path);
+  qmgr_test_daemon_stop (d);
+
+  {
+    g_autofree char *path = store_file (d, garbage->id, "");
+    overwrite (path, garbage_bytes, sizeof garbage_bytes - 1);
+  }
+  {
+    g_autofree char *path = store_file (d, empty->id, "");
+    overwrite (path, "", 0);
+  }
+  {
+    g_autofree char *path = store_file (d, nonsense->id, "");
+    overwrite (path, nonsense_text, -1);
+  }
+
+  qmgr_test_daemon_start (d, NULL);
+  g_assert_true (qmgr_test_daemon_is_running (d));
+
+  /* The intact groups are served, in their order, with their state. */
+  ids = enum_groups (d);
+  g_assert_cmpuint (g_strv_length (ids), ==, 2);
+  g_assert_cmpstr (ids[0], ==, good1->id);
+  g_assert_cmpstr (ids[1], ==, good2->id);
+  g_assert_cmpuint (it_group_status (d, good1->path), ==, 0x180);
+  g_assert_cmpuint (it_group_status (d, good2->path), ==, 0x80);
+  g_assert_cmpuint (it_get_u (d, good1->job_path, JOB, "FileCount"), ==, 1);
+  {
+    g_autoptr(GVariant) name = it_getprop (d, good2->path, 11, NULL);
+    g_assert_cmpstr (g_variant_get_string (name, NULL), ==, "good2");
+  }
+
+  g_assert_true (g_file_get_contents (qmgr_test_daemon_get_log (d), &log, NULL, NULL));
+  assert_broken (d, garbage->id, garbage_bytes, sizeof garbage_bytes - 1, log);
+  assert_broken (d, empty->id, "", 0, log);
+  assert_broken (d, nonsense->id, nonsense_text, strlen (nonsense_text), log);
+
+  /* Their GUIDs and destinations are free again. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GVariant) reply = qmgr_test_call (d, QMGR_TEST_MANAGER_PATH,
+                                                QMGR_TEST_MANAGER_IFACE, "CreateGroup",
+                                                g_variant_new ("(s)", garbage->id), "(o)",
+                                                &error);
+    g_autofree char *local = it_file (d, "empty");
+    g_assert_no_error (error);
+    g_autoptr(GVariant) job = it_call_ok (d, garbage->path, GROUP, "CreateJob",
+                                          g_variant_new ("(s)", ""), "(o)");
+    it_add_file (d, good1->job_path, "http://example.invalid/again", local, 0, &error);
+    g_assert_no_error (error);
+  }
+  qmgr_test_daemon_stop (d);
+
+  /* The .broken files are left alone on the next start. */
+  qmgr_test_daemon_start (d, NULL);
+  g_strfreev (ids);
+  ids = enum_groups (d);
+  g_assert_cmpuint (g_strv_length (ids), ==, 3);
+  g_assert_cmpstr (ids[2], ==, garbage->id);
+  {
+    g_autofree char *broken = store_file (d, empty->id, ".broken");
+    g_assert_true (g_file_test (broken, G_FILE_TEST_IS_REGULAR));
+  }
+  qmgr_test_daemon_stop (d);
+}
+
+static void
+test_stray_files (void)
+{
+  g_autoptr(QmgrTestDaemon) d = qmgr_test_daemon_new ();
+  g_autoptr(ItGroup) good = NULL;
+  g_autofree char *dir = NULL;
+  g_auto(GStrv) ids = NULL;
+  g_autoptr(GError) error = NULL;
+
+  qmgr_test_daemon_start (d, NULL);
+  good = make_group (d, "good");
+  qmgr_test_daemon_stop (d);
+
+  /* Leftovers that are not group files must not stop the daemon. */
+  dir = g_build_filename (qmgr_test_daemon_get_state_dir (d), "groups", NULL);
+  {
+    g_autofree char *tmp = g_build_filename (dir, ".0123456789abcdef0123456789abcdef.group.ABC123",
+                                             NULL);
+    g_autofree char *readme = g_build_filename (dir, "README", NULL);
+    g_autofree char *subdir = g_build_filename (dir, "subdir.group", NULL);
+    g_file_set_contents (tmp, "partial", -1, &error);
+    g_assert_no_error (error);
+    g_file_set_contents (readme, "hello", -1, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (g_mkdir_with_parents (subdir, 0700), ==, 0);
+  }
+  qmgr_test_daemon_start (d, NULL);
+  ids = enum_groups (d);
+  g_assert_cmpuint (g_strv_length (ids), ==, 1);
+  g_assert_cmpstr (ids[0], ==, good->id);
+  qmgr_test_daemon_stop (d);
+}
+
+int
+main (int argc, char **argv)
+{
+  it_init (&argc, &argv);
+  g_test_add_func ("/damaged-store/broken-files", test_damaged_store);
+  g_test_add_func ("/damaged-store/stray-files", test_stray_files);
+  return g_test_run ();
+}

@@ -1,0 +1,944 @@
+/* qmgrd integration tests — real transfers from a loopback HTTP server: completion
+ * (Status 0x140 / 0x540, sizes, progress, file modes, OnStatus), the rules that only
+ * apply to complete groups, fatal errors (0x380, LastError, ResumeGroup retries) and
+ * the live callback pointer. */
+#include "it-util.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+#define GROUP QMGR_TEST_GROUP_IFACE
+#define JOB QMGR_TEST_JOB_IFACE
+#define DEADLINE_MS 20000
+#define NO_FILE 0xFFFFFFFFu
+
+static char *
+make_body (gsize len)
+{
+  char *body = g_malloc (len + 1);
+
+  for (gsize i = 0; i < len; i++)
+    body[i] = (char) ('a' + (i * 7 + i / 13) % 26);
+  body[len] = '\0';
+  return body;
+}
+
+static void
+add_file (QmgrTestDaemon *d, ItGroup *g, ItHttpServer *server, const char *route,
+          const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = it_http_server_url (server, route);
+  g_autofree char *local = it_file (d, name);
+
+  it_add_file (d, g->job_path, url, local, 1, &error);
+  g_assert_no_error (error);
+}
+
+static gboolean
+wait_status (QmgrTestDaemon *d, ItGroup *g, guint32 status)
+{
+  return it_wait_property (d, g->path, GROUP, "Status", g_variant_new_uint32 (status),
+                           DEADLINE_MS);
+}
+
+static guint32
+progress (QmgrTestDaemon *d, const char *path, const char *iface, guint32 type)
+{
+  g_autoptr(GVariant) reply = it_call_ok (d, path, iface, "GetProgress",
+                                          g_variant_new ("(u)", type), "(u)");
+  guint32 value;
+
+  g_variant_get (reply, "(u)", &value);
+  return value;
+}
+
+static void
+assert_no_temp_files (QmgrTestDaemon *d)
+{
+  g_autoptr(GDir) dir = g_dir_open (qmgr_test_daemon_get_files_dir (d), 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_test_message ("file left in the destination directory: %s", name);
+      g_assert_false (g_str_has_prefix (name, ".qmgrd-"));
+    }
+}
+
+static gboolean
+find_on_status (ItRecorder *rec, const char *group_path, const char *job_path,
+                guint32 file_index, guint32 status, guint32 *transport_result)
+{
+  for (guint i = 0; i < rec->signals->len; i++)
+    {
+      ItSignal *s = g_ptr_array_index (rec->signals, i);
+      const char *job;
+      guint32 index, st, retries, win32, transport;
+
+      if (g_strcmp0 (s->path, group_path) != 0 || g_strcmp0 (s->iface, GROUP) != 0 ||
+          g_strcmp0 (s->member, "OnStatus") != 0 ||
+          !g_variant_is_of_type (s->params, G_VARIANT_TYPE ("(ouuuuu)")))
+        continue;
+      g_variant_get (s->params, "(&ouuuuu)", &job, &index, &st, &retries, &win32, &transport);
+      if (g_strcmp0 (job, job_path) == 0 && index == file_index && st == status)
+        {
+          if (transport_result != NULL)
+            *transport_result = transport;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+typedef struct {
+  ItRecorder *rec;
+  const char *group_path;
+  const char *job_path;
+  guint32 file_index;
+  guint32 status;
+} OnStatusWait;
+
+static gboolean
+on_status_seen (gpointer user_data)
+{
+  OnStatusWait *w = user_data;
+  return find_on_status (w->rec, w->group_path, w->job_path, w->file_index, w->status, NULL);
+}
+
+static gboolean
+wait_on_status (ItRecorder *rec, ItGroup *g, guint32 file_index, guint32 status)
+{
+  OnStatusWait w = { rec, g->path, g->job_path, file_index, status };
+  return qmgr_test_wait_until (on_status_seen, &w, DEADLINE_MS);
+}
+
+static void
+test_complete (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
+  g_autoptr(ItRecorder) rec = it_recorder_new (f->d);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *small = g_strdup ("hello, qmgrd\n");
+  g_autofree char *big = make_body (300 * 1024);
+  g_autofree char *small_path = it_file (f->d, "small.txt");
+  g_autofree char *big_path = it_file (f->d, "big.bin");
+  guint64 total = strlen (small) + 300 * 1024;
+  mode_t mask = umask (0);
+  struct stat st;
+
+  umask (mask);
+  it_http_server_add (server, "/small.txt", 200, small, strlen (small));
+  it_http_server_add (server, "/big.bin", 200, big, 300 * 1024);
+  add_file (f->d, g, server, "/small.txt", "small.txt");
+  add_file (f->d, g, server, "/big.bin", "big.bin");
+  /* An existing destination is replaced when its download completes. */
+  g_file_set_contents (big_path, "old contents", -1, &error);
+  g_assert_no_error (error);
+
+  it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (wait_status (f->d, g, 0x140));
+
+  g_assert_cmpuint (it_group_status (f->d, g->path), ==, 0x140);
+  g_assert_cmpuint (it_job_status (f->d, g->job_path), ==, 0x4);
+  {
+    g_autofree char *reason = it_get_s (f->d, g->path, GROUP, "WaitReason");
+    g_assert_cmpstr (reason, ==, "complete");
+  }
+  g_assert_cmpuint (it_get_t (f->d, g->path, GROUP, "CompletionTime"), >, 0);
+  g_assert_cmpuint (it_get_u (f->d, g->path, GROUP, "FilesTotal"), ==, 2);
+  g_assert_cmpuint (it_get_u (f->d, g->path, GROUP, "FilesTransferred"), ==, 2);
+  g_assert_cmpuint (it_get_t (f->d, g->path, GROUP, "Size"), ==, total);
+  g_assert_cmpuint (it_get_t (f->d, g->path, GROUP, "BytesTotal"), ==, total);
+  g_assert_cmpuint (it_get_t (f->d, g->path, GROUP, "BytesTransferred"), ==, total);
+  g_assert_cmpuint (it_get_t (f->d, g->job_path, JOB, "BytesTotal"), ==, total);
+  g_assert_cmpuint (it_get_t (f->d, g->job_path, JOB, "BytesTransferred"), ==, total);
+  g_assert_cmpuint (progress (f->d, g->path, GROUP, 1), ==, 100);
+  g_assert_cmpuint (progress (f->d, g->path, GROUP, 3), ==, total);
+  g_assert_cmpuint (progress (f->d, g->job_path, JOB, 1), ==, 100);
+  g_assert_cmpuint (progress (f->d, g->job_path, JOB, 3), ==, total);
+  {
+    g_autoptr(GVariant) last_error = it_get_property (f->d, g->job_path, JOB, "LastError");
+    g_assert_true (g_variant_equal (last_error, g_variant_new ("(ss)", "", "")));
+  }
+  for (guint32 i = 0; i < 2; i++)
+    {
+      g_autoptr(GVariant) reply = it_call_ok (f->d, g->job_path, JOB, "GetFileStatus",
+                                              g_variant_new ("(u)", i), "(utt(ss))");
+      guint32 status;
+      guint64 bytes_total, bytes_transferred;
+      const char *name, *message;
+      guint64 size = i == 0 ? strlen (small) : 300 * 1024;
+
+      g_variant_get (reply, "(utt(&s&s))", &status, &bytes_total, &bytes_transferred, &name,
+                     &message);
+      g_assert_cmpuint (status, ==, 0x1);
+      g_assert_cmpuint (bytes_total, ==, size);
+      g_assert_cmpuint (bytes_transferred, ==, size);
+      g_assert_cmpstr (name, ==, "");
+    }
+
+  /* The files: exact contents, mode 0666 filtered by the umask, no temp files. */
+  {
+    g_autofree char *contents = NULL;
+    gsize len;
+    g_file_get_contents (small_path, &contents, &len, &error);
+    g_assert_no_error (error);
+    g_assert_cmpmem (contents, len, small, strlen (small));
+    g_clear_pointer (&contents, g_free);
+    g_file_get_contents (big_path, &contents, &len, &error);
+    g_assert_no_error (error);
+    g_assert_cmpmem (contents, len, big, 300 * 1024);
+  }
+  g_assert_cmpint (stat (small_path, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 07777, ==, 0666 & ~mask);
+  g_assert_cmpint (stat (big_path, &st), ==, 0);
+  g_assert_cmpuint (st.st_mode & 07777, ==, 0666 & ~mask);
+  assert_no_temp_files (f->d);
+
+  /* Signals: each file, then the group, with the group's Status. */
+  g_assert_true (wait_on_status (rec, g, NO_FILE, 0x140));
+  it_recorder_sync (rec);
+  for (guint32 i = 0; i < 2; i++)
+    {
+      /* The status is the group's when the file completed: 0x80 or, last, 0x140. */
+      g_test_message ("OnStatus for file %u", i);
+      g_assert_true (find_on_status (rec, g->path, g->job_path, i, 0x80, NULL) ||
+                     find_on_status (rec, g->path, g->job_path, i, 0x140, NULL));
+    }
+  g_assert_true (it_recorder_wait_property (rec, g->path, GROUP, "Status",
+                                            g_variant_new_uint32 (0x140), 5000));
+
+  /* What a complete group refuses. */
+  {
+    g_autoptr(GVariant) reply = NULL;
+    g_autofree char *more = it_file (f->d, "more");
+
+    reply = qmgr_test_call (f->d, g->path, GROUP, "SuspendGroup", NULL, "()", &error);
+    g_assert_null (reply);
+    qmgr_test_assert_qmgr_error (error, IT_ERR_INVALID_STATE);
+    reply = qmgr_test_call (f->d, g->path, GROUP, "ResumeGroup", NULL, "()", &error);
+    g_assert_null (reply);
+    qmgr_test_assert_qmgr_error (error, IT_ERR_INVALID_STATE);
+    g_assert_false (it_add_file (f->d, g->job_path, "http://example.invalid/more", more, 0,
+                                 &error));
+    qmgr_test_assert_qmgr_error (error, IT_ERR_INVALID_STATE);
+    /* Precedence: a bad argument is still InvalidArgs. */
+    g_assert_false (it_add_file (f->d, g->job_path, "ftp://example.invalid/more", more, 0,
+                                 &error));
+    qmgr_test_assert_qmgr_error (error, IT_ERR_INVALID_ARGS);
+    g_assert_cmpuint (it_group_status (f->d, g->path), ==, 0x140);
+  }
+
+  /* SwitchToForeground has no state rule: a completed foreground group reads 0x540. */
+  it_call_void (f->d, g->path, GROUP, "SwitchToForeground", NULL);
+  g_assert_cmpuint (it_group_status (f->d, g->path), ==, 0x540);
+  g_assert_cmpuint (it_job_status (f->d, g->job_path), ==, 0x24);
+
+  /* A complete group's destinations are free for other groups. */
+  {
+    g_autoptr(ItGroup) other = it_group_create (f->d, TRUE);
+    it_add_file (f->d, other->job_path, "http://example.invalid/again", small_path, 0, &error);
+    g_assert_no_error (error);
+  }
+
+  /* Cancelling a complete group keeps its files. */
+  it_call_void (f->d, g->path, GROUP, "CancelGroup", NULL);
+  g_assert_true (g_file_test (small_path, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (big_path, G_FILE_TEST_IS_REGULAR));
+}
+
+static void
+test_complete_foreground_and_restart (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
+  guint64 completed;
+
+  it_http_server_add (server, "/fg", 200, "foreground\n", 11);
+  add_file (f->d, g, server, "/fg", "fg");
+  it_call_void (f->d, g->path, GROUP, "SwitchToForeground", NULL);
+  it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (wait_status (f->d, g, 0x540));
+  g_assert_cmpuint (it_job_status (f->d, g->job_path), ==, 0x24);
+  completed = it_get_t (f->d, g->path, GROUP, "CompletionTime");
+  g_assert_cmpuint (completed, >, 0);
+
+  /* Completion survives a restart. */
+  qmgr_test_daemon_stop (f->d);
+  qmgr_test_daemon_start (f->d, NULL);
+  g_assert_cmpuint (it_group_status (f->d, g->path), ==, 0x540);
+  g_assert_cmpuint (it_job_status (f->d, g->job_path), ==, 0x24);
+  g_assert_cmpuint (it_get_t (f->d, g->path, GROUP, "CompletionTime"), ==, completed);
+  g_assert_cmpuint (progress (f->d, g->path, GROUP, 1), ==, 100);
+  {
+    g_autoptr(GVariant) reply = it_call_ok (f->d, g->job_path, JOB, "GetFileStatus",
+                                            g_variant_new ("(u)", 0), "(utt(ss))");
+    guint32 status;
+    guint64 total, done;
+    g_variant_get (reply, "(utt(ss))", &status, &total, &done, NULL, NULL);
+    g_assert_cmpuint (status, ==, 0x1);
+    g_assert_cmpuint (total, ==, 11);
+    g_assert_cmpuint (done, ==, 11);
+  }
+  /* Transfers are not repeated. */
+  g_assert_cmpuint (it_http_server_get_requests (server), ==, 1);
+}
+
+static void
+test_fatal_error (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
+  g_autoptr(ItRecorder) rec = it_recorder_new (f->d);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dest = it_file (f->d, "missing");
+  guint32 transport = 0;
+
+  it_http_server_add (server, "/ok", 200, "ok\n", 3);
+  add_file (f->d, g, server, "/ok", "ok");
+  add_file (f->d, g, server, "/missing", "missing");   /* the server answers 404 */
+  it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (wait_status (f->d, g, 0x380));
+
+  g_assert_cmpuint (it_job_status (f->d, g->job_path), ==, 0x18);
+  g_assert_cmpuint (it_get_u (f->d, g->job_path, JOB, "Status"), ==, 0x18);
+  {
+    g_autofree char *reason = it_get_s (f->d, g->path, GROUP, "WaitReason");
+    g_assert_cmpstr (reason, ==, "error");
+  }
+  {
+    g_autoptr(GVariant) reply = it_call_ok (f->d, g->job_path, JOB, "GetStatus", NULL,
+                                            "(uuuu)");
+    guint32 status, win32, transport_result, retries;
+    g_variant_get (reply, "(uuuu)", &status, &win32, &transport_result, &retries);
+    g_assert_cmpuint (status, ==, 0x18);
+    g_assert_cmpuint (transport_result, ==, 404);
+  }
+  {
+    g_autoptr(GVariant) last_error = it_get_property (f->d, g->job_path, JOB, "LastError");
+    const char *name, *message;
+    g_variant_get (last_error, "(&s&s)", &name, &message);
+    g_assert_cmpstr (name, ==, "io.github.qmgrd.QMgr1.Transfer.HttpStatus");
+    g_assert_cmpstr (message, !=, "");
+  }
+  {
+    g_autoptr(GVariant) reply = it_call_ok (f->d, g->job_path, JOB, "GetFileStatus",
+                                            g_variant_new ("(u)", 1), "(utt(ss))");
+    guint32 status;
+    const char *name;
+    g_variant_get (reply, "(utt(&ss))", &status, NULL, NULL, &name, NULL);
+    g_assert_cmpuint (status, ==, 0x2);
+    g_assert_cmpstr (name, ==, "io.github.qmgrd.QMgr1.Transfer.HttpStatus");
+  }
+  /* OnStatus for the failing file, with the group's Status and the HTTP status. */
+  {
+    OnStatusWait w = { rec, g->path, g->job_path, 1, 0x380 };
+    g_assert_true (qmgr_test_wait_until (on_status_seen, &w, DEADLINE_MS));
+    g_assert_true (find_on_status (rec, g->path, g->job_path, 1, 0x380, &transport));
+    g_assert_cmpuint (transport, ==, 404);
+  }
+  g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
+  /* An error is not COMPLETE: files can still be added. */
+  {
+    g_autofree char *extra = it_file (f->d, "extra");
+    g_autofree char *url = it_http_server_url (server, "/ok");
+    it_add_file (f->d, g->job_path, url, extra, 0, &error);
+    g_assert_no_error (error);
+  }
+
+  /* ResumeGroup clears the error and retries at once. */
+  it_http_server_add (server, "/missing", 200, "found now\n", 10);
+  it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (wait_status (f->d, g, 0x140));
+  g_assert_cmpuint (it_job_status (f->d, g->job_path), ==, 0x4);
+  {
+    g_autoptr(GVariant) last_error = it_get_property (f->d, g->job_path, JOB, "LastError");
+    g_assert_true (g_variant_equal (last_error, g_variant_new ("(ss)", "", "")));
+  }
+  g_assert_true (g_file_test (dest, G_FILE_TEST_IS_REGULAR));
+  assert_no_temp_files (f->d);
+}
+
+/* ---- the live callback pointer ---- */
+
+static const char callback_xml[] =
+  "<node>"
+  " <interface name='io.github.qmgrd.QMgr1.Callback'>"
+  "  <method name='OnStatus'>"
+  "   <arg name='group' type='o' direction='in'/><arg name='job' type='o' direction='in'/>"
+  "   <arg name='file_index' type='u' direction='in'/><arg name='status' type='u' direction='in'/>"
+  "   <arg name='num_retries' type='u' direction='in'/>"
+  "   <arg name='win32_result' type='u' direction='in'/>"
+  "   <arg name='transport_result' type='u' direction='in'/>"
+  "  </method>"
+  "  <method name='OnProgress'>"
+  "   <arg name='progress_type' type='u' direction='in'/><arg name='group' type='o' direction='in'/>"
+  "   <arg name='job' type='o' direction='in'/><arg name='file_index' type='u' direction='in'/>"
+  "   <arg name='progress_value' type='u' direction='in'/>"
+  "  </method>"
+  "  <method name='OnProgressEx'>"
+  "   <arg name='progress_type' type='u' direction='in'/><arg name='group' type='o' direction='in'/>"
+  "   <arg name='job' type='o' direction='in'/><arg name='file_index' type='u' direction='in'/>"
+  "   <arg name='progress_value' type='u' direction='in'/><arg name='data' type='ay' direction='in'/>"
+  "  </method>"
+  " </interface>"
+  "</node>";
+
+typedef struct {
+  GPtrArray *calls;   /* GVariant* "(s@*)": member name and parameters */
+} CallbackLog;
+
+static void
+callback_method (G_GNUC_UNUSED GDBusConnection *connection, G_GNUC_UNUSED const char *sender,
+                 G_GNUC_UNUSED const char *path, G_GNUC_UNUSED const char *iface,
+                 const char *method, GVariant *params,
+                 GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  CallbackLog *log = user_data;
+
+  g_ptr_array_add (log->calls, g_variant_ref_sink (g_variant_new ("(s@*)", method, params)));
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static const GDBusInterfaceVTable callback_vtable = { callback_method, NULL, NULL, { NULL } };
+
+typedef struct {
+  CallbackLog *log;
+  const char *group_path;
+  guint32 file_index;
+  guint32 status;
+} CallbackWait;
+
+static gboolean
+callback_seen (gpointer user_data)
+{
+  CallbackWait *w = user_data;
+
+  for (guint i = 0; i < w->log->calls->len; i++)
+    {
+      GVariant *call = g_ptr_array_index (w->log->calls, i);
+      const char *method;
+      g_autoptr(GVariant) params = NULL;
+      const char *group, *job;
+      guint32 index, status, retries, win32, transport;
+
+      g_variant_get (call, "(&s@*)", &method, &params);
+      if (strcmp (method, "OnStatus") != 0 ||
+          !g_variant_is_of_type (params, G_VARIANT_TYPE ("(oouuuuu)")))
+        continue;
+      g_variant_get (params, "(&o&ouuuuu)", &group, &job, &index, &status, &retries, &win32,
+                     &transport);
+      if (g_strcmp0 (group, w->group_path) == 0 && index == w->file_index &&
+          status == w->status)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+either_callback_seen (gpointer user_data)
+{
+  CallbackWait *w = user_data;
+  return callback_seen (&w[0]) || callback_seen (&w[1]);
+}
+
+static void
+test_live_callback (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(ItGroup) done = it_group_create (f->d, TRUE);
+  g_autoptr(ItGroup) failing = it_group_create (f->d, TRUE);
+  g_autoptr(GDBusConnection) client = qmgr_test_daemon_new_connection (f->d);
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  CallbackLog log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
+  guint registration;
+
+  info = g_dbus_node_info_new_for_xml (callback_xml, &error);
+  g_assert_no_error (error);
+  registration = g_dbus_connection_register_object (client, "/org/example/cb",
+                                                    info->interfaces[0], &callback_vtable,
+                                                    &log, NULL, &error);
+  g_assert_no_error (error);
+
+  /* GROUP_DONE asks for the completion callback; errors are always called back. */
+  for (guint i = 0; i < 2; i++)
+    {
+      ItGroup *g = i == 0 ? done : failing;
+      g_autoptr(GVariant) reply = NULL;
+
+      reply = g_dbus_connection_call_sync (client, QMGR_TEST_BUS_NAME, g->path, GROUP,
+                                           "SetNotificationPointer",
+                                           g_variant_new ("(so)", QMGR_TEST_CALLBACK_IFACE,
+                                                          "/org/example/cb"),
+                                           G_VARIANT_TYPE ("()"), G_DBUS_CALL_FLAGS_NONE, 25000,
+                                           NULL, &error);
+      g_assert_no_error (error);
+    }
+  it_setprop (f->d, done->path, 6, g_variant_new_uint32 (0x4), &error);
+  g_assert_no_error (error);
+
+  it_http_server_add (server, "/cb", 200, "callback\n", 9);
+  add_file (f->d, done, server, "/cb", "cb");
+  add_file (f->d, failing, server, "/gone", "gone");
+  it_call_void (f->d, done->path, GROUP, "ResumeGroup", NULL);
+  it_call_void (f->d, failing->path, GROUP, "ResumeGroup", NULL);
+
+  {
+    CallbackWait w = { &log, done->path, NO_FILE, 0x140 };
+    g_assert_true (qmgr_test_wait_until (callback_seen, &w, DEADLINE_MS));
+  }
+  {
+    CallbackWait w = { &log, failing->path, 0, 0x380 };
+    g_assert_true (qmgr_test_wait_until (callback_seen, &w, DEADLINE_MS));
+  }
+
+  g_dbus_connection_unregister_object (client, registration);
+  g_dbus_connection_close_sync (client, NULL, NULL);
+  g_ptr_array_unref (log.calls);
+  g_assert_true (qmgr_test_daemon_is_running (f->d));
+}
+
+static guint
+count_calls (CallbackLog *log, const char *method, const char *group_path)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < log->calls->len; i++)
+    {
+      GVariant *call = g_ptr_array_index (log->calls, i);
+      const char *name;
+      g_autoptr(GVariant) params = NULL;
+      g_autoptr(GVariant) group = NULL;
+
+      g_variant_get (call, "(&s@*)", &name, &params);
+      if (strcmp (name, method) != 0 || g_variant_n_children (params) < 2)
+        continue;
+      group = g_variant_get_child_value (params, strcmp (method, "OnStatus") == 0 ? 0 : 1);
+      if (g_variant_is_of_type (group, G_VARIANT_TYPE_OBJECT_PATH) &&
+          g_strcmp0 (g_variant_get_string (group, NULL), group_path) == 0)
+        n++;
+    }
+  return n;
+}
+
+static void
+name_acquired (G_GNUC_UNUSED GDBusConnection *connection, G_GNUC_UNUSED const char *name,
+               gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+flag_is_set (gpointer user_data)
+{
+  return *(gboolean *) user_data;
+}
+
+/* Without a live pointer, callbacks go to NOTIFYCLSID's bus name and object path, as
+ * NOTIFYFLAGS ask, and never with DISABLE_NOTIFY. */
+static void
+test_notify_clsid (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(ItGroup) quiet = it_group_create (f->d, TRUE);
+  g_autoptr(ItGroup) loud = it_group_create (f->d, TRUE);
+  g_autoptr(GDBusConnection) app = qmgr_test_daemon_new_connection (f->d);
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  CallbackLog log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
+  gboolean owned = FALSE;
+  guint registration, owner_id;
+
+  info = g_dbus_node_info_new_for_xml (callback_xml, &error);
+  g_assert_no_error (error);
+  registration = g_dbus_connection_register_object (app, "/org/example/Updater/cb",
+                                                    info->interfaces[0], &callback_vtable,
+                                                    &log, NULL, &error);
+  g_assert_no_error (error);
+  owner_id = g_bus_own_name_on_connection (app, "org.example.QmgrTestUpdater",
+                                           G_BUS_NAME_OWNER_FLAGS_NONE, name_acquired, NULL,
+                                           &owned, NULL);
+  g_assert_true (qmgr_test_wait_until (flag_is_set, &owned, 5000));
+
+  it_http_server_add (server, "/q", 200, "quiet\n", 6);
+  it_http_server_add (server, "/l", 200, "loud\n", 5);
+  add_file (f->d, quiet, server, "/q", "q");
+  add_file (f->d, loud, server, "/l", "l");
+  for (guint i = 0; i < 2; i++)
+    {
+      ItGroup *g = i == 0 ? quiet : loud;
+      it_setprop (f->d, g->path, 7,
+                  g_variant_new_string ("org.example.QmgrTestUpdater:/org/example/Updater/cb"),
+                  &error);
+      g_assert_no_error (error);
+      /* GROUP_DONE | FILE_DONE, and for the quiet one DISABLE_NOTIFY on top. */
+      it_setprop (f->d, g->path, 6, g_variant_new_uint32 (i == 0 ? 0x45 : 0x5), &error);
+      g_assert_no_error (error);
+    }
+
+  /* The quiet group completes first, so any callback for it would come first. */
+  it_call_void (f->d, quiet->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (wait_status (f->d, quiet, 0x140));
+  it_call_void (f->d, loud->path, GROUP, "ResumeGroup", NULL);
+  {
+    CallbackWait w = { &log, loud->path, NO_FILE, 0x140 };
+    g_assert_true (qmgr_test_wait_until (callback_seen, &w, DEADLINE_MS));
+  }
+  {
+    /* FILE_DONE: the file's own callback, with the group's Status at that moment
+     * (0x80, or 0x140 if the group was already complete then). */
+    CallbackWait w[2] = { { &log, loud->path, 0, 0x140 }, { &log, loud->path, 0, 0x80 } };
+    g_assert_true (qmgr_test_wait_until (either_callback_seen, w, DEADLINE_MS));
+  }
+  g_assert_cmpuint (count_calls (&log, "OnStatus", quiet->path), ==, 0);
+
+  g_bus_unown_name (owner_id);
+  g_dbus_connection_unregister_object (app, registration);
+  g_dbus_connection_close_sync (app, NULL, NULL);
+  g_ptr_array_unref (log.calls);
+}
+
+/* PROGRESS asks for progress callbacks on the live pointer, at most once a second;
+ * with USE_PROGRESSEX they are OnProgressEx with empty data instead of OnProgress. */
+static void
+check_progress_callbacks (ItFixture *f, gboolean ex)
+{
+  const char *method = ex ? "OnProgressEx" : "OnProgress";
+  const char *other = ex ? "OnProgress" : "OnProgressEx";
+  const gsize size = 1024 * 1024;
+  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
+  g_autoptr(GDBusConnection) client = qmgr_test_daemon_new_connection (f->d);
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = make_body (size);
+  CallbackLog log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
+  guint registration, n_ex;
+  gint64 start, elapsed_us;
+
+  info = g_dbus_node_info_new_for_xml (callback_xml, &error);
+  g_assert_no_error (error);
+  registration = g_dbus_connection_register_object (client, "/cb", info->interfaces[0],
+                                                    &callback_vtable, &log, NULL, &error);
+  g_assert_no_error (error);
+  {
+    g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
+        client, QMGR_TEST_BUS_NAME, g->path, GROUP, "SetNotificationPointer",
+        g_variant_new ("(so)", QMGR_TEST_CALLBACK_IFACE, "/cb"), G_VARIANT_TYPE ("()"),
+        G_DBUS_CALL_FLAGS_NONE, 25000, NULL, &error);
+    g_assert_no_error (error);
+  }
+  it_setprop (f->d, g->path, 6, g_variant_new_uint32 (ex ? 0x180 : 0x100), &error);
+  g_assert_no_error (error);
+  it_set_property (f->d, g->path, GROUP, "BandwidthLimit", g_variant_new_uint64 (384 * 1024),
+                   &error);
+  g_assert_no_error (error);
+  it_http_server_add (server, "/p", 200, body, size);
+  add_file (f->d, g, server, "/p", "p");
+
+  start = g_get_monotonic_time ();
+  it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (wait_status (f->d, g, 0x140));
+  elapsed_us = g_get_monotonic_time () - start;
+
+  n_ex = count_calls (&log, method, g->path);
+  g_test_message ("%u %s in %" G_GINT64_FORMAT " ms", n_ex, method, elapsed_us / 1000);
+  g_assert_cmpuint (count_calls (&log, other, g->path), ==, 0);
+  g_assert_cmpuint (n_ex, >=, 1);
+  g_assert_cmpuint (n_ex, <=, (guint) ((elapsed_us + 999999) / 1000000) + 1);
+  for (guint i = 0; i < log.calls->len; i++)
+    {
+      GVariant *call = g_ptr_array_index (log.calls, i);
+      const char *name, *group, *job;
+      g_autoptr(GVariant) params = NULL;
+      g_autoptr(GVariant) extra = NULL;
+      guint32 type, index, value;
+
+      g_variant_get (call, "(&s@*)", &name, &params);
+      if (strcmp (name, method) != 0)
+        continue;
+      if (ex)
+        {
+          g_assert_cmpstr (g_variant_get_type_string (params), ==, "(uoouuay)");
+          g_variant_get (params, "(u&o&ouu@ay)", &type, &group, &job, &index, &value, &extra);
+          g_assert_cmpuint (g_variant_n_children (extra), ==, 0);
+        }
+      else
+        {
+          g_assert_cmpstr (g_variant_get_type_string (params), ==, "(uoouu)");
+          g_variant_get (params, "(u&o&ouu)", &type, &group, &job, &index, &value);
+        }
+      g_assert_cmpuint (type, ==, 3);
+      g_assert_cmpstr (group, ==, g->path);
+      g_assert_cmpstr (job, ==, g->job_path);
+      g_assert_cmpuint (index, ==, 0);
+      g_assert_cmpuint (value, <=, size);
+    }
+
+  g_dbus_connection_unregister_object (client, registration);
+  g_dbus_connection_close_sync (client, NULL, NULL);
+  g_ptr_array_unref (log.calls);
+}
+
+static void
+test_progress_callbacks (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  check_progress_callbacks (f, FALSE);
+}
+
+static void
+test_progress_ex_callbacks (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  check_progress_callbacks (f, TRUE);
+}
+
+static void
+test_cancel_while_transferring (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(ItBlackhole) hole = it_blackhole_new ();
+  g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = it_blackhole_url (hole, "/stall");
+  g_autofree char *local = it_file (f->d, "stall");
+
+  it_add_file (f->d, g->job_path, url, local, 0, &error);
+  g_assert_no_error (error);
+  it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (it_wait_property (f->d, g->path, GROUP, "WaitReason",
+                                   g_variant_new_string ("transferring"), DEADLINE_MS));
+  /* Legal while transferring: appending files. */
+  {
+    g_autofree char *more = it_file (f->d, "more");
+    g_autofree char *more_url = it_blackhole_url (hole, "/more");
+    it_add_file (f->d, g->job_path, more_url, more, 0, &error);
+    g_assert_no_error (error);
+  }
+  it_call_void (f->d, g->path, GROUP, "SuspendGroup", NULL);
+  g_assert_cmpuint (it_group_status (f->d, g->path), ==, 0x180);
+  it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+  it_call_void (f->d, g->path, GROUP, "CancelGroup", NULL);
+  assert_no_temp_files (f->d);
+  g_assert_false (g_file_test (local, G_FILE_TEST_EXISTS));
+}
+
+/* The group's BandwidthLimit paces the transfer; OnProgress and the byte counters'
+ * PropertiesChanged come at most twice a second, and the counters once more when they
+ * stop. */
+static void
+test_progress_signals (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  const gsize size = 1536 * 1024;
+  const guint64 limit = 512 * 1024;
+  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *body = make_body (size);
+  g_autoptr(ItRecorder) rec = NULL;
+  guint32 last_progress = 0;
+  guint n_progress = 0, n_bytes_changed = 0;
+  guint64 last_bytes = 0;
+  gint64 start, elapsed_us;
+  guint max_per_2hz;
+
+  it_http_server_add (server, "/paced", 200, body, size);
+  add_file (f->d, g, server, "/paced", "paced");
+  it_set_property (f->d, g->path, GROUP, "BandwidthLimit", g_variant_new_uint64 (limit), &error);
+  g_assert_no_error (error);
+
+  rec = it_recorder_new (f->d);
+  start = g_get_monotonic_time ();
+  it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (it_recorder_wait_property (rec, g->path, GROUP, "Status",
+                                            g_variant_new_uint32 (0x140), 60000));
+  elapsed_us = g_get_monotonic_time () - start;
+  it_recorder_sync (rec);
+
+  /* 1.5 MiB at 512 KiB/s is 3 s; even with a generous first burst, not under 1.5 s. */
+  g_test_message ("transfer took %" G_GINT64_FORMAT " ms", elapsed_us / 1000);
+  g_assert_cmpint (elapsed_us, >=, 1500000);
+  max_per_2hz = 2 * (guint) ((elapsed_us + 999999) / 1000000) + 2;
+
+  for (guint i = 0; i < rec->signals->len; i++)
+    {
+      ItSignal *sig = g_ptr_array_index (rec->signals, i);
+
+      if (g_strcmp0 (sig->path, g->path) != 0)
+        continue;
+      if (g_strcmp0 (sig->member, "OnProgress") == 0)
+        {
+          guint32 type, index, value;
+          const char *job;
+
+          g_assert_cmpstr (g_variant_get_type_string (sig->params), ==, "(uouu)");
+          g_variant_get (sig->params, "(u&ouu)", &type, &job, &index, &value);
+          g_assert_cmpuint (type, ==, 3);
+          g_assert_cmpstr (job, ==, g->job_path);
+          g_assert_cmpuint (index, ==, 0);
+          g_assert_cmpuint (value, >=, last_progress);
+          g_assert_cmpuint (value, <=, size);
+          last_progress = value;
+          n_progress++;
+        }
+      else if (g_strcmp0 (sig->member, "PropertiesChanged") == 0)
+        {
+          const char *iface;
+          g_autoptr(GVariant) changed = NULL;
+          g_autoptr(GVariant) bytes = NULL;
+
+          g_variant_get (sig->params, "(&s@a{sv}@as)", &iface, &changed, NULL);
+          bytes = g_variant_lookup_value (changed, "BytesTransferred", G_VARIANT_TYPE_UINT64);
+          if (g_strcmp0 (iface, GROUP) != 0 || bytes == NULL)
+            continue;
+          g_assert_cmpuint (g_variant_get_uint64 (bytes), >=, last_bytes);
+          last_bytes = g_variant_get_uint64 (bytes);
+          n_bytes_changed++;
+        }
+    }
+  g_test_message ("%u OnProgress, %u BytesTransferred changes", n_progress, n_bytes_changed);
+  g_assert_cmpuint (n_progress, >=, 1);
+  g_assert_cmpuint (n_progress, <=, max_per_2hz);
+  g_assert_cmpuint (n_bytes_changed, >=, 1);
+  g_assert_cmpuint (n_bytes_changed, <=, max_per_2hz);
+  /* Once when they stop: the last value sent is the final one. */
+  g_assert_cmpuint (last_bytes, ==, size);
+  g_assert_cmpuint (it_get_t (f->d, g->path, GROUP, "BytesTransferred"), ==, size);
+}
+
+static guint64
+get_file_status (QmgrTestDaemon *d, ItGroup *g, guint32 index, guint32 *status,
+                 guint64 *transferred)
+{
+  g_autoptr(GVariant) reply = it_call_ok (d, g->job_path, JOB, "GetFileStatus",
+                                          g_variant_new ("(u)", index), "(utt(ss))");
+  guint64 total;
+
+  g_variant_get (reply, "(utt(ss))", status, &total, transferred, NULL, NULL);
+  return total;
+}
+
+/* One file done, one whose size nobody has proved yet: Size stays 0 (QMGR) while
+ * BytesTotal is the partial sum, and percent progress counts files. */
+static void
+test_partial_sizes (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(ItBlackhole) hole = it_blackhole_new ();
+  g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *stalled_url = it_blackhole_url (hole, "/stalled");
+  g_autofree char *stalled = it_file (f->d, "stalled");
+  g_autofree char *contents = NULL;
+  const char *body = "0123456789abcdef";
+  guint32 status;
+  guint64 transferred;
+
+  it_http_server_add (server, "/quick", 200, body, 16);
+  add_file (f->d, g, server, "/quick", "quick");
+  g_file_set_contents (stalled, "old", -1, &error);
+  g_assert_no_error (error);
+  it_add_file (f->d, g->job_path, stalled_url, stalled, 0, &error);
+  g_assert_no_error (error);
+  it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+
+  g_assert_true (it_wait_property (f->d, g->path, GROUP, "FilesTransferred",
+                                   g_variant_new_uint32 (1), DEADLINE_MS));
+  g_assert_cmpuint (it_group_status (f->d, g->path), ==, 0x80);
+  g_assert_cmpuint (it_job_status (f->d, g->job_path), ==, 0x8);
+  g_assert_cmpuint (it_get_t (f->d, g->path, GROUP, "Size"), ==, 0);
+  g_assert_cmpuint (it_get_t (f->d, g->path, GROUP, "BytesTotal"), ==, 16);
+  g_assert_cmpuint (it_get_t (f->d, g->job_path, JOB, "BytesTotal"), ==, 16);
+  g_assert_cmpuint (it_get_t (f->d, g->path, GROUP, "BytesTransferred"), ==, 16);
+  g_assert_cmpuint (progress (f->d, g->path, GROUP, 1), ==, 50);
+  g_assert_cmpuint (progress (f->d, g->job_path, JOB, 1), ==, 50);
+  g_assert_cmpuint (progress (f->d, g->path, GROUP, 3), ==, 16);
+  g_assert_cmpuint (get_file_status (f->d, g, 0, &status, &transferred), ==, 16);
+  g_assert_cmpuint (status, ==, 0x1);
+  g_assert_cmpuint (transferred, ==, 16);
+  g_assert_cmpuint (get_file_status (f->d, g, 1, &status, &transferred), ==, G_MAXUINT64);
+  g_assert_cmpuint (status, ==, 0x2);
+  g_assert_cmpuint (transferred, ==, 0);
+  /* The old destination is only replaced when its download completes. */
+  g_file_get_contents (stalled, &contents, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (contents, ==, "old");
+
+  it_call_void (f->d, g->path, GROUP, "CancelGroup", NULL);
+  g_clear_pointer (&contents, g_free);
+  g_file_get_contents (stalled, &contents, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (contents, ==, "old");
+  assert_no_temp_files (f->d);
+}
+
+/* REMOTEUSERID/REMOTEUSERPWD answer a Basic challenge; without them the 401 is a
+ * fatal HttpStatus error; the password never reaches the log, even verbose. */
+static void
+test_http_auth (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  const char *password = "Tr0ub4dor-and-3";
+  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(ItGroup) with = it_group_create (f->d, TRUE);
+  g_autoptr(ItGroup) without = it_group_create (f->d, TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *pair = g_strconcat ("alice:", password, NULL);
+  g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
+  g_autofree char *log = NULL;
+
+  it_http_server_add_auth (server, "/private", "alice", password, "secret data\n", 12);
+  it_http_server_add_auth (server, "/private2", "alice", password, "secret data\n", 12);
+  add_file (f->d, with, server, "/private", "private");
+  add_file (f->d, without, server, "/private2", "private2");
+  it_setprop (f->d, with->path, 1, g_variant_new_string ("alice"), &error);
+  g_assert_no_error (error);
+  it_setprop (f->d, with->path, 2, g_variant_new_string (password), &error);
+  g_assert_no_error (error);
+
+  it_call_void (f->d, with->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (wait_status (f->d, with, 0x140));
+  it_call_void (f->d, without->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (wait_status (f->d, without, 0x380));
+  {
+    g_autoptr(GVariant) reply = it_call_ok (f->d, without->job_path, JOB, "GetStatus", NULL,
+                                            "(uuuu)");
+    g_autoptr(GVariant) last_error = it_get_property (f->d, without->job_path, JOB,
+                                                      "LastError");
+    guint32 status, win32, transport, retries;
+    const char *name;
+
+    g_variant_get (reply, "(uuuu)", &status, &win32, &transport, &retries);
+    g_assert_cmpuint (status, ==, 0x18);
+    g_assert_cmpuint (transport, ==, 401);
+    g_variant_get (last_error, "(&ss)", &name, NULL);
+    g_assert_cmpstr (name, ==, "io.github.qmgrd.QMgr1.Transfer.HttpStatus");
+  }
+
+  qmgr_test_daemon_stop (f->d);
+  g_assert_true (g_file_get_contents (qmgr_test_daemon_get_log (f->d), &log, NULL, NULL));
+  g_assert_false (it_contains (log, password));
+  g_assert_false (it_contains (log, encoded));
+  qmgr_test_daemon_start (f->d, data);
+}
+
+static const char *const verbose_args[] = { "--verbose", NULL };
+
+int
+main (int argc, char **argv)
+{
+  it_init (&argc, &argv);
+  it_add ("/transfer/complete", test_complete);
+  it_add ("/transfer/complete-foreground-restart", test_complete_foreground_and_restart);
+  it_add ("/transfer/fatal-error", test_fatal_error);
+  it_add ("/transfer/live-callback", test_live_callback);
+  it_add ("/transfer/cancel-while-transferring", test_cancel_while_transferring);
+  it_add ("/transfer/progress-signals", test_progress_signals);
+  it_add ("/transfer/partial-sizes", test_partial_sizes);
+  it_add_with_args ("/transfer/http-auth", verbose_args, test_http_auth);
+  it_add ("/transfer/notify-clsid", test_notify_clsid);
+  it_add ("/transfer/progress-callbacks", test_progress_callbacks);
+  it_add ("/transfer/progress-ex-callbacks", test_progress_ex_callbacks);
+  return g_test_run ();
+}
