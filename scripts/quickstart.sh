@@ -1,14 +1,17 @@
 #!/bin/sh
 # The README's quick start.
-#   scripts/quickstart.sh demo   install, build, run qmgrd on a private bus and queue a group
+#   scripts/quickstart.sh demo [URL DEST]
+#                                install, build, run qmgrd on a private bus and download a
+#                                file through it (by default a generated one from a local
+#                                test server)
 #   scripts/quickstart.sh test   install, build and run every test suite
 set -eu
 
 cd "$(dirname "$0")/.."
 what=${1:-}
 case "$what" in
-    demo|test) ;;
-    *) echo "usage: $0 demo|test" >&2; exit 2 ;;
+    demo|test) shift ;;
+    *) echo "usage: $0 demo [URL DEST] | test" >&2; exit 2 ;;
 esac
 
 # CI builds twice (plain and sanitized) through these two variables.
@@ -23,7 +26,8 @@ fi
 ninja -C "$build"
 
 case "$what" in
-    demo) exec dbus-run-session -- scripts/demo.sh "$build/src/daemon/qmgrd" ;;
+    demo) exec dbus-run-session -- scripts/demo.sh "$build/src/daemon/qmgrd" \
+                 "$build/tests/common/qmgr-test-httpd" "$@" ;;
     # shellcheck disable=SC2086
     test) exec meson test -C "$build" --print-errorlogs $suites ;;
 esac
