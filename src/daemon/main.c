@@ -247,6 +247,7 @@ out:
   /* Transfers stop first; their temp files stay for the next start. */
   qmgr_scheduler_free (d.scheduler);
   qmgr_transfer_engine_free (d.engine);
+  qmgr_store_flush (d.store);
   qmgr_bus_free (d.bus);
   qmgr_manager_free (d.manager);
   qmgr_store_free (d.store);

@@ -135,8 +135,13 @@ static QmgrManager *
 reload (Fixture *f, QmgrStore **store_out)
 {
   g_autoptr(GError) error = NULL;
-  QmgrStore *store = open_store (f->state_dir);
+  QmgrStore *store;
   QmgrManager *m = unit_manager_new (0, 0);
+
+  /* What the daemon learned by itself is written in batches: write it now, as
+   * the daemon does before it exits. */
+  qmgr_store_flush (f->store);
+  store = open_store (f->state_dir);
 
   qmgr_manager_set_store (m, qmgr_store_hooks (), store);
   g_assert_true (qmgr_store_load (store, m, &error));

@@ -57,7 +57,7 @@ qmgr_job_file_response (QmgrJob *j, guint32 index, guint64 bytes_total, const ch
   old_validator = f->validator;
   f->bytes_total = bytes_total;
   f->validator = g_strdup (validator);
-  if (!qmgr_manager_save_group (g->manager, g, error))
+  if (!qmgr_manager_save_group_soon (g->manager, g, error))
     {
       g_free (f->validator);
       f->validator = old_validator;
@@ -160,7 +160,7 @@ qmgr_job_file_transient_error (QmgrJob *j, guint32 index, const char *name, cons
     return TRUE;
   record_error (j, f, index, name, message, win32_result, transport_result, &saved);
   j->num_retries = saved.retries + 1;
-  if (!qmgr_manager_save_group (g->manager, g, error))
+  if (!qmgr_manager_save_group_soon (g->manager, g, error))
     {
       restore_error (j, f, &saved);
       return FALSE;
@@ -190,7 +190,7 @@ qmgr_job_file_fatal_error (QmgrJob *j, guint32 index, const char *name, const ch
   g->modification_time = qmgr_manager_now (m);
   old_pending = g->pending_notifications->len;
   qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_FATAL_ERROR, index);
-  if (!qmgr_manager_save_group (m, g, error))
+  if (!qmgr_manager_save_group_soon (m, g, error))
     {
       g_array_set_size (g->pending_notifications, old_pending);
       restore_error (j, f, &saved);

@@ -109,7 +109,7 @@ qmgr_group_notification_done (QmgrGroup *g, GError **error)
     return TRUE;
   first = g_array_index (g->pending_notifications, QmgrPendingNotification, 0);
   g_array_remove_index (g->pending_notifications, 0);
-  if (!qmgr_manager_save_group (g->manager, g, error))
+  if (!qmgr_manager_save_group_soon (g->manager, g, error))
     {
       g_array_prepend_val (g->pending_notifications, first);
       return FALSE;

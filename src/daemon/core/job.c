@@ -400,7 +400,7 @@ qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error
       qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_JOB_DONE, QMGR_FILE_INDEX_NONE);
       qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_GROUP_DONE, QMGR_FILE_INDEX_NONE);
     }
-  if (!qmgr_manager_save_group (m, g, error))
+  if (!qmgr_manager_save_group_soon (m, g, error))
     {
       g_array_set_size (g->pending_notifications, old_pending);
       *f = saved;

@@ -192,6 +192,15 @@ qmgr_manager_save_group (QmgrManager *m, QmgrGroup *group, GError **error)
   return m->store_hooks->save_group (m->store, group, error);
 }
 
+gboolean
+qmgr_manager_save_group_soon (QmgrManager *m, QmgrGroup *group, GError **error)
+{
+  if (m->store_hooks == NULL || m->store_hooks->save_group_soon == NULL)
+    return qmgr_manager_save_group (m, group, error);
+  m->store_hooks->save_group_soon (m->store, group);
+  return TRUE;
+}
+
 static gboolean
 save_settings (QmgrManager *m, GError **error)
 {

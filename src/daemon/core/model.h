@@ -180,6 +180,8 @@ typedef struct {
   gboolean (*save_group) (gpointer store, QmgrGroup *group, GError **error);
   gboolean (*delete_group) (gpointer store, QmgrGroup *group, GError **error);
   gboolean (*save_settings) (gpointer store, QmgrManager *manager, GError **error);
+  /* Optional: save a little later, batched (see qmgr_manager_save_group_soon). */
+  void (*save_group_soon) (gpointer store, QmgrGroup *group);
 } QmgrStoreHooks;
 
 /* Checks that @path may become a destination of @owner: its parent an existing

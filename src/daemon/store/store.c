@@ -19,11 +19,15 @@
 #define GROUP_SUFFIX ".group"
 #define SETTINGS_FILE "settings.conf"
 
+#define FLUSH_DELAY_MS 200
+
 struct _QmgrStore {
   char *state_dir;
   char *groups_dir;
   int state_fd;
   int groups_fd;
+  GHashTable *dirty;          /* QmgrGroup* saved "soon" and not yet written */
+  guint flush_source;
 };
 
 static gboolean
@@ -56,6 +60,7 @@ qmgr_store_open (const char *state_dir, GError **error)
   g_autoptr(QmgrStore) s = g_new0 (QmgrStore, 1);
 
   s->state_fd = s->groups_fd = -1;
+  s->dirty = g_hash_table_new (g_direct_hash, g_direct_equal);
   s->state_dir = g_strdup (state_dir);
   s->groups_dir = g_build_filename (state_dir, "groups", NULL);
   s->state_fd = open_dir (s->state_dir, error);
@@ -72,6 +77,12 @@ qmgr_store_free (QmgrStore *s)
 {
   if (s == NULL)
     return;
+  if (g_hash_table_size (s->dirty) > 0)
+    g_message ("%u groups were not written before the store was closed",
+               g_hash_table_size (s->dirty));
+  if (s->flush_source != 0)
+    g_source_remove (s->flush_source);
+  g_hash_table_unref (s->dirty);
   if (s->state_fd >= 0)
     close (s->state_fd);
   if (s->groups_fd >= 0)
@@ -227,7 +238,60 @@ store_save_group (gpointer data, QmgrGroup *group, GError **error)
   gboolean ok = write_atomically (s->groups_fd, s->groups_dir, name, contents, len, error);
 
   explicit_bzero (contents, len);   /* it may hold a password */
+  if (ok)
+    g_hash_table_remove (s->dirty, group);
   return ok;
+}
+
+void
+qmgr_store_flush (QmgrStore *s)
+{
+  GHashTableIter iter;
+  gpointer group;
+
+  if (s->flush_source != 0)
+    {
+      g_source_remove (s->flush_source);
+      s->flush_source = 0;
+    }
+  g_hash_table_iter_init (&iter, s->dirty);
+  while (g_hash_table_iter_next (&iter, &group, NULL))
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_hash_table_iter_steal (&iter);
+      if (!store_save_group (s, group, &error))
+        {
+          /* Keep it: the next flush tries again. */
+          g_warning ("Could not save group %s: %s", ((QmgrGroup *) group)->id_str,
+                     error->message);
+          g_hash_table_add (s->dirty, group);
+          break;
+        }
+      g_hash_table_iter_init (&iter, s->dirty);
+    }
+}
+
+static gboolean
+on_flush_due (gpointer user_data)
+{
+  QmgrStore *s = user_data;
+
+  s->flush_source = 0;
+  qmgr_store_flush (s);
+  if (g_hash_table_size (s->dirty) > 0 && s->flush_source == 0)
+    s->flush_source = g_timeout_add_seconds (5, on_flush_due, s);   /* a failing disk */
+  return G_SOURCE_REMOVE;
+}
+
+static void
+store_save_group_soon (gpointer data, QmgrGroup *group)
+{
+  QmgrStore *s = data;
+
+  g_hash_table_add (s->dirty, group);
+  if (s->flush_source == 0)
+    s->flush_source = g_timeout_add (FLUSH_DELAY_MS, on_flush_due, s);
 }
 
 static gboolean
@@ -236,6 +300,7 @@ store_delete_group (gpointer data, QmgrGroup *group, GError **error)
   QmgrStore *s = data;
   g_autofree char *name = group_file_name (group);
 
+  g_hash_table_remove (s->dirty, group);
   if (unlinkat (s->groups_fd, name, 0) < 0 && errno != ENOENT)
     {
       g_autofree char *path = g_build_filename (s->groups_dir, name, NULL);
@@ -267,6 +332,7 @@ static const QmgrStoreHooks store_hooks = {
   .save_group = store_save_group,
   .delete_group = store_delete_group,
   .save_settings = store_save_settings,
+  .save_group_soon = store_save_group_soon,
 };
 
 const QmgrStoreHooks *

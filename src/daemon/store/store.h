@@ -14,6 +14,10 @@ QmgrStore *qmgr_store_open (const char *state_dir, GError **error);
 void qmgr_store_free (QmgrStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrStore, qmgr_store_free)
 
+/* Writes every group saved "soon" and not yet written. Also runs by itself
+ * shortly after such a save. */
+void qmgr_store_flush (QmgrStore *store);
+
 /* Hooks to pass to qmgr_manager_set_store() with the store as their data. */
 const QmgrStoreHooks *qmgr_store_hooks (void);
 
