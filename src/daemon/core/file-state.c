@@ -44,6 +44,7 @@ qmgr_job_file_response (QmgrJob *j, guint32 index, guint64 bytes_total, const ch
   QmgrFile *f = file_at (j, index);
   guint64 old_total, old_size = qmgr_group_get_size (g);
   char *old_validator;
+  gboolean saved;
   QmgrGroupChange changes = QMGR_GROUP_CHANGED_BYTES_TOTAL;
 
   if (f == NULL)
@@ -57,7 +58,15 @@ qmgr_job_file_response (QmgrJob *j, guint32 index, guint64 bytes_total, const ch
   old_validator = f->validator;
   f->bytes_total = bytes_total;
   f->validator = g_strdup (validator);
-  if (!qmgr_manager_save_group_soon (g->manager, g, error))
+  /* A new validator must be on disk before the first byte it vouches for is in
+   * the temp file: after a crash, the old one could make a server that went
+   * back to the old version answer a resume with the old bytes, spliced onto
+   * the new ones. A size alone can wait for the next batch. */
+  if (g_strcmp0 (old_validator, validator) != 0)
+    saved = qmgr_manager_save_group (g->manager, g, error);
+  else
+    saved = qmgr_manager_save_group_soon (g->manager, g, error);
+  if (!saved)
     {
       g_free (f->validator);
       f->validator = old_validator;

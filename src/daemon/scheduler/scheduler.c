@@ -131,7 +131,7 @@ remove_temp_files (QmgrJob *job)
 
 /* ---- outcomes ---- */
 
-static void
+static gboolean
 on_response (QmgrTransfer *t, guint64 bytes_total, const char *validator, gboolean restarted,
              gpointer user_data)
 {
@@ -141,8 +141,12 @@ on_response (QmgrTransfer *t, guint64 bytes_total, const char *validator, gboole
   if (restarted)
     qmgr_job_file_restart (a->job, a->index);
   if (!qmgr_job_file_response (a->job, a->index, bytes_total, validator, &error))
-    g_warning ("Could not record the size of %s: %s", file_of (a->job, a->index)->local_path,
-               error->message);
+    {
+      g_warning ("Could not record the validator of %s: %s",
+                 file_of (a->job, a->index)->local_path, error->message);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static void

@@ -254,8 +254,9 @@ evaluate_response (QmgrTransfer *t)
       t->http_error = TRUE;
       return;
     }
-  if (t->callbacks.response != NULL)
-    t->callbacks.response (t, t->bytes_total, response_validator (t), restarted, t->user_data);
+  if (t->callbacks.response != NULL &&
+      !t->callbacks.response (t, t->bytes_total, response_validator (t), restarted, t->user_data))
+    t->write_errno = EIO;   /* what the body is cannot be recorded: keep none of it */
 }
 
 static void

@@ -43,9 +43,11 @@ typedef struct {
  * is working on the transfer: they must not call back into the engine. */
 typedef struct {
   /* The answer proved the size (G_MAXUINT64 if not) and gave @validator (or
-   * NULL); @restarted: the body starts again at byte 0 (the file was emptied). */
-  void (*response) (QmgrTransfer *t, guint64 bytes_total, const char *validator,
-                    gboolean restarted, gpointer user_data);
+   * NULL); @restarted: the body starts again at byte 0 (the file was emptied).
+   * Runs before the first byte of the body is written; FALSE aborts the
+   * transfer (a LocalFile failure). */
+  gboolean (*response) (QmgrTransfer *t, guint64 bytes_total, const char *validator,
+                        gboolean restarted, gpointer user_data);
   void (*progress) (QmgrTransfer *t, guint64 bytes_in_file, gpointer user_data);
   /* Pacing: FALSE holds the transfer (nothing is lost) until qmgr_transfer_resume(). */
   gboolean (*may_write) (QmgrTransfer *t, gsize bytes, gpointer user_data);
