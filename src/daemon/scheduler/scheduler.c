@@ -239,7 +239,8 @@ transient_failure (QmgrScheduler *s, Active *a, const QmgrTransferResult *r)
   g_debug ("Group %s: %s; retrying in %u s", g->id_str, r->message, delay);
   if (st->retry_source != 0)
     g_source_remove (st->retry_source);
-  st->retry_source = g_timeout_add_seconds (delay, on_retry_due, st);
+  /* Not g_timeout_add_seconds: it may fire early, and Retry-After is a floor. */
+  st->retry_source = g_timeout_add_full (G_PRIORITY_DEFAULT, delay * 1000, on_retry_due, st, NULL);
 }
 
 static void start_file (QmgrScheduler *s, QmgrGroup *g, guint index, guint restarts);
