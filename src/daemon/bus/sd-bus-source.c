@@ -12,6 +12,7 @@ typedef struct {
   GSource source;
   sd_bus *bus;
   gpointer fd_tag;
+  GIOCondition armed;         /* what the fd is watched for now */
   void (*on_error) (int error, gpointer user_data);
   gpointer on_error_data;
   gboolean failed;
@@ -54,7 +55,13 @@ bus_source_prepare (GSource *source, gint *timeout)
       fail (s, events);
       return FALSE;
     }
-  g_source_modify_unix_fd (source, s->fd_tag, poll_to_gio (events) | G_IO_ERR | G_IO_HUP);
+  /* Only on a change: GLib wakes its context up on every modification, so an
+   * unconditional re-arm would spin the loop. */
+  if ((poll_to_gio (events) | G_IO_ERR | G_IO_HUP) != s->armed)
+    {
+      s->armed = poll_to_gio (events) | G_IO_ERR | G_IO_HUP;
+      g_source_modify_unix_fd (source, s->fd_tag, s->armed);
+    }
 
   if (sd_bus_get_timeout (s->bus, &usec) >= 0 && usec != UINT64_MAX)
     {
@@ -120,7 +127,8 @@ qmgr_sd_bus_source_new (sd_bus *bus, void (*on_error) (int error, gpointer user_
   s->bus = sd_bus_ref (bus);
   s->on_error = on_error;
   s->on_error_data = user_data;
-  s->fd_tag = g_source_add_unix_fd (source, sd_bus_get_fd (bus), G_IO_IN);
+  s->armed = G_IO_IN;
+  s->fd_tag = g_source_add_unix_fd (source, sd_bus_get_fd (bus), s->armed);
   g_source_set_name (source, "sd-bus");
   return source;
 }

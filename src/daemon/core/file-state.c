@@ -58,11 +58,12 @@ qmgr_job_file_response (QmgrJob *j, guint32 index, guint64 bytes_total, const ch
   old_validator = f->validator;
   f->bytes_total = bytes_total;
   f->validator = g_strdup (validator);
-  /* A new validator must be on disk before the first byte it vouches for is in
-   * the temp file: after a crash, the old one could make a server that went
-   * back to the old version answer a resume with the old bytes, spliced onto
-   * the new ones. A size alone can wait for the next batch. */
-  if (g_strcmp0 (old_validator, validator) != 0)
+  /* A validator that replaces another must be on disk before the first byte it
+   * vouches for is in the temp file: after a crash, the old one could make a
+   * server that went back to the old version answer a resume with the old
+   * bytes, spliced onto the new ones. A first validator can wait for the next
+   * batch: without one on disk a resume starts from byte 0. */
+  if (old_validator != NULL && g_strcmp0 (old_validator, validator) != 0)
     saved = qmgr_manager_save_group (g->manager, g, error);
   else
     saved = qmgr_manager_save_group_soon (g->manager, g, error);
@@ -87,11 +88,8 @@ qmgr_job_file_response (QmgrJob *j, guint32 index, guint64 bytes_total, const ch
 void
 qmgr_job_file_restart (QmgrJob *j, guint32 index)
 {
-  QmgrFile *f = file_at (j, index);
-
-  if (f == NULL)
-    return;
-  g_clear_pointer (&f->validator, g_free);
+  /* The validator stays until the next response replaces it: the one on disk
+   * is still the old one, and the replacement must be saved at once. */
   qmgr_job_file_progress (j, index, 0);
 }
 

@@ -39,7 +39,7 @@ void qmgr_job_file_progress (QmgrJob *job, guint32 index, guint64 bytes_transfer
  * not) and gave a validator (NULL if none); recorded durably when they changed. */
 gboolean qmgr_job_file_response (QmgrJob *job, guint32 index, guint64 bytes_total,
                                  const char *validator, GError **error);
-/* The server's file changed: start again from byte 0. */
+/* The server's file changed: start again from byte 0 (the temp file is empty). */
 void qmgr_job_file_restart (QmgrJob *job, guint32 index);
 void qmgr_job_set_current_file (QmgrJob *job, guint32 index);
 /* A transient failure: LastError is set, the retry count grows, the group waits
