@@ -1,0 +1,161 @@
+#!/usr/bin/python3
+"""TARGETS.md B2 and B2b: one job of 2,000 files × 16 KiB from nginx over
+loopback, every tool at 16 concurrent transfers, side by side in one run.
+
+qmgrd:  one group, one job holding all the files, MaxConcurrentTransfers = 16;
+        timed from ResumeGroup until the group is COMPLETE (every file fsynced,
+        renamed into place, its directory fsynced, the store updated).
+aria2c: `aria2c -j16 -i LIST -d DIR` then `sync -f DIR`.
+curl:   `curl -Z --parallel-max 16 -K CONFIG` (url/output pairs) then `sync -f DIR`.
+
+B2  = median qmgrd wall / median aria2c wall    ≤ 0.80
+B2b = median qmgrd wall / median curl wall      ≤ 1.00
+
+Rounds rotate the order of the three tools; the median of --runs is taken.
+Every output file's sha256 is checked.
+
+Usage:
+    /usr/bin/python3 tests/bench/b2-many.py [--qmgrd build/src/daemon/qmgrd] [--files 2000] [--file-size 16384] [--runs 3]
+"""
+import argparse
+import hashlib
+import os
+import shutil
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import qmgrbench as qb  # noqa: E402
+
+from gi.repository import GLib  # noqa: E402
+
+CONCURRENCY = 16
+
+
+def check_outputs(out_dir, names, shas):
+    for n in names:
+        with open(os.path.join(out_dir, n), "rb") as f:
+            if hashlib.sha256(f.read()).hexdigest() != shas[n]:
+                sys.exit(f"FAIL: {out_dir}/{n} differs from the source (sha256)")
+    extra = set(os.listdir(out_dir)) - set(names)
+    if extra:
+        sys.exit(f"FAIL: {out_dir} holds unexpected files: {sorted(extra)[:5]}")
+
+
+def run_qmgrd(conn, daemon, nginx, names, out_dir, timeout_s):
+    group, _ = qb.create_transfer(conn, [(nginx.url(n), os.path.join(out_dir, n)) for n in names])
+    watch = qb.CompletionWatch(conn, group)
+    qb.drop_dirty()
+    cpu0 = daemon.cpu_s()
+    t0 = time.monotonic()
+    qb.call(conn, group, "Group", "ResumeGroup")
+    if not watch.wait(timeout_s):
+        raise qb.BenchTimeout("qmgrd did not complete the group in time")
+    wall = watch.done_at - t0
+    cpu = daemon.cpu_s() - cpu0
+    watch.close()
+    if not watch.status & qb.GROUP_COMPLETE:
+        sys.exit(f"qmgrd group ended in status {watch.status:#x}")
+    # Completed groups stay in the store; cancel so the next run starts alike.
+    qb.call(conn, group, "Group", "CancelGroup")
+    return wall, cpu
+
+
+def run_aria2(nginx, names, out_dir, work, timeout_s):
+    lst = os.path.join(work, "aria2.list")
+    with open(lst, "w") as f:
+        for n in names:
+            f.write(nginx.url(n) + "\n")
+    qb.drop_dirty()
+    t0 = time.monotonic()
+    _, cpu = qb.run_timed(["aria2c", f"-j{CONCURRENCY}", "-i", lst, "-d", out_dir, "-q",
+                           "--allow-overwrite=true", "--auto-file-renaming=false"], timeout_s)
+    _, cpu2 = qb.run_timed(["sync", "-f", out_dir], timeout_s)
+    return time.monotonic() - t0, cpu + cpu2
+
+
+def run_curl(nginx, names, out_dir, work, timeout_s):
+    cfg = os.path.join(work, "curl.config")
+    with open(cfg, "w") as f:
+        for n in names:
+            f.write(f'url = "{nginx.url(n)}"\noutput = "{os.path.join(out_dir, n)}"\n')
+    qb.drop_dirty()
+    t0 = time.monotonic()
+    _, cpu = qb.run_timed(["curl", "-sS", "--no-progress-meter", "-Z", "--parallel-max", str(CONCURRENCY), "-K", cfg],
+                          timeout_s)
+    _, cpu2 = qb.run_timed(["sync", "-f", out_dir], timeout_s)
+    return time.monotonic() - t0, cpu + cpu2
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--qmgrd", default=qb.DEFAULT_QMGRD)
+    ap.add_argument("--files", type=int, default=2000)
+    ap.add_argument("--file-size", type=int, default=16384)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--time-limit", type=int, default=3000, help="whole benchmark, seconds")
+    args = ap.parse_args()
+    qb.install_guards(args.time_limit)
+
+    tmp = qb.tempdir("b2")
+    srv, ngx = os.path.join(tmp, "srv"), os.path.join(tmp, "nginx")
+    for d in (srv, ngx):
+        os.makedirs(d)
+        os.chmod(d, 0o755)
+    names = [f"f{i:05d}.bin" for i in range(args.files)]
+    shas = {n: qb.make_random_file(os.path.join(srv, n), args.file_size) for n in names}
+    nginx = qb.Nginx(srv, ngx).start()
+    qb.run_timed(["curl", "-sS", "-o", "/dev/null", nginx.url(names[0])], 60)
+
+    bus = qb.Bus()
+    daemon = qb.Daemon(os.path.abspath(args.qmgrd), os.path.join(tmp, "state"), bus.address)
+    daemon.start()
+    qb.wait_enum_groups(bus.conn)
+    qb.set_prop(bus.conn, qb.MANAGER, "Manager", "MaxConcurrentTransfers",
+                GLib.Variant("u", CONCURRENCY))
+
+    timeout_s = 900
+    walls = {"qmgrd": [], "aria2c": [], "curl": []}
+    cpus = {"qmgrd": [], "aria2c": [], "curl": []}
+    orders = [("qmgrd", "aria2c", "curl"), ("curl", "qmgrd", "aria2c"), ("aria2c", "curl", "qmgrd")]
+    try:
+        for r in range(args.runs):
+            for who in orders[r % 3]:
+                out_dir = os.path.join(tmp, f"out-{who}-{r}")
+                os.makedirs(out_dir)
+                if who == "qmgrd":
+                    w, c = run_qmgrd(bus.conn, daemon, nginx, names, out_dir, timeout_s)
+                elif who == "aria2c":
+                    w, c = run_aria2(nginx, names, out_dir, tmp, timeout_s)
+                else:
+                    w, c = run_curl(nginx, names, out_dir, tmp, timeout_s)
+                walls[who].append(w)
+                cpus[who].append(c)
+                check_outputs(out_dir, names, shas)
+                shutil.rmtree(out_dir)
+        daemon.stop()
+    except GLib.Error as e:
+        sys.exit(f"D-Bus error: {e.message}")
+    finally:
+        nginx.stop()
+        bus.down()
+
+    med = qb.median
+    b2 = med(walls["qmgrd"]) / med(walls["aria2c"])
+    b2b = med(walls["qmgrd"]) / med(walls["curl"])
+    fmt = lambda xs: ", ".join(f"{x:.3f}" for x in xs)  # noqa: E731
+    print(f"| {args.files} files × {args.file_size} B, 16 at a time, {args.runs} runs "
+          f"| wall, runs (s) | wall, median (s) | files/s | CPU user+sys, median (s) | qmgrd / this |")
+    print("|---|---|---|---|---|---|")
+    for who, label in (("qmgrd", "qmgrd (ResumeGroup → COMPLETE)"),
+                       ("aria2c", "`aria2c -j16 -i list` + `sync -f`"),
+                       ("curl", "`curl -Z --parallel-max 16 -K cfg` + `sync -f`")):
+        m = med(walls[who])
+        print(f"| {label} | {fmt(walls[who])} | {m:.3f} | {args.files / m:.0f} | "
+              f"{med(cpus[who]):.3f} | {med(walls['qmgrd']) / m:.3f} |")
+    print(qb.verdict("B2", b2, 0.80))
+    print(qb.verdict("B2b", b2b, 1.00))
+
+
+if __name__ == "__main__":
+    main()
