@@ -1,6 +1,6 @@
 /* qmgrd integration tests — helpers shared by the test programs on top of the harness:
  * object paths from GUIDs, property access, a signal recorder that waits with a
- * deadline, and two tiny loopback servers (a real HTTP one and a black hole). */
+ * deadline, and a loopback black hole (real HTTP servers: qmgr-test-server.h). */
 #pragma once
 
 #include "qmgr-test-harness.h"
@@ -143,22 +143,6 @@ ItBlackhole *it_blackhole_new (void);
 char *it_blackhole_url (ItBlackhole *b, const char *path);
 void it_blackhole_free (ItBlackhole *b);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (ItBlackhole, it_blackhole_free)
-
-/* A minimal HTTP/1.1 server on loopback, in its own thread. Unknown paths get 404. */
-typedef struct ItHttpServer ItHttpServer;
-ItHttpServer *it_http_server_new (void);
-void it_http_server_add (ItHttpServer *s, const char *path, guint status, const char *body,
-                         gsize len);
-/* As above, but answers 401 (Basic challenge) unless the request carries
- * "Authorization: Basic base64(user:password)". */
-void it_http_server_add_auth (ItHttpServer *s, const char *path, const char *user,
-                              const char *password, const char *body, gsize len);
-char *it_http_server_url (ItHttpServer *s, const char *path);
-guint it_http_server_get_requests (ItHttpServer *s);
-/* The headers of the last request, or NULL. */
-char *it_http_server_get_last_request (ItHttpServer *s);
-void it_http_server_free (ItHttpServer *s);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (ItHttpServer, it_http_server_free)
 
 /* Asserts the message of @error (still set) mentions @needle, case-insensitively. */
 void it_assert_message_contains_impl (const GError *error, const char *needle,

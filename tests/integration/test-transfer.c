@@ -3,6 +3,7 @@
  * apply to complete groups, fatal errors (0x380, LastError, ResumeGroup retries) and
  * the live callback pointer. */
 #include "it-util.h"
+#include "qmgr-test-server.h"
 
 #include <string.h>
 #include <sys/stat.h>
@@ -23,12 +24,33 @@ make_body (gsize len)
   return body;
 }
 
+/* Serves a copy of @body at @path: no ETag, no Last-Modified. */
 static void
-add_file (QmgrTestDaemon *d, ItGroup *g, ItHttpServer *server, const char *route,
+serve (QmgrTestServer *server, const char *path, const char *body, gsize len)
+{
+  g_autoptr(GBytes) content = g_bytes_new (body, len);
+
+  qmgr_test_server_add_file (server, path, content, NULL, 0);
+}
+
+/* As serve, behind Basic authentication as @user / @password (401 otherwise). */
+static void
+serve_auth (QmgrTestServer *server, const char *path, const char *user,
+            const char *password, const char *body, gsize len)
+{
+  QmgrTestFault fault = { .kind = QMGR_FAULT_REQUIRE_AUTH, .user = user,
+                          .password = password };
+
+  serve (server, path, body, len);
+  qmgr_test_server_set_fault (server, path, &fault);
+}
+
+static void
+add_file (QmgrTestDaemon *d, ItGroup *g, QmgrTestServer *server, const char *route,
           const char *name)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *url = it_http_server_url (server, route);
+  g_autofree char *url = qmgr_test_server_get_url_for (server, route);
   g_autofree char *local = it_file (d, name);
 
   it_add_file (d, g->job_path, url, local, 1, &error);
@@ -117,7 +139,7 @@ wait_on_status (ItRecorder *rec, ItGroup *g, guint32 file_index, guint32 status)
 static void
 test_complete (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 {
-  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
   g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
   g_autoptr(ItRecorder) rec = it_recorder_new (f->d);
   g_autoptr(GError) error = NULL;
@@ -130,8 +152,8 @@ test_complete (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   struct stat st;
 
   umask (mask);
-  it_http_server_add (server, "/small.txt", 200, small, strlen (small));
-  it_http_server_add (server, "/big.bin", 200, big, 300 * 1024);
+  serve (server, "/small.txt", small, strlen (small));
+  serve (server, "/big.bin", big, 300 * 1024);
   add_file (f->d, g, server, "/small.txt", "small.txt");
   add_file (f->d, g, server, "/big.bin", "big.bin");
   /* An existing destination is replaced when its download completes. */
@@ -253,11 +275,11 @@ test_complete (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 static void
 test_complete_foreground_and_restart (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 {
-  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
   g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
   guint64 completed;
 
-  it_http_server_add (server, "/fg", 200, "foreground\n", 11);
+  serve (server, "/fg", "foreground\n", 11);
   add_file (f->d, g, server, "/fg", "fg");
   it_call_void (f->d, g->path, GROUP, "SwitchToForeground", NULL);
   it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
@@ -284,20 +306,20 @@ test_complete_foreground_and_restart (ItFixture *f, G_GNUC_UNUSED gconstpointer 
     g_assert_cmpuint (done, ==, 11);
   }
   /* Transfers are not repeated. */
-  g_assert_cmpuint (it_http_server_get_requests (server), ==, 1);
+  g_assert_cmpuint (qmgr_test_server_get_request_count (server, "/fg"), ==, 1);
 }
 
 static void
 test_fatal_error (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 {
-  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
   g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
   g_autoptr(ItRecorder) rec = it_recorder_new (f->d);
   g_autoptr(GError) error = NULL;
   g_autofree char *dest = it_file (f->d, "missing");
   guint32 transport = 0;
 
-  it_http_server_add (server, "/ok", 200, "ok\n", 3);
+  serve (server, "/ok", "ok\n", 3);
   add_file (f->d, g, server, "/ok", "ok");
   add_file (f->d, g, server, "/missing", "missing");   /* the server answers 404 */
   it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
@@ -344,13 +366,13 @@ test_fatal_error (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   /* An error is not COMPLETE: files can still be added. */
   {
     g_autofree char *extra = it_file (f->d, "extra");
-    g_autofree char *url = it_http_server_url (server, "/ok");
+    g_autofree char *url = qmgr_test_server_get_url_for (server, "/ok");
     it_add_file (f->d, g->job_path, url, extra, 0, &error);
     g_assert_no_error (error);
   }
 
   /* ResumeGroup clears the error and retries at once. */
-  it_http_server_add (server, "/missing", 200, "found now\n", 10);
+  serve (server, "/missing", "found now\n", 10);
   it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
   g_assert_true (wait_status (f->d, g, 0x140));
   g_assert_cmpuint (it_job_status (f->d, g->job_path), ==, 0x4);
@@ -448,7 +470,7 @@ either_callback_seen (gpointer user_data)
 static void
 test_live_callback (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 {
-  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
   g_autoptr(ItGroup) done = it_group_create (f->d, TRUE);
   g_autoptr(ItGroup) failing = it_group_create (f->d, TRUE);
   g_autoptr(GDBusConnection) client = qmgr_test_daemon_new_connection (f->d);
@@ -481,7 +503,7 @@ test_live_callback (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   it_setprop (f->d, done->path, 6, g_variant_new_uint32 (0x4), &error);
   g_assert_no_error (error);
 
-  it_http_server_add (server, "/cb", 200, "callback\n", 9);
+  serve (server, "/cb", "callback\n", 9);
   add_file (f->d, done, server, "/cb", "cb");
   add_file (f->d, failing, server, "/gone", "gone");
   it_call_void (f->d, done->path, GROUP, "ResumeGroup", NULL);
@@ -543,7 +565,7 @@ flag_is_set (gpointer user_data)
 static void
 test_notify_clsid (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 {
-  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
   g_autoptr(ItGroup) quiet = it_group_create (f->d, TRUE);
   g_autoptr(ItGroup) loud = it_group_create (f->d, TRUE);
   g_autoptr(GDBusConnection) app = qmgr_test_daemon_new_connection (f->d);
@@ -564,8 +586,8 @@ test_notify_clsid (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
                                            &owned, NULL);
   g_assert_true (qmgr_test_wait_until (flag_is_set, &owned, 5000));
 
-  it_http_server_add (server, "/q", 200, "quiet\n", 6);
-  it_http_server_add (server, "/l", 200, "loud\n", 5);
+  serve (server, "/q", "quiet\n", 6);
+  serve (server, "/l", "loud\n", 5);
   add_file (f->d, quiet, server, "/q", "q");
   add_file (f->d, loud, server, "/l", "l");
   for (guint i = 0; i < 2; i++)
@@ -610,7 +632,7 @@ check_progress_callbacks (ItFixture *f, gboolean ex)
   const char *method = ex ? "OnProgressEx" : "OnProgress";
   const char *other = ex ? "OnProgress" : "OnProgressEx";
   const gsize size = 1024 * 1024;
-  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
   g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
   g_autoptr(GDBusConnection) client = qmgr_test_daemon_new_connection (f->d);
   g_autoptr(GDBusNodeInfo) info = NULL;
@@ -637,7 +659,7 @@ check_progress_callbacks (ItFixture *f, gboolean ex)
   it_set_property (f->d, g->path, GROUP, "BandwidthLimit", g_variant_new_uint64 (384 * 1024),
                    &error);
   g_assert_no_error (error);
-  it_http_server_add (server, "/p", 200, body, size);
+  serve (server, "/p", body, size);
   add_file (f->d, g, server, "/p", "p");
 
   start = g_get_monotonic_time ();
@@ -733,7 +755,7 @@ test_progress_signals (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 {
   const gsize size = 1536 * 1024;
   const guint64 limit = 512 * 1024;
-  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
   g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
   g_autoptr(GError) error = NULL;
   g_autofree char *body = make_body (size);
@@ -744,7 +766,7 @@ test_progress_signals (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   gint64 start, elapsed_us;
   guint max_per_2hz;
 
-  it_http_server_add (server, "/paced", 200, body, size);
+  serve (server, "/paced", body, size);
   add_file (f->d, g, server, "/paced", "paced");
   it_set_property (f->d, g->path, GROUP, "BandwidthLimit", g_variant_new_uint64 (limit), &error);
   g_assert_no_error (error);
@@ -825,7 +847,7 @@ get_file_status (QmgrTestDaemon *d, ItGroup *g, guint32 index, guint32 *status,
 static void
 test_partial_sizes (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 {
-  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
   g_autoptr(ItBlackhole) hole = it_blackhole_new ();
   g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
   g_autoptr(GError) error = NULL;
@@ -836,7 +858,7 @@ test_partial_sizes (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   guint32 status;
   guint64 transferred;
 
-  it_http_server_add (server, "/quick", 200, body, 16);
+  serve (server, "/quick", body, 16);
   add_file (f->d, g, server, "/quick", "quick");
   g_file_set_contents (stalled, "old", -1, &error);
   g_assert_no_error (error);
@@ -880,7 +902,7 @@ static void
 test_http_auth (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 {
   const char *password = "Tr0ub4dor-and-3";
-  g_autoptr(ItHttpServer) server = it_http_server_new ();
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
   g_autoptr(ItGroup) with = it_group_create (f->d, TRUE);
   g_autoptr(ItGroup) without = it_group_create (f->d, TRUE);
   g_autoptr(GError) error = NULL;
@@ -888,8 +910,8 @@ test_http_auth (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_autofree char *encoded = g_base64_encode ((const guchar *) pair, strlen (pair));
   g_autofree char *log = NULL;
 
-  it_http_server_add_auth (server, "/private", "alice", password, "secret data\n", 12);
-  it_http_server_add_auth (server, "/private2", "alice", password, "secret data\n", 12);
+  serve_auth (server, "/private", "alice", password, "secret data\n", 12);
+  serve_auth (server, "/private2", "alice", password, "secret data\n", 12);
   add_file (f->d, with, server, "/private", "private");
   add_file (f->d, without, server, "/private2", "private2");
   it_setprop (f->d, with->path, 1, g_variant_new_string ("alice"), &error);
@@ -899,6 +921,12 @@ test_http_auth (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 
   it_call_void (f->d, with->path, GROUP, "ResumeGroup", NULL);
   g_assert_true (wait_status (f->d, with, 0x140));
+  {
+    g_autofree char *expected = g_strconcat ("Basic ", encoded, NULL);
+    g_autofree char *sent = qmgr_test_server_get_last_request_header (server, "/private",
+                                                                      "Authorization");
+    g_assert_cmpstr (sent, ==, expected);
+  }
   it_call_void (f->d, without->path, GROUP, "ResumeGroup", NULL);
   g_assert_true (wait_status (f->d, without, 0x380));
   {
