@@ -137,6 +137,11 @@ gboolean it_recorder_saw_property (ItRecorder *r, const char *path, const char *
 guint it_recorder_count (ItRecorder *r, const char *path, const char *iface,
                          const char *member);
 
+/* introspection/<interface_name>.xml (from $QMGR_INTROSPECTION_DIR), the one
+ * interface it declares at interfaces[0]: the source of truth, also for the
+ * Callback objects tests export. */
+GDBusNodeInfo *it_load_interface_xml (const char *interface_name);
+
 /* A loopback socket that listens but never accepts: transfers to it stall. */
 typedef struct ItBlackhole ItBlackhole;
 ItBlackhole *it_blackhole_new (void);

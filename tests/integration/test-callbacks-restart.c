@@ -138,29 +138,6 @@ wait_attempts (Monitor *m, const char *group_path, guint at_least)
 
 /* ---- the late client ---- */
 
-static const char callback_xml[] =
-  "<node>"
-  " <interface name='io.github.qmgrd.QMgr1.Callback'>"
-  "  <method name='OnStatus'>"
-  "   <arg name='group' type='o' direction='in'/><arg name='job' type='o' direction='in'/>"
-  "   <arg name='file_index' type='u' direction='in'/><arg name='status' type='u' direction='in'/>"
-  "   <arg name='num_retries' type='u' direction='in'/>"
-  "   <arg name='win32_result' type='u' direction='in'/>"
-  "   <arg name='transport_result' type='u' direction='in'/>"
-  "  </method>"
-  "  <method name='OnProgress'>"
-  "   <arg name='progress_type' type='u' direction='in'/><arg name='group' type='o' direction='in'/>"
-  "   <arg name='job' type='o' direction='in'/><arg name='file_index' type='u' direction='in'/>"
-  "   <arg name='progress_value' type='u' direction='in'/>"
-  "  </method>"
-  "  <method name='OnProgressEx'>"
-  "   <arg name='progress_type' type='u' direction='in'/><arg name='group' type='o' direction='in'/>"
-  "   <arg name='job' type='o' direction='in'/><arg name='file_index' type='u' direction='in'/>"
-  "   <arg name='progress_value' type='u' direction='in'/><arg name='data' type='ay' direction='in'/>"
-  "  </method>"
-  " </interface>"
-  "</node>";
-
 typedef struct {
   GPtrArray *calls;   /* GVariant* "(s@*)": member and parameters */
 } App;
@@ -309,8 +286,7 @@ test_late_client (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 
   /* The client shows up: object first, then the name. */
   client = qmgr_test_daemon_new_connection (f->d);
-  info = g_dbus_node_info_new_for_xml (callback_xml, &error);
-  g_assert_no_error (error);
+  info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   registration = g_dbus_connection_register_object (client, APP_PATH, info->interfaces[0],
                                                     &app_vtable, &app, NULL, &error);
   g_assert_no_error (error);

@@ -132,32 +132,6 @@ static const PropertySpec no_properties[] = { { NULL, NULL, FALSE } };
 /* ---- helpers ---- */
 
 static GDBusNodeInfo *
-load_xml (const char *interface_name)
-{
-  const char *dir = g_getenv ("QMGR_INTROSPECTION_DIR");
-  g_autofree char *file = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *xml = NULL;
-  g_autoptr(GError) error = NULL;
-  GDBusNodeInfo *node;
-
-  g_assert_nonnull (dir);
-  file = g_strconcat (interface_name, ".xml", NULL);
-  path = g_build_filename (dir, file, NULL);
-  g_test_message ("reading %s", path);
-  g_file_get_contents (path, &xml, NULL, &error);
-  g_assert_no_error (error);
-  node = g_dbus_node_info_new_for_xml (xml, &error);
-  g_assert_no_error (error);
-  /* One file, one interface. */
-  g_assert_nonnull (node->interfaces);
-  g_assert_nonnull (node->interfaces[0]);
-  g_assert_cmpstr (node->interfaces[0]->name, ==, interface_name);
-  g_assert_null (node->interfaces[1]);
-  return node;
-}
-
-static GDBusNodeInfo *
 introspect_live (QmgrTestDaemon *d, const char *path)
 {
   g_autoptr(GVariant) reply = it_call_ok (d, path, "org.freedesktop.DBus.Introspectable",
@@ -363,7 +337,7 @@ check_object (QmgrTestDaemon *d, const char *path, const char *interface_name,
               const PropertySpec *properties, const char *const *required,
               const char *const *forbidden)
 {
-  g_autoptr(GDBusNodeInfo) xml = load_xml (interface_name);
+  g_autoptr(GDBusNodeInfo) xml = it_load_interface_xml (interface_name);
   g_autoptr(GDBusNodeInfo) live = introspect_live (d, path);
   GDBusInterfaceInfo *live_iface = g_dbus_node_info_lookup_interface (live, interface_name);
 
@@ -418,7 +392,7 @@ test_job (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 static void
 test_callback_xml (void)
 {
-  g_autoptr(GDBusNodeInfo) xml = load_xml (QMGR_TEST_CALLBACK_IFACE);
+  g_autoptr(GDBusNodeInfo) xml = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
 
   /* Clients implement it; only the XML can be checked against the contract. */
   assert_xml_matches_contract (xml->interfaces[0], callback_methods, no_members, no_properties);

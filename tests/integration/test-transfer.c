@@ -386,29 +386,6 @@ test_fatal_error (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 
 /* ---- the live callback pointer ---- */
 
-static const char callback_xml[] =
-  "<node>"
-  " <interface name='io.github.qmgrd.QMgr1.Callback'>"
-  "  <method name='OnStatus'>"
-  "   <arg name='group' type='o' direction='in'/><arg name='job' type='o' direction='in'/>"
-  "   <arg name='file_index' type='u' direction='in'/><arg name='status' type='u' direction='in'/>"
-  "   <arg name='num_retries' type='u' direction='in'/>"
-  "   <arg name='win32_result' type='u' direction='in'/>"
-  "   <arg name='transport_result' type='u' direction='in'/>"
-  "  </method>"
-  "  <method name='OnProgress'>"
-  "   <arg name='progress_type' type='u' direction='in'/><arg name='group' type='o' direction='in'/>"
-  "   <arg name='job' type='o' direction='in'/><arg name='file_index' type='u' direction='in'/>"
-  "   <arg name='progress_value' type='u' direction='in'/>"
-  "  </method>"
-  "  <method name='OnProgressEx'>"
-  "   <arg name='progress_type' type='u' direction='in'/><arg name='group' type='o' direction='in'/>"
-  "   <arg name='job' type='o' direction='in'/><arg name='file_index' type='u' direction='in'/>"
-  "   <arg name='progress_value' type='u' direction='in'/><arg name='data' type='ay' direction='in'/>"
-  "  </method>"
-  " </interface>"
-  "</node>";
-
 typedef struct {
   GPtrArray *calls;   /* GVariant* "(s@*)": member name and parameters */
 } CallbackLog;
@@ -479,8 +456,7 @@ test_live_callback (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   CallbackLog log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
   guint registration;
 
-  info = g_dbus_node_info_new_for_xml (callback_xml, &error);
-  g_assert_no_error (error);
+  info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   registration = g_dbus_connection_register_object (client, "/org/example/cb",
                                                     info->interfaces[0], &callback_vtable,
                                                     &log, NULL, &error);
@@ -575,8 +551,7 @@ test_notify_clsid (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   gboolean owned = FALSE;
   guint registration, owner_id;
 
-  info = g_dbus_node_info_new_for_xml (callback_xml, &error);
-  g_assert_no_error (error);
+  info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   registration = g_dbus_connection_register_object (app, "/org/example/Updater/cb",
                                                     info->interfaces[0], &callback_vtable,
                                                     &log, NULL, &error);
@@ -642,8 +617,7 @@ check_progress_callbacks (ItFixture *f, gboolean ex)
   guint registration, n_ex;
   gint64 start, elapsed_us;
 
-  info = g_dbus_node_info_new_for_xml (callback_xml, &error);
-  g_assert_no_error (error);
+  info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   registration = g_dbus_connection_register_object (client, "/cb", info->interfaces[0],
                                                     &callback_vtable, &log, NULL, &error);
   g_assert_no_error (error);
