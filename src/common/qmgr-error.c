@@ -1,8 +1,6 @@
 /* qmgrd — the error table: code → D-Bus name → HRESULT (docs/dbus-api.md, "Errors"). */
 #include "qmgr-error.h"
 
-#include <string.h>
-
 G_DEFINE_QUARK (qmgr-error-quark, qmgr_error)
 
 static const QmgrErrorEntry error_table[] = {
@@ -27,13 +25,4 @@ qmgr_error_entry (QmgrError code)
     code = QMGR_ERROR_FAILED;
   g_assert (error_table[code].code == code);
   return &error_table[code];
-}
-
-int
-qmgr_error_from_dbus_name (const char *name)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (error_table); i++)
-    if (strcmp (error_table[i].dbus_name, name) == 0)
-      return (int) error_table[i].code;
-  return -1;
 }

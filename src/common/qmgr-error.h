@@ -32,7 +32,5 @@ typedef struct {
 
 /* Indexed by QmgrError. */
 const QmgrErrorEntry *qmgr_error_entry (QmgrError code);
-/* The code whose D-Bus name is @name, or -1. */
-int qmgr_error_from_dbus_name (const char *name);
 
 G_END_DECLS

@@ -929,6 +929,33 @@ test_notification_pointer (void)
   g_assert_null (g->live_callback_path);
 }
 
+/* Groups that are complete, suspended or in error and unchanged for the age
+ * given expire; queued groups and recently changed ones stay. */
+static void
+test_expire (void)
+{
+  const gint64 day = (gint64) 24 * 3600 * G_USEC_PER_SEC;
+  g_autoptr(QmgrManager) m = unit_manager_new (0, 0);
+  QmgrGroup *complete = unit_group_with_files (m, GUID_A, UNIT_OWNER, 1, TRUE);
+  QmgrGroup *queued = unit_group_with_files (m, GUID_B, UNIT_OWNER, 1, TRUE);
+  QmgrGroup *suspended;
+
+  unit_complete_all (complete->job, 10);
+  g_assert_cmpint (complete->state, ==, QMGR_GROUP_STATE_COMPLETE);
+  unit_create_group (m, GUID_C, UNIT_OWNER);
+  unit_clock_advance (89 * day);
+  g_assert_cmpuint (qmgr_manager_expire_groups (m, 90 * day), ==, 0);
+
+  /* Touched on day 89: it lives 90 days from then. */
+  suspended = unit_create_group (m, GUID_D, UNIT_OWNER);
+  unit_clock_advance (2 * day);
+  g_assert_cmpuint (qmgr_manager_expire_groups (m, 90 * day), ==, 2);
+  g_assert_null (qmgr_manager_lookup_group (m, unit_guid (GUID_A)));
+  g_assert_null (qmgr_manager_lookup_group (m, unit_guid (GUID_C)));
+  g_assert_true (qmgr_manager_lookup_group (m, unit_guid (GUID_B)) == queued);
+  g_assert_true (qmgr_manager_lookup_group (m, unit_guid (GUID_D)) == suspended);
+}
+
 static void
 test_forget_peer (void)
 {
@@ -1056,6 +1083,7 @@ main (int argc, char **argv)
   g_test_add_func ("/group/query-new-job-interface", test_query_new_job_interface);
   g_test_add_func ("/group/notification-pointer", test_notification_pointer);
   g_test_add_func ("/manager/forget-peer", test_forget_peer);
+  g_test_add_func ("/manager/expire", test_expire);
   g_test_add_func ("/group/take-ownership/session", test_take_ownership_session);
   g_test_add_func ("/group/take-ownership/system", test_take_ownership_system);
 

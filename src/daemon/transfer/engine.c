@@ -577,12 +577,6 @@ qmgr_transfer_engine_free (QmgrTransferEngine *e)
   g_free (e);
 }
 
-guint
-qmgr_transfer_engine_get_active (QmgrTransferEngine *e)
-{
-  return g_hash_table_size (e->transfers);
-}
-
 QmgrTransfer *
 qmgr_transfer_start (QmgrTransferEngine *e, const QmgrTransferRequest *req,
                      const QmgrTransferCallbacks *callbacks, gpointer user_data)

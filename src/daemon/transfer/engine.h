@@ -65,6 +65,5 @@ QmgrTransfer *qmgr_transfer_start (QmgrTransferEngine *engine, const QmgrTransfe
 void qmgr_transfer_resume (QmgrTransfer *t);
 /* Stops and frees a transfer; its done callback does not run. */
 void qmgr_transfer_cancel (QmgrTransfer *t);
-guint qmgr_transfer_engine_get_active (QmgrTransferEngine *engine);
 
 G_END_DECLS
