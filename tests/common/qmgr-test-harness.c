@@ -685,11 +685,13 @@ qmgr_test_wait_until (gboolean (*cond) (gpointer), gpointer user_data, guint tim
   return cond (user_data);
 }
 
-long
-qmgr_test_daemon_get_rss_kib (QmgrTestDaemon *d)
+/* A "Name:  N kB" field of /proc/PID/status, or -1. */
+static long
+status_kib (QmgrTestDaemon *d, const char *field)
 {
   g_autofree char *path = NULL;
   g_autofree char *contents = NULL;
+  g_autofree char *key = g_strdup_printf ("\n%s:", field);
   const char *line;
 
   if (d->pid == 0)
@@ -697,8 +699,20 @@ qmgr_test_daemon_get_rss_kib (QmgrTestDaemon *d)
   path = g_strdup_printf ("/proc/%d/status", d->pid);
   if (!g_file_get_contents (path, &contents, NULL, NULL))
     return -1;
-  line = strstr (contents, "\nVmRSS:");
+  line = strstr (contents, key);
   if (line == NULL)
     return -1;
-  return strtol (line + strlen ("\nVmRSS:"), NULL, 10);
+  return strtol (line + strlen (key), NULL, 10);
+}
+
+long
+qmgr_test_daemon_get_rss_kib (QmgrTestDaemon *d)
+{
+  return status_kib (d, "VmRSS");
+}
+
+long
+qmgr_test_daemon_get_rss_anon_kib (QmgrTestDaemon *d)
+{
+  return status_kib (d, "RssAnon");
 }

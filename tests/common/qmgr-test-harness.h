@@ -71,5 +71,8 @@ gboolean qmgr_test_wait_until (gboolean (*cond) (gpointer), gpointer user_data,
 
 /* VmRSS of the daemon from /proc/PID/status, in KiB; -1 if unknown. */
 long qmgr_test_daemon_get_rss_kib (QmgrTestDaemon *d);
+/* Only the anonymous part (heap, stacks): what the daemon's own allocations hold,
+ * without shared library pages that are mapped in when a code path first runs. */
+long qmgr_test_daemon_get_rss_anon_kib (QmgrTestDaemon *d);
 
 G_END_DECLS
