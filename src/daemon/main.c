@@ -239,7 +239,9 @@ main (int argc, char **argv)
   }
 
 out:
-  /* Store writes are synchronous: by now every acknowledged change is on disk. */
+  /* Every acknowledged change is on disk already (in the journal); what the
+   * daemon learned by itself is written now, and the journal folded into the
+   * group files so that a stopped daemon leaves one file per group. */
   if (d.idle_source != 0)
     g_source_remove (d.idle_source);
   if (d.expire_source != 0)
@@ -247,7 +249,7 @@ out:
   /* Transfers stop first; their temp files stay for the next start. */
   qmgr_scheduler_free (d.scheduler);
   qmgr_transfer_engine_free (d.engine);
-  qmgr_store_flush (d.store);
+  qmgr_store_compact (d.store);
   qmgr_bus_free (d.bus);
   qmgr_manager_free (d.manager);
   qmgr_store_free (d.store);

@@ -1,8 +1,12 @@
 /* qmgrd unit tests — the store: groups saved through the manager's hooks load into
- * a fresh manager unchanged; damaged files are set aside as .broken while the rest
- * load; files are private (0600) and written atomically. Runs in a temp dir. */
+ * a fresh manager unchanged, from the journal and from the group files it is
+ * folded into; damaged files are set aside as .broken while the rest load; a
+ * record cut short by a crash is ignored; files are private (0600). Runs in a
+ * temp dir. */
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -434,8 +438,42 @@ test_restored_manager_state (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     g_assert_cmphex (qmgr_group_get_status (g2), ==, 0x140);
     g_assert_true (qmgr_group_cancel (g2, &error));
     g_assert_no_error (error);
+    qmgr_store_compact (store);
     g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   }
+}
+
+static guint
+count_files_with_prefix (const char *dir_path, const char *prefix)
+{
+  GDir *dir = g_dir_open (dir_path, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, prefix))
+      n++;
+  g_dir_close (dir);
+  return n;
+}
+
+static void
+check_private_files (const char *dir_path)
+{
+  GDir *dir = g_dir_open (dir_path, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir_path, name, NULL);
+      struct stat st;
+
+      g_assert_cmpint (lstat (path, &st), ==, 0);
+      g_assert_cmpuint (st.st_mode & 07777, ==, 0600);
+    }
+  g_dir_close (dir);
 }
 
 static void
@@ -450,6 +488,11 @@ test_file_modes (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 
   populate (f->manager);
   g_assert_true (qmgr_manager_set_bandwidth_limit (f->manager, 1000, NULL));
+  /* The journal and, once it is folded into them, the group files. */
+  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ".group"), ==, 0);
+  g_assert_cmpuint (count_files_with_prefix (f->groups_dir, "journal."), ==, 1);
+  check_private_files (f->groups_dir);
+  qmgr_store_compact (f->store);
   umask (old_umask);
 
   dir = g_dir_open (f->groups_dir, 0, NULL);
@@ -458,14 +501,17 @@ test_file_modes (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     {
       g_autofree char *path = g_build_filename (f->groups_dir, name, NULL);
 
-      g_assert_true (g_str_has_suffix (name, ".group"));
       g_assert_cmpint (lstat (path, &st), ==, 0);
       g_assert_true (S_ISREG (st.st_mode));
       g_assert_cmpuint (st.st_mode & 07777, ==, 0600);
-      n++;
+      if (g_str_has_suffix (name, ".group"))
+        n++;
+      else
+        g_assert_true (g_str_has_prefix (name, "journal."));
     }
   g_dir_close (dir);
   g_assert_cmpuint (n, ==, 4);
+  g_assert_cmpuint (count_files_with_prefix (f->groups_dir, "journal."), ==, 1);
 
   g_assert_cmpint (lstat (settings, &st), ==, 0);
   g_assert_cmpuint (st.st_mode & 07777, ==, 0600);
@@ -480,25 +526,39 @@ test_one_file_per_group (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_autofree char *path = group_file (f, GUID_A);
   QmgrGroup *g;
 
+  /* A change goes to the journal; folding it writes the group's file. */
   g = unit_create_group (f->manager, GUID_A, UNIT_OWNER);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  qmgr_store_compact (f->store);
   g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
-  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ""), ==, 1);
+  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ".group"), ==, 1);
 
-  /* Every durable change rewrites it in place: no temp files left over. */
+  /* Every change after that rewrites it in place: no temp files, no old
+   * journals left over. */
   for (guint i = 0; i < 5; i++)
     {
       g_autofree char *name = g_strdup_printf ("name %u", i);
       g_assert_true (qmgr_group_set_display_name (g, name, &error));
+      if (i % 2 == 0)
+        qmgr_store_compact (f->store);
     }
   g_assert_no_error (error);
-  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ""), ==, 1);
+  qmgr_store_compact (f->store);
+  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ".group"), ==, 1);
   g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ".tmp"), ==, 0);
+  g_assert_cmpuint (count_files_with_prefix (f->groups_dir, "journal."), ==, 1);
+  {
+    g_autofree char *contents = NULL;
+    g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+    g_assert_nonnull (strstr (contents, "DisplayName=name 4\n"));
+  }
 
   /* CancelGroup removes its store entry. */
   g_assert_true (qmgr_group_cancel (g, &error));
   g_assert_no_error (error);
+  qmgr_store_compact (f->store);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
-  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ""), ==, 0);
+  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ".group"), ==, 0);
 }
 
 static void
@@ -520,6 +580,7 @@ test_damaged_files (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_auto(GStrv) ids = NULL;
 
   populate (f->manager);
+  qmgr_store_compact (f->store);
 
   /* A: not a key file at all. */
   g_assert_true (g_file_set_contents (garbage, "\x01\x02 this is [[[ not a key file", -1, NULL));
@@ -563,6 +624,7 @@ test_damaged_files (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 
   /* Their GUIDs are free again; the .broken files stay out of the way. */
   unit_create_group (loaded, GUID_A, UNIT_OWNER);
+  qmgr_store_compact (store);
   g_assert_true (g_file_test (garbage, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (garbage_broken, G_FILE_TEST_IS_REGULAR));
 }
@@ -584,6 +646,7 @@ test_misnamed_and_duplicate (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   guint loaded_of_pair = 0;
 
   g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 1, FALSE);
+  qmgr_store_compact (f->store);
   source = group_file (f, GUID_A);
   g_assert_true (g_file_get_contents (source, &contents, NULL, NULL));
 
@@ -760,41 +823,194 @@ test_keyfile_rejects (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   }
 }
 
+/* The journal file being written (the only one once everything is folded). */
+static char *
+current_journal (Fixture *f)
+{
+  GDir *dir = g_dir_open (f->groups_dir, 0, NULL);
+  const char *name;
+  char *found = NULL;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_prefix (name, "journal."))
+      {
+        g_assert_null (found);
+        found = g_build_filename (f->groups_dir, name, NULL);
+      }
+  g_dir_close (dir);
+  g_assert_nonnull (found);
+  return found;
+}
+
+static goffset
+file_size (const char *path)
+{
+  struct stat st;
+  g_assert_cmpint (stat (path, &st), ==, 0);
+  return st.st_size;
+}
+
+/* Writes fail once the journal reaches @limit bytes (RLIMIT_FSIZE; EFBIG even
+ * for root), part of a record getting in first when @limit allows. */
+static void
+limit_file_size (rlim_t limit, struct rlimit *old)
+{
+  struct rlimit rl;
+
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, old), ==, 0);
+  rl = *old;
+  rl.rlim_cur = limit;
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &rl), ==, 0);
+}
+
 static void
 test_store_failure_keeps_model (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(UnitRecorder) rec = unit_recorder_new (f->manager);
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
   QmgrGroup *g = unit_create_group (f->manager, GUID_A, UNIT_OWNER);
-  g_autofree char *a_file = group_file (f, GUID_A);
-  g_autofree char *b_file = group_file (f, GUID_B);
-  g_autofree char *a_tmp = g_strconcat (a_file, ".tmp", NULL);
-  g_autofree char *b_tmp = g_strconcat (b_file, ".tmp", NULL);
-  g_autofree char *a_before = NULL;
-  g_autofree char *a_after = NULL;
+  g_autofree char *journal = NULL;
+  goffset before;
+  struct rlimit old;
 
-  g_assert_true (g_file_get_contents (a_file, &a_before, NULL, NULL));
+  qmgr_store_compact (f->store);
+  g_assert_true (qmgr_group_set_display_name (g, "saved", &error));
+  g_assert_no_error (error);
+  journal = current_journal (f);
+  before = file_size (journal);
+  signal (SIGXFSZ, SIG_IGN);
 
-  /* A directory where the store's temp file must go: the write fails, even as root. */
-  g_assert_cmpint (g_mkdir (a_tmp, 0700), ==, 0);
-  g_assert_cmpint (g_mkdir (b_tmp, 0700), ==, 0);
-  unit_recorder_clear (rec);
-  g_assert_false (qmgr_group_set_display_name (g, "never saved", &error));
-  g_assert_nonnull (error);
-  g_clear_error (&error);
-  g_assert_null (qmgr_manager_create_group (f->manager, GUID_B, UNIT_OWNER, &error));
-  g_assert_nonnull (error);
-  g_clear_error (&error);
-  g_assert_cmpint (g_rmdir (a_tmp), ==, 0);
-  g_assert_cmpint (g_rmdir (b_tmp), ==, 0);
+  /* Room for part of the next record only: it is written halfway, fails, and
+   * is taken back. Then no room at all. */
+  for (int room = 20; room >= 0; room -= 20)
+    {
+      limit_file_size ((rlim_t) (before + room), &old);
+      unit_recorder_clear (rec);
+      g_assert_false (qmgr_group_set_display_name (g, "never saved", &error));
+      g_assert_nonnull (error);
+      g_clear_error (&error);
+      g_assert_null (qmgr_manager_create_group (f->manager, GUID_B, UNIT_OWNER, &error));
+      g_assert_nonnull (error);
+      g_clear_error (&error);
+      g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &old), ==, 0);
 
-  /* The file on disk is the old one, and nothing else appeared. */
-  g_assert_true (g_file_get_contents (a_file, &a_after, NULL, NULL));
-  g_assert_cmpstr (a_after, ==, a_before);
-  g_assert_false (g_file_test (b_file, G_FILE_TEST_EXISTS));
-  g_assert_cmpstr (g->display_name, ==, "");
-  g_assert_null (qmgr_manager_lookup_group (f->manager, unit_guid (GUID_B)));
-  g_assert_cmpuint (unit_recorder_total (rec), ==, 0);
+      /* The model and the journal are as they were, and nobody heard of it. */
+      g_assert_cmpint (file_size (journal), ==, before);
+      g_assert_cmpstr (g->display_name, ==, "saved");
+      g_assert_null (qmgr_manager_lookup_group (f->manager, unit_guid (GUID_B)));
+      g_assert_cmpuint (unit_recorder_total (rec), ==, 0);
+    }
+  signal (SIGXFSZ, SIG_DFL);
+
+  /* The journal still works, and what it holds loads. */
+  g_assert_true (qmgr_group_set_display_name (g, "after", &error));
+  g_assert_no_error (error);
+  loaded = reload (f, &store);
+  g_assert_cmpstr (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A))->display_name, ==,
+                   "after");
+  g_assert_null (qmgr_manager_lookup_group (loaded, unit_guid (GUID_B)));
+}
+
+/* A crash while a record was being appended: the record is cut short. What came
+ * before it loads; the cut record (never acknowledged) is ignored, and so is a
+ * record whose bytes changed. */
+static void
+test_journal_torn_tail (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *journal = NULL;
+  g_autofree char *contents = NULL;
+  gsize len;
+  goffset complete;
+  QmgrGroup *g = unit_create_group (f->manager, GUID_A, UNIT_OWNER);
+
+  g_assert_true (qmgr_group_set_display_name (g, "first", &error));
+  g_assert_no_error (error);
+  journal = current_journal (f);
+  complete = file_size (journal);
+  g_assert_true (qmgr_group_set_display_name (g, "second", &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (journal, &contents, &len, NULL));
+  g_assert_cmpuint (len, >, (gsize) complete + 10);
+
+  /* Every cut of the last record, and a flipped byte in it, each loaded from
+   * a state directory of its own holding only that journal. */
+  for (gsize cut = (gsize) complete; cut <= len; cut += MAX ((len - complete) / 7, 1))
+    for (int flip = 0; flip < 2; flip++)
+      {
+        g_autofree char *dir = g_build_filename (f->tmp, "torn", NULL);
+        g_autofree char *groups = g_build_filename (dir, "groups", NULL);
+        g_autofree char *copy = g_build_filename (groups, "journal.0000000000000001", NULL);
+        g_autofree char *damaged = g_memdup2 (contents, len);
+        const char *expect = cut == len && !flip ? "second" : "first";
+        g_autoptr(QmgrManager) loaded = unit_manager_new (0, 0);
+        g_autoptr(QmgrStore) store = NULL;
+        QmgrGroup *lg;
+
+        if (flip && cut == (gsize) complete)
+          continue;
+        if (flip)
+          damaged[cut - 1] ^= 0x20;
+        g_assert_cmpint (g_mkdir_with_parents (groups, 0700), ==, 0);
+        g_assert_true (g_file_set_contents (copy, damaged, (gssize) cut, NULL));
+        store = open_store (dir);
+        qmgr_manager_set_store (loaded, qmgr_store_hooks (), store);
+        g_assert_true (qmgr_store_load (store, loaded, &error));
+        g_assert_no_error (error);
+        lg = qmgr_manager_lookup_group (loaded, unit_guid (GUID_A));
+        g_assert_nonnull (lg);
+        g_assert_cmpstr (lg->display_name, ==, expect);
+        /* Folded into the group file, the same. */
+        qmgr_store_compact (store);
+        g_clear_pointer (&loaded, qmgr_manager_free);
+        g_clear_pointer (&store, qmgr_store_free);
+        {
+          g_autoptr(QmgrManager) again = unit_manager_new (0, 0);
+          g_autoptr(QmgrStore) store2 = open_store (dir);
+          qmgr_manager_set_store (again, qmgr_store_hooks (), store2);
+          g_assert_true (qmgr_store_load (store2, again, &error));
+          lg = qmgr_manager_lookup_group (again, unit_guid (GUID_A));
+          g_assert_nonnull (lg);
+          g_assert_cmpstr (lg->display_name, ==, expect);
+        }
+        remove_tree (dir);
+      }
+}
+
+/* Saves inside a batch are made durable together, at its end. */
+static void
+test_batch (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autofree char *journal = NULL;
+  goffset before;
+
+  unit_create_group (f->manager, GUID_A, UNIT_OWNER);
+  journal = current_journal (f);
+  before = file_size (journal);
+  qmgr_manager_begin_batch (f->manager);
+  for (guint i = 0; i < 10; i++)
+    {
+      QmgrGroup *g = qmgr_manager_lookup_group (f->manager, unit_guid (GUID_A));
+      g_autofree char *name = g_strdup_printf ("n%u", i);
+      g_assert_true (qmgr_group_set_display_name (g, name, &error));
+      g_assert_no_error (error);
+    }
+  unit_create_group (f->manager, GUID_B, UNIT_OWNER);
+  /* Appended (ordered) already; made durable by the end of the batch. */
+  g_assert_cmpint (file_size (journal), >, before);
+  g_assert_true (qmgr_manager_end_batch (f->manager, &error));
+  g_assert_no_error (error);
+
+  loaded = reload (f, &store);
+  g_assert_cmpstr (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A))->display_name, ==,
+                   "n9");
+  g_assert_nonnull (qmgr_manager_lookup_group (loaded, unit_guid (GUID_B)));
 }
 
 int
@@ -813,6 +1029,8 @@ main (int argc, char **argv)
   ADD ("/store/restored-manager-state", test_restored_manager_state);
   ADD ("/store/file-modes", test_file_modes);
   ADD ("/store/one-file-per-group", test_one_file_per_group);
+  ADD ("/store/journal/torn-tail", test_journal_torn_tail);
+  ADD ("/store/journal/batch", test_batch);
   ADD ("/store/damaged-files", test_damaged_files);
   ADD ("/store/misnamed-and-duplicate", test_misnamed_and_duplicate);
   ADD ("/store/validator-absent", test_validator_absent);

@@ -201,6 +201,29 @@ qmgr_manager_save_group_soon (QmgrManager *m, QmgrGroup *group, GError **error)
   return TRUE;
 }
 
+void
+qmgr_manager_begin_batch (QmgrManager *m)
+{
+  if (m->store_hooks != NULL && m->store_hooks->begin_batch != NULL)
+    m->store_hooks->begin_batch (m->store);
+}
+
+gboolean
+qmgr_manager_end_batch (QmgrManager *m, GError **error)
+{
+  if (m->store_hooks == NULL || m->store_hooks->end_batch == NULL)
+    return TRUE;
+  return m->store_hooks->end_batch (m->store, error);
+}
+
+gboolean
+qmgr_manager_sync_store (QmgrManager *m, GError **error)
+{
+  if (m->store_hooks == NULL || m->store_hooks->sync == NULL)
+    return TRUE;
+  return m->store_hooks->sync (m->store, error);
+}
+
 static gboolean
 save_settings (QmgrManager *m, GError **error)
 {

@@ -48,6 +48,13 @@ void qmgr_manager_free (QmgrManager *manager);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrManager, qmgr_manager_free)
 
 void qmgr_manager_set_store (QmgrManager *manager, const QmgrStoreHooks *hooks, gpointer store);
+/* Client calls handled together (one dispatch of the bus) share one flush:
+ * between these two, saves need not be durable when they return; end_batch
+ * makes every one of them durable and says whether that worked. Nestable. */
+void qmgr_manager_begin_batch (QmgrManager *manager);
+gboolean qmgr_manager_end_batch (QmgrManager *manager, GError **error);
+/* Makes every save so far durable now, inside a batch too. */
+gboolean qmgr_manager_sync_store (QmgrManager *manager, GError **error);
 void qmgr_manager_set_destination_check (QmgrManager *manager, QmgrDestinationCheck check,
                                          gpointer user_data);
 void qmgr_manager_set_clock (QmgrManager *manager, gint64 (*clock) (void));

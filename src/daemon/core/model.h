@@ -182,6 +182,11 @@ typedef struct {
   gboolean (*save_settings) (gpointer store, QmgrManager *manager, GError **error);
   /* Optional: save a little later, batched (see qmgr_manager_save_group_soon). */
   void (*save_group_soon) (gpointer store, QmgrGroup *group);
+  /* Optional: between begin_batch and end_batch, save_group and delete_group
+   * need not be durable when they return; end_batch (or sync) makes them so. */
+  void (*begin_batch) (gpointer store);
+  gboolean (*end_batch) (gpointer store, GError **error);
+  gboolean (*sync) (gpointer store, GError **error);
 } QmgrStoreHooks;
 
 /* Checks that @path may become a destination of @owner: its parent an existing

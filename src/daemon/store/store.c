@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "qmgr-constants.h"
 #include "qmgr-error.h"
 #include "validate.h"
@@ -20,14 +21,22 @@
 #define SETTINGS_FILE "settings.conf"
 
 #define FLUSH_DELAY_MS 200
+/* The journal is folded into the group files (in a thread) once it is this big,
+ * or this long after its first record. */
+#define COMPACT_SIZE (G_GUINT64_CONSTANT (32) << 20)
+#define COMPACT_AFTER_S 30
 
 struct _QmgrStore {
   char *state_dir;
   char *groups_dir;
   int state_fd;
   int groups_fd;
+  QmgrJournal *journal;
+  GHashTable *replayed;       /* hex → GBytes (a group file) or NULL (deleted), until load */
   GHashTable *dirty;          /* QmgrGroup* saved "soon" and not yet written */
   guint flush_source;
+  guint compact_source;
+  guint batch_depth;          /* > 0: appends wait for qmgr_store_end_batch's sync */
 };
 
 static gboolean
@@ -54,6 +63,15 @@ open_dir (const char *path, GError **error)
   return fd;
 }
 
+static void
+on_replay (const char *hex, const char *data, gsize len, gpointer user_data)
+{
+  QmgrStore *s = user_data;
+
+  g_hash_table_insert (s->replayed, g_strdup (hex),
+                       data != NULL ? g_bytes_new (data, len) : NULL);
+}
+
 QmgrStore *
 qmgr_store_open (const char *state_dir, GError **error)
 {
@@ -61,6 +79,8 @@ qmgr_store_open (const char *state_dir, GError **error)
 
   s->state_fd = s->groups_fd = -1;
   s->dirty = g_hash_table_new (g_direct_hash, g_direct_equal);
+  s->replayed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                       (GDestroyNotify) g_bytes_unref);
   s->state_dir = g_strdup (state_dir);
   s->groups_dir = g_build_filename (state_dir, "groups", NULL);
   s->state_fd = open_dir (s->state_dir, error);
@@ -68,6 +88,9 @@ qmgr_store_open (const char *state_dir, GError **error)
     return NULL;
   s->groups_fd = open_dir (s->groups_dir, error);
   if (s->groups_fd < 0)
+    return NULL;
+  s->journal = qmgr_journal_open (s->groups_fd, s->groups_dir, on_replay, s, error);
+  if (s->journal == NULL)
     return NULL;
   return g_steal_pointer (&s);
 }
@@ -82,7 +105,11 @@ qmgr_store_free (QmgrStore *s)
                g_hash_table_size (s->dirty));
   if (s->flush_source != 0)
     g_source_remove (s->flush_source);
+  if (s->compact_source != 0)
+    g_source_remove (s->compact_source);
   g_hash_table_unref (s->dirty);
+  g_clear_pointer (&s->replayed, g_hash_table_unref);
+  qmgr_journal_free (s->journal);
   if (s->state_fd >= 0)
     close (s->state_fd);
   if (s->groups_fd >= 0)
@@ -134,14 +161,6 @@ write_atomically (int dir_fd, const char *dir_path, const char *name, const char
   if (fsync (dir_fd) < 0)
     return set_errno_error (error, errno, "sync the directory of", path);
   return TRUE;
-}
-
-static char *
-group_file_name (QmgrGroup *group)
-{
-  char hex[QMGR_GUID_HEX_LEN + 1];
-  qmgr_guid_to_hex (group->id, hex);
-  return g_strconcat (hex, GROUP_SUFFIX, NULL);
 }
 
 static void
@@ -227,20 +246,61 @@ qmgr_store_group_to_keyfile (QmgrGroup *g)
   return kf;
 }
 
+/* ---- saving: records in the journal, made durable one batch at a time ---- */
+
+static gboolean
+on_compact_due (gpointer user_data)
+{
+  QmgrStore *s = user_data;
+
+  s->compact_source = 0;
+  if (!qmgr_journal_needs_sync (s->journal))
+    qmgr_journal_compact (s->journal, TRUE);
+  else
+    s->compact_source = g_timeout_add_seconds (COMPACT_AFTER_S, on_compact_due, s);
+  return G_SOURCE_REMOVE;
+}
+
+/* Makes what was appended durable. */
+static gboolean
+store_sync (QmgrStore *s, GError **error)
+{
+  if (!qmgr_journal_sync (s->journal, error))
+    return FALSE;
+  if (qmgr_journal_size (s->journal) >= COMPACT_SIZE)
+    qmgr_journal_compact (s->journal, TRUE);
+  return TRUE;
+}
+
+static gboolean
+append_group (QmgrStore *s, QmgrGroup *group, GError **error)
+{
+  g_autoptr(GKeyFile) kf = qmgr_store_group_to_keyfile (group);
+  char hex[QMGR_GUID_HEX_LEN + 1];
+  gsize len;
+  g_autofree char *contents = g_key_file_to_data (kf, &len, NULL);
+  gboolean ok;
+
+  qmgr_guid_to_hex (group->id, hex);
+  ok = qmgr_journal_append (s->journal, hex, contents, len, error);
+  explicit_bzero (contents, len);   /* it may hold a password */
+  if (ok)
+    {
+      g_hash_table_remove (s->dirty, group);
+      if (s->compact_source == 0)
+        s->compact_source = g_timeout_add_seconds (COMPACT_AFTER_S, on_compact_due, s);
+    }
+  return ok;
+}
+
 static gboolean
 store_save_group (gpointer data, QmgrGroup *group, GError **error)
 {
   QmgrStore *s = data;
-  g_autoptr(GKeyFile) kf = qmgr_store_group_to_keyfile (group);
-  g_autofree char *name = group_file_name (group);
-  gsize len;
-  g_autofree char *contents = g_key_file_to_data (kf, &len, NULL);
-  gboolean ok = write_atomically (s->groups_fd, s->groups_dir, name, contents, len, error);
 
-  explicit_bzero (contents, len);   /* it may hold a password */
-  if (ok)
-    g_hash_table_remove (s->dirty, group);
-  return ok;
+  if (!append_group (s, group, error))
+    return FALSE;
+  return s->batch_depth > 0 || store_sync (s, error);
 }
 
 void
@@ -248,6 +308,7 @@ qmgr_store_flush (QmgrStore *s)
 {
   GHashTableIter iter;
   gpointer group;
+  g_autoptr(GError) error = NULL;
 
   if (s->flush_source != 0)
     {
@@ -257,19 +318,20 @@ qmgr_store_flush (QmgrStore *s)
   g_hash_table_iter_init (&iter, s->dirty);
   while (g_hash_table_iter_next (&iter, &group, NULL))
     {
-      g_autoptr(GError) error = NULL;
-
       g_hash_table_iter_steal (&iter);
-      if (!store_save_group (s, group, &error))
+      if (!append_group (s, group, &error))
         {
           /* Keep it: the next flush tries again. */
           g_warning ("Could not save group %s: %s", ((QmgrGroup *) group)->id_str,
                      error->message);
           g_hash_table_add (s->dirty, group);
+          g_clear_error (&error);
           break;
         }
       g_hash_table_iter_init (&iter, s->dirty);
     }
+  if (s->batch_depth == 0 && !store_sync (s, &error))
+    g_warning ("Could not save groups: %s", error->message);
 }
 
 static gboolean
@@ -298,17 +360,49 @@ static gboolean
 store_delete_group (gpointer data, QmgrGroup *group, GError **error)
 {
   QmgrStore *s = data;
-  g_autofree char *name = group_file_name (group);
+  char hex[QMGR_GUID_HEX_LEN + 1];
 
+  qmgr_guid_to_hex (group->id, hex);
+  if (!qmgr_journal_append (s->journal, hex, NULL, 0, error))
+    return FALSE;
   g_hash_table_remove (s->dirty, group);
-  if (unlinkat (s->groups_fd, name, 0) < 0 && errno != ENOENT)
-    {
-      g_autofree char *path = g_build_filename (s->groups_dir, name, NULL);
-      return set_errno_error (error, errno, "remove", path);
-    }
-  if (fsync (s->groups_fd) < 0)
-    return set_errno_error (error, errno, "sync", s->groups_dir);
-  return TRUE;
+  return s->batch_depth > 0 || store_sync (s, error);
+}
+
+static void
+store_begin_batch (gpointer data)
+{
+  QmgrStore *s = data;
+  s->batch_depth++;
+}
+
+static gboolean
+store_end_batch (gpointer data, GError **error)
+{
+  QmgrStore *s = data;
+
+  g_return_val_if_fail (s->batch_depth > 0, FALSE);
+  if (--s->batch_depth > 0)
+    return TRUE;
+  return store_sync (s, error);
+}
+
+static gboolean
+store_sync_hook (gpointer data, GError **error)
+{
+  return store_sync (data, error);
+}
+
+void
+qmgr_store_compact (QmgrStore *s)
+{
+  g_autoptr(GError) error = NULL;
+
+  qmgr_store_flush (s);
+  qmgr_journal_wait_compaction (s->journal);
+  qmgr_journal_compact (s->journal, TRUE);
+  if (!qmgr_journal_wait_compaction (s->journal))
+    g_warning ("Could not fold the journal into the group files");
 }
 
 static gboolean
@@ -333,6 +427,9 @@ static const QmgrStoreHooks store_hooks = {
   .delete_group = store_delete_group,
   .save_settings = store_save_settings,
   .save_group_soon = store_save_group_soon,
+  .begin_batch = store_begin_batch,
+  .end_batch = store_end_batch,
+  .sync = store_sync_hook,
 };
 
 const QmgrStoreHooks *
@@ -604,13 +701,6 @@ qmgr_store_group_from_keyfile (QmgrManager *m, GKeyFile *kf, GError **error)
   return g;
 }
 
-static gint
-compare_seq (gconstpointer a, gconstpointer b)
-{
-  const QmgrGroup *ga = *(QmgrGroup *const *) a, *gb = *(QmgrGroup *const *) b;
-  return ga->seq < gb->seq ? -1 : ga->seq > gb->seq;
-}
-
 static void
 set_aside (QmgrStore *s, const char *name, const GError *why)
 {
@@ -625,19 +715,14 @@ set_aside (QmgrStore *s, const char *name, const GError *why)
 }
 
 static QmgrGroup *
-load_group_file (QmgrStore *s, QmgrManager *m, const char *name, GError **error)
+group_from_data (QmgrManager *m, const char *name, const char *data, gsize len, GError **error)
 {
-  g_autofree char *path = g_build_filename (s->groups_dir, name, NULL);
   g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autofree char *contents = NULL;
-  gsize len;
   QmgrGroup *g;
   char hex[QMGR_GUID_HEX_LEN + 1];
 
-  if (!g_file_get_contents (path, &contents, &len, error) ||
-      !g_key_file_load_from_data (kf, contents, len, G_KEY_FILE_NONE, error))
+  if (!g_key_file_load_from_data (kf, data, len, G_KEY_FILE_NONE, error))
     return NULL;
-  explicit_bzero (contents, len);
   g = qmgr_store_group_from_keyfile (m, kf, error);
   if (g == NULL)
     return NULL;
@@ -650,6 +735,42 @@ load_group_file (QmgrStore *s, QmgrManager *m, const char *name, GError **error)
       return NULL;
     }
   return g;
+}
+
+static QmgrGroup *
+load_group_file (QmgrStore *s, QmgrManager *m, const char *name, GError **error)
+{
+  g_autofree char *path = g_build_filename (s->groups_dir, name, NULL);
+  g_autofree char *contents = NULL;
+  gsize len;
+  QmgrGroup *g;
+
+  if (!g_file_get_contents (path, &contents, &len, error))
+    return NULL;
+  g = group_from_data (m, name, contents, len, error);
+  explicit_bzero (contents, len);
+  return g;
+}
+
+/* A group the journal holds but that cannot be loaded: its record goes to
+ * <hex>.group.broken beside the others, and the group out of the journal. */
+static void
+set_aside_record (QmgrStore *s, const char *hex, GBytes *data, const GError *why)
+{
+  g_autofree char *broken = g_strconcat (hex, GROUP_SUFFIX ".broken", NULL);
+  g_autofree char *path = g_build_filename (s->groups_dir, broken, NULL);
+  g_autoptr(GError) error = NULL;
+  gsize len;
+  const char *contents = g_bytes_get_data (data, &len);
+
+  if (!write_atomically (s->groups_fd, s->groups_dir, broken, contents, len, &error) ||
+      !qmgr_journal_append (s->journal, hex, NULL, 0, &error) ||
+      !qmgr_journal_sync (s->journal, &error))
+    g_warning ("The journal's record of group %s is damaged (%s) and could not be set aside: %s",
+               hex, why->message, error->message);
+  else
+    g_warning ("The journal's record of group %s is damaged (%s); saved as %s", hex,
+               why->message, path);
 }
 
 static void
@@ -678,13 +799,42 @@ load_settings (QmgrStore *s, QmgrManager *m)
     g_warning ("Saved settings %s are partly invalid: %s", path, error->message);
 }
 
+typedef struct {
+  QmgrGroup *group;
+  GBytes *record;             /* from the journal; NULL: from its file */
+} Loaded;
+
+static gint
+compare_seq (gconstpointer a, gconstpointer b)
+{
+  const Loaded *la = a, *lb = b;
+  return la->group->seq < lb->group->seq ? -1 : la->group->seq > lb->group->seq;
+}
+
+static void
+set_aside_loaded (QmgrStore *s, Loaded *l, const GError *why)
+{
+  char hex[QMGR_GUID_HEX_LEN + 1];
+
+  qmgr_guid_to_hex (l->group->id, hex);
+  if (l->record != NULL)
+    set_aside_record (s, hex, l->record, why);
+  else
+    {
+      g_autofree char *name = g_strconcat (hex, GROUP_SUFFIX, NULL);
+      set_aside (s, name, why);
+    }
+}
+
 gboolean
 qmgr_store_load (QmgrStore *s, QmgrManager *m, GError **error)
 {
   int fd = dup (s->groups_fd);
   DIR *dir;
   struct dirent *de;
-  g_autoptr(GPtrArray) groups = g_ptr_array_new ();
+  g_autoptr(GArray) loaded = g_array_new (FALSE, FALSE, sizeof (Loaded));
+  GHashTableIter iter;
+  gpointer key, value;
 
   if (fd < 0 || (dir = fdopendir (fd)) == NULL)
     {
@@ -696,7 +846,7 @@ qmgr_store_load (QmgrStore *s, QmgrManager *m, GError **error)
   while ((de = readdir (dir)) != NULL)
     {
       g_autoptr(GError) local = NULL;
-      QmgrGroup *g;
+      Loaded l = { NULL, NULL };
 
       if (g_str_has_suffix (de->d_name, GROUP_SUFFIX ".tmp"))
         {
@@ -706,27 +856,55 @@ qmgr_store_load (QmgrStore *s, QmgrManager *m, GError **error)
         }
       if (!g_str_has_suffix (de->d_name, GROUP_SUFFIX))
         continue;
-      g = load_group_file (s, m, de->d_name, &local);
-      if (g == NULL)
+      /* The journal holds a newer version (or the deletion): the file waits
+       * for the journal to be folded into it. */
+      if (strlen (de->d_name) == QMGR_GUID_HEX_LEN + strlen (GROUP_SUFFIX))
+        {
+          g_autofree char *hex = g_strndup (de->d_name, QMGR_GUID_HEX_LEN);
+          if (g_hash_table_contains (s->replayed, hex))
+            continue;
+        }
+      l.group = load_group_file (s, m, de->d_name, &local);
+      if (l.group == NULL)
         set_aside (s, de->d_name, local);
       else
-        g_ptr_array_add (groups, g);
+        g_array_append_val (loaded, l);
     }
   closedir (dir);
 
-  g_ptr_array_sort (groups, compare_seq);
-  for (guint i = 0; i < groups->len; i++)
+  g_hash_table_iter_init (&iter, s->replayed);
+  while (g_hash_table_iter_next (&iter, &key, &value))
     {
-      QmgrGroup *g = g_ptr_array_index (groups, i);
+      g_autoptr(GError) local = NULL;
+      Loaded l = { NULL, value };
+      gsize len;
+      const char *data;
+
+      if (value == NULL)
+        continue;       /* deleted */
+      data = g_bytes_get_data (value, &len);
+      l.group = group_from_data (m, key, data, len, &local);
+      if (l.group == NULL)
+        set_aside_record (s, key, value, local);
+      else
+        g_array_append_val (loaded, l);
+    }
+
+  g_array_sort (loaded, compare_seq);
+  for (guint i = 0; i < loaded->len; i++)
+    {
+      Loaded *l = &g_array_index (loaded, Loaded, i);
       g_autoptr(GError) local = NULL;
 
-      if (!qmgr_manager_adopt_group (m, g, &local))
+      if (!qmgr_manager_adopt_group (m, l->group, &local))
         {
-          g_autofree char *name = group_file_name (g);
-          set_aside (s, name, local);
-          qmgr_group_free (g);
+          set_aside_loaded (s, l, local);
+          qmgr_group_free (l->group);
         }
     }
+  g_hash_table_remove_all (s->replayed);
   load_settings (s, m);
+  /* The journals found are folded into the group files in the background. */
+  qmgr_journal_compact (s->journal, FALSE);
   return TRUE;
 }

@@ -1,6 +1,8 @@
-/* qmgrd store — durable state: one GKeyFile per group under <state>/groups/,
- * written atomically (temp file, fsync, rename, fsync of the directory) before
- * the change is acknowledged; the D-Bus-set manager settings in <state>/settings.conf. */
+/* qmgrd store — durable state: one GKeyFile per group under <state>/groups/.
+ * A change is appended to the journal (journal.h) and made durable, one fdatasync
+ * per batch, before it is acknowledged; the journal is folded into the group
+ * files in the background. The D-Bus-set manager settings live in
+ * <state>/settings.conf, written atomically. */
 #pragma once
 
 #include "manager.h"
@@ -17,6 +19,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrStore, qmgr_store_free)
 /* Writes every group saved "soon" and not yet written. Also runs by itself
  * shortly after such a save. */
 void qmgr_store_flush (QmgrStore *store);
+
+/* Folds the journal into the group files now and waits for it (tests). */
+void qmgr_store_compact (QmgrStore *store);
 
 /* Hooks to pass to qmgr_manager_set_store() with the store as their data. */
 const QmgrStoreHooks *qmgr_store_hooks (void);
