@@ -5,6 +5,15 @@ JSON-RPC adding 10,000 paused URIs, also 64 in flight, side by side in one run.
 qmgrd:  for each group CreateGroup + CreateJob + AddFiles(1 file) +
         SetProp(DISPLAYNAME), one D-Bus connection keeping up to 64 calls
         pending (each reply means "on disk"); a fresh state dir per run.
+        The client is tests/bench/b3-client (C, sd-bus), built by meson next
+        to the daemon, so that its own CPU (~0.1 s per 10,000 groups) does not
+        compete with the daemon and dbus-daemon on a small machine;
+        --python-client uses the old GDBus client of this python instead
+        (~20 s of CPU per 10,000 groups). Time and client CPU are what the
+        client reports for its calls (first call sent to last reply).
+bus floor: once, before the runs, b3-client --ping sends 4 x groups
+        org.freedesktop.DBus.Peer.Ping calls to the started daemon, 64 in
+        flight: what dbus-daemon and the client cost on their own (INFO line).
 aria2:  `aria2c --enable-rpc` on a random loopback port; aria2.addUri with
         {"pause": "true", "dir", "out"} per URI over 64 keep-alive HTTP
         connections from this same python (asyncio), one call in flight on
@@ -14,6 +23,7 @@ B3 = median qmgrd time / median aria2 time   ≤ 1.00
 
 Usage:
     /usr/bin/python3 tests/bench/b3-create.py [--qmgrd build/src/daemon/qmgrd] [--groups 10000] [--runs 3]
+        [--client build/tests/bench/b3-client | --python-client]
 """
 import argparse
 import asyncio
@@ -134,7 +144,72 @@ def run_aria2(tmp, n, r):
     return wall, cpu
 
 
-def run_qmgrd(binary, bus, tmp, n, r):
+def default_client(qmgrd):
+    """b3-client of the build the daemon comes from, else of the source tree's build/."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.path.join(os.path.dirname(qmgrd), "..", "..", "tests", "bench", "b3-client"),
+                  os.path.join(here, "..", "..", "build", "tests", "bench", "b3-client")]
+    for c in candidates:
+        if os.access(c, os.X_OK):
+            return os.path.normpath(c)
+    sys.exit("b3-client not found (looked in "
+             + ", ".join(os.path.normpath(c) for c in candidates)
+             + "): run `ninja -C build` (tests enabled), or pass --client PATH or --python-client")
+
+
+def run_client(client, address, n, files_dir=None, ping=False):
+    """Runs b3-client; returns its JSON report (wall_s, cpu_s cover the calls only)."""
+    argv = [client, "--address", address, "--groups", str(n), "--in-flight", str(IN_FLIGHT)]
+    argv += ["--ping"] if ping else ["--dir", files_dir]
+    p = qb.track(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE))
+    out, _ = p.communicate()
+    qb.untrack(p)
+    if p.returncode != 0:
+        sys.exit(f"{os.path.basename(client)} {'--ping ' if ping else ''}failed (exit code "
+                 f"{p.returncode}); its message is above")
+    rep = json.loads(out)
+    if rep["calls"] != 4 * n:
+        sys.exit(f"b3-client made {rep['calls']} calls, expected {4 * n}")
+    return rep
+
+
+def bus_daemon_pid():
+    """The dbus-daemon Gio.TestDBus started (a child of this process), or None."""
+    me = os.getpid()
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                comm, rest = f.read().rsplit(")", 1)
+        except OSError:
+            continue
+        if comm.endswith("(dbus-daemon") and int(rest.split()[1]) == me:
+            return int(d)
+    return None
+
+
+def bus_cpu_s(pid):
+    return qb.proc_cpu_s(pid) if pid else float("nan")
+
+
+def ping_floor(binary, client, bus, tmp, n):
+    """4n Peer.Ping calls to a started daemon, 64 in flight: (report, daemon CPU, bus CPU)."""
+    state = os.path.join(tmp, "state-ping")
+    daemon = qb.Daemon(binary, state, bus.address)
+    daemon.start()
+    qb.wait_enum_groups(bus.conn)
+    bus_pid = bus_daemon_pid()
+    cpu0, bus0 = daemon.cpu_s(), bus_cpu_s(bus_pid)
+    rep = run_client(client, bus.address, n, ping=True)
+    cpu, bus_cpu = daemon.cpu_s() - cpu0, bus_cpu_s(bus_pid) - bus0
+    daemon.stop()
+    shutil.rmtree(state, ignore_errors=True)
+    return rep, cpu, bus_cpu
+
+
+def run_qmgrd(binary, client, bus, tmp, n, r):
+    """client: path of b3-client, or None for the GDBus client of this python."""
     files_dir = os.path.join(tmp, f"qmgrd-files-{r}")
     os.makedirs(files_dir)
     state = os.path.join(tmp, f"state-{r}")
@@ -142,11 +217,17 @@ def run_qmgrd(binary, bus, tmp, n, r):
     daemon.start()
     qb.wait_enum_groups(bus.conn)
     qb.drop_dirty()
-    cpu0, client0 = daemon.cpu_s(), self_cpu_s()
-    t0 = time.monotonic()
-    qb.fill(bus.conn, n, files_dir, in_flight=IN_FLIGHT)
-    wall = time.monotonic() - t0
-    cpu = (daemon.cpu_s() - cpu0, self_cpu_s() - client0)
+    bus_pid = bus_daemon_pid()
+    cpu0, client0, bus0 = daemon.cpu_s(), self_cpu_s(), bus_cpu_s(bus_pid)
+    if client:
+        rep = run_client(client, bus.address, n, files_dir=files_dir)
+        wall, client_cpu = rep["wall_s"], rep["cpu_s"]
+    else:
+        t0 = time.monotonic()
+        qb.fill(bus.conn, n, files_dir, in_flight=IN_FLIGHT)
+        wall = time.monotonic() - t0
+        client_cpu = self_cpu_s() - client0
+    cpu = (daemon.cpu_s() - cpu0, client_cpu, bus_cpu_s(bus_pid) - bus0)
     ids = qb.wait_enum_groups(bus.conn)
     if len(ids) != n:
         sys.exit(f"qmgrd holds {len(ids)} groups, expected {n}")
@@ -161,6 +242,10 @@ def main():
     ap.add_argument("--qmgrd", default=qb.DEFAULT_QMGRD)
     ap.add_argument("--groups", type=int, default=10000)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--client", help="b3-client binary (default: the one built next to --qmgrd, "
+                                     "else build/tests/bench/b3-client)")
+    ap.add_argument("--python-client", action="store_true",
+                    help="drive qmgrd from this python (GDBus) instead of b3-client; no bus floor")
     ap.add_argument("--time-limit", type=int, default=3000, help="whole benchmark, seconds")
     args = ap.parse_args()
     qb.install_guards(args.time_limit)
@@ -168,16 +253,22 @@ def main():
     tmp = qb.tempdir("b3")
     bus = qb.Bus()
     binary = os.path.abspath(args.qmgrd)
+    client = None
+    if not args.python_client:
+        client = os.path.abspath(args.client) if args.client else default_client(binary)
     res = {"qmgrd": [], "aria2": []}
     cpu = {"qmgrd": [], "aria2": []}
+    floor = None
     try:
+        if client:
+            floor = ping_floor(binary, client, bus, tmp, args.groups)
         for r in range(args.runs):
             order = ("aria2", "qmgrd") if r % 2 == 0 else ("qmgrd", "aria2")
             for who in order:
                 if who == "aria2":
                     w, c = run_aria2(tmp, args.groups, r)
                 else:
-                    w, c = run_qmgrd(binary, bus, tmp, args.groups, r)
+                    w, c = run_qmgrd(binary, client, bus, tmp, args.groups, r)
                 res[who].append(w)
                 cpu[who].append(c)
     except GLib.Error as e:
@@ -200,7 +291,14 @@ def main():
           f"{n / ma:.0f} | {med([c[0] for c in cpu['aria2']]):.2f} | "
           f"{med([c[1] for c in cpu['aria2']]):.2f} |")
     print(f"| ratio qmgrd / aria2 | | **{b3:.2f}** | | | | |")
+    print(f"qmgrd client: {client or 'GDBus in this python (--python-client)'}; dbus-daemon CPU "
+          f"during the qmgrd runs, median: {med([c[2] for c in cpu['qmgrd']]):.2f} s")
     print(qb.verdict("B3", b3, 1.00, "{:.2f}"))
+    if floor:
+        rep, dcpu, bcpu = floor
+        print(f"INFO B3-bus-floor {rep['wall_s']:.2f}s for {rep['calls']} Peer.Ping, "
+              f"{IN_FLIGHT} in flight ({rep['calls'] / rep['wall_s']:.0f} calls/s; CPU: client "
+              f"{rep['cpu_s']:.2f} s, qmgrd {dcpu:.2f} s, dbus-daemon {bcpu:.2f} s)")
 
 
 if __name__ == "__main__":
