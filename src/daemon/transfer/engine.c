@@ -4,7 +4,8 @@
  * callbacks only record what libcurl asked for; curl_multi_socket_action runs
  * from the source's dispatch, and completions are drained with
  * curl_multi_info_read until it returns NULL. No polling, no threads, and no
- * wake-up while nothing transfers. */
+ * wake-up while nothing transfers. A stall is judged by the engine itself: one
+ * timer per transfer, due stall_timeout after its last byte. */
 #include "config.h"
 
 #include "engine.h"
@@ -22,7 +23,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURLM, curl_multi_cleanup)
 
 #define MAX_REDIRECTS 10
 #define CONNECT_TIMEOUT_S 30
-#define STALL_TIMEOUT_S 60      /* no byte for this long: a transient Timeout */
+/* No byte for this long: a transient Timeout. Timed by the engine from the last
+ * byte, not by libcurl's low-speed check, which averages over a window and notices
+ * a stall seconds late. */
+#define STALL_TIMEOUT_S 60
 #define RECEIVE_BUFFER 102400   /* as the curl tool: a sixth of the loop turns of the default */
 
 typedef struct {
@@ -60,7 +64,20 @@ struct _QmgrTransfer {
   guint64 bytes_total;
   int write_errno;
   gboolean paused;
+
+  /* Stall detection: the body writer only stamps last_byte (no timer work per
+   * chunk); the stall source, due at last_byte + stall_us, moves itself on when
+   * bytes came meanwhile. Suspended (ready time -1) while pacing holds us. */
+  GSource *stall;
+  gint64 stall_us;
+  gint64 last_byte;           /* monotonic µs: the last byte, the start, or an unpause */
+  gboolean stalled;
 };
+
+typedef struct {
+  GSource source;
+  QmgrTransfer *transfer;
+} StallSource;
 
 /* ---- results ---- */
 
@@ -115,6 +132,7 @@ classify_curl_error (QmgrTransfer *t, CURLcode code, QmgrTransferResult *r)
       fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("HostNotFound"), what);
       break;
     case CURLE_OPERATION_TIMEDOUT:
+      r->win32_result = ETIMEDOUT;
       fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("Timeout"), what);
       break;
     case CURLE_COULDNT_CONNECT:
@@ -275,6 +293,7 @@ on_header (char *buffer, size_t size, size_t n, void *userdata)
   g_autofree char *line = g_strndup (buffer, len);
   char *colon;
 
+  t->last_byte = g_get_monotonic_time ();  /* a few lines per response: cheap */
   g_strchomp (line);
   if (g_str_has_prefix (line, "HTTP/"))
     {
@@ -324,8 +343,10 @@ on_body (char *data, size_t size, size_t n, void *userdata)
     return 0;  /* abort: the outcome is decided by the flags */
   if (t->callbacks.may_write != NULL && !t->callbacks.may_write (t, len, t->user_data))
     {
-      /* libcurl keeps these bytes and hands them over again on resume. */
+      /* libcurl keeps these bytes and hands them over again on resume. Held by
+       * us, not by the server: no stall until qmgr_transfer_resume(). */
       t->paused = TRUE;
+      g_source_set_ready_time (t->stall, -1);
       return CURL_WRITEFUNC_PAUSE;
     }
 
@@ -344,6 +365,9 @@ on_body (char *data, size_t size, size_t n, void *userdata)
   t->written += len;
   if (t->callbacks.progress != NULL)
     t->callbacks.progress (t, t->offset + t->written, t->user_data);
+  /* After progress: a stall is then never judged before the caller's own
+   * no-progress clock, stamped in that callback, has run as long. */
+  t->last_byte = g_get_monotonic_time ();
   return len;
 }
 
@@ -379,6 +403,13 @@ finish (QmgrTransfer *t, CURLcode code)
     classify_status (t, status, &r, buf, sizeof buf);
   else if (t->write_errno != 0)
     classify_curl_error (t, CURLE_WRITE_ERROR, &r);
+  else if (t->stalled)
+    {
+      classify_curl_error (t, CURLE_OPERATION_TIMEDOUT, &r);
+      g_snprintf (buf, sizeof buf, "Timeout was reached: no data for %" G_GINT64_FORMAT " s",
+                  t->stall_us / G_USEC_PER_SEC);
+      r.message = buf;
+    }
   else if (code != CURLE_OK)
     classify_curl_error (t, code, &r);
   else if (t->bytes_total != QMGR_SIZE_UNKNOWN && t->offset + t->written != t->bytes_total)
@@ -393,6 +424,46 @@ finish (QmgrTransfer *t, CURLcode code)
 }
 
 /* ---- the loop glue ---- */
+
+/* Takes @t out of the multi, reports its outcome and frees it. Not from inside a
+ * libcurl callback. */
+static void
+complete (QmgrTransfer *t, CURLcode code)
+{
+  g_hash_table_remove (t->engine->transfers, t->easy);
+  curl_multi_remove_handle (t->engine->multi, t->easy);
+  finish (t, code);
+  qmgr_transfer_cancel (t);  /* frees; already out of the multi */
+}
+
+static gboolean
+stall_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  QmgrTransfer *t = ((StallSource *) source)->transfer;
+  gint64 deadline = t->last_byte + t->stall_us;
+
+  if (t->paused)
+    {
+      g_source_set_ready_time (source, -1);
+      return G_SOURCE_CONTINUE;
+    }
+  if (g_get_monotonic_time () < deadline)
+    {
+      /* Bytes came since the timer was set: wait for the new deadline. */
+      g_source_set_ready_time (source, deadline);
+      return G_SOURCE_CONTINUE;
+    }
+  /* The main loop holds a reference to this source while it dispatches, so the
+   * transfer (and with it this source) may be freed here. */
+  g_source_set_ready_time (source, -1);
+  t->stalled = TRUE;
+  complete (t, CURLE_OPERATION_TIMEDOUT);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs stall_source_funcs = {
+  .dispatch = stall_source_dispatch,
+};
 
 static void
 drain_completions (QmgrTransferEngine *e)
@@ -409,14 +480,8 @@ drain_completions (QmgrTransferEngine *e)
       t = g_hash_table_lookup (e->transfers, msg->easy_handle);
       if (t == NULL)
         continue;
-      {
-        CURLcode code = msg->data.result;
-        /* msg is invalid once the handle is removed: copy first. */
-        g_hash_table_remove (e->transfers, t->easy);
-        curl_multi_remove_handle (e->multi, t->easy);
-        finish (t, code);
-        qmgr_transfer_cancel (t);  /* frees; already out of the multi */
-      }
+      /* msg is invalid once the handle is removed: complete() gets a copy. */
+      complete (t, msg->data.result);
     }
 }
 
@@ -607,9 +672,6 @@ qmgr_transfer_start (QmgrTransferEngine *e, const QmgrTransferRequest *req,
   curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt (c, CURLOPT_BUFFERSIZE, (long) RECEIVE_BUFFER);
   curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT, (long) CONNECT_TIMEOUT_S);
-  curl_easy_setopt (c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt (c, CURLOPT_LOW_SPEED_TIME,
-                    (long) (req->stall_timeout > 0 ? req->stall_timeout : STALL_TIMEOUT_S));
   curl_easy_setopt (c, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt (c, CURLOPT_USERAGENT, "qmgrd/" PACKAGE_VERSION);
   curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, on_header);
@@ -634,6 +696,15 @@ qmgr_transfer_start (QmgrTransferEngine *e, const QmgrTransferRequest *req,
       curl_easy_setopt (c, CURLOPT_HTTPAUTH, (long) CURLAUTH_ANY);
     }
 
+  t->stall_us = (gint64) (req->stall_timeout > 0 ? req->stall_timeout : STALL_TIMEOUT_S) *
+                G_USEC_PER_SEC;
+  t->last_byte = g_get_monotonic_time ();
+  t->stall = g_source_new (&stall_source_funcs, sizeof (StallSource));
+  ((StallSource *) t->stall)->transfer = t;
+  g_source_set_name (t->stall, "transfer stall");
+  g_source_set_ready_time (t->stall, t->last_byte + t->stall_us);
+  g_source_attach (t->stall, g_source_get_context (e->source));
+
   g_hash_table_insert (e->transfers, c, t);
   curl_multi_add_handle (e->multi, c);   /* libcurl sets its timer to start it */
   return t;
@@ -645,6 +716,10 @@ qmgr_transfer_resume (QmgrTransfer *t)
   if (t == NULL || !t->paused)
     return;
   t->paused = FALSE;
+  /* The wait for the pacer was ours: the server gets a full stall_timeout again.
+   * Before unpausing, which may deliver held bytes and pause again at once. */
+  t->last_byte = g_get_monotonic_time ();
+  g_source_set_ready_time (t->stall, t->last_byte + t->stall_us);
   curl_easy_pause (t->easy, CURLPAUSE_CONT);
 }
 
@@ -655,6 +730,11 @@ qmgr_transfer_cancel (QmgrTransfer *t)
     return;
   if (g_hash_table_remove (t->engine->transfers, t->easy))
     curl_multi_remove_handle (t->engine->multi, t->easy);
+  if (t->stall != NULL)
+    {
+      g_source_destroy (t->stall);
+      g_source_unref (t->stall);
+    }
   curl_easy_cleanup (t->easy);
   curl_slist_free_all (t->headers);
   g_free (t->validator);

@@ -22,7 +22,7 @@ typedef struct {
   QmgrTransferOutcome outcome;
   const char *error_name;    /* io.github.qmgrd.QMgr1.Transfer.*; NULL when OK */
   const char *message;       /* for people; NULL when OK */
-  guint32 win32_result;      /* errno of a local failure, or 0 */
+  guint32 win32_result;      /* errno of a local failure (ETIMEDOUT for a Timeout), or 0 */
   guint32 http_status;       /* HTTP status of a failed response, or 0 */
   guint32 retry_after;       /* seconds the server asked us to wait, or 0 */
   guint64 bytes_total;       /* the proven size (G_MAXUINT64 if never proven) */
@@ -36,7 +36,9 @@ typedef struct {
   const char *validator;     /* ETag or Last-Modified of the first response, or NULL */
   const char *user;          /* HTTP authentication, or NULL */
   const char *password;
-  guint stall_timeout;       /* seconds without a byte before a transient Timeout; 0: default */
+  guint stall_timeout;       /* seconds without a byte before a transient Timeout (ETIMEDOUT),
+                                judged exactly from the last byte; time held by may_write
+                                does not count; 0: default */
 } QmgrTransferRequest;
 
 /* Callbacks run from the main loop. @response and @progress run while libcurl
