@@ -181,7 +181,7 @@ qmgr_bus_read_variant (sd_bus_message *m, GVariant **value, char **type)
     g_autoptr(GError) error = NULL;                                             \
     if (!call (userdata, &error))                                               \
       return qmgr_bus_reply_error (ret_error, error);                           \
-    return sd_bus_reply_method_return (m, NULL);                                \
+    return qmgr_bus_reply (m, NULL);                                \
   }
 
 GROUP_METHOD_NOARGS (method_suspend, qmgr_group_suspend)
@@ -204,8 +204,8 @@ method_get_prop (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   if (value == NULL)
     return qmgr_bus_reply_error (ret_error, error);
   if (g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
-    return sd_bus_reply_method_return (m, "v", "u", g_variant_get_uint32 (value));
-  return sd_bus_reply_method_return (m, "v", "s", g_variant_get_string (value, NULL));
+    return qmgr_bus_reply (m, "v", "u", g_variant_get_uint32 (value));
+  return qmgr_bus_reply (m, "v", "s", g_variant_get_string (value, NULL));
 }
 
 static int
@@ -225,7 +225,7 @@ method_set_prop (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
     return qmgr_bus_reply_bad_arguments (ret_error, r);
   if (!qmgr_group_set_prop (userdata, prop_id, value, type, &error))
     return qmgr_bus_reply_error (ret_error, error);
-  return sd_bus_reply_method_return (m, NULL);
+  return qmgr_bus_reply (m, NULL);
 }
 
 static int
@@ -240,13 +240,13 @@ method_get_progress (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
     return qmgr_bus_reply_bad_arguments (ret_error, r);
   if (!qmgr_group_get_progress (userdata, flags, &progress, &error))
     return qmgr_bus_reply_error (ret_error, error);
-  return sd_bus_reply_method_return (m, "u", progress);
+  return qmgr_bus_reply (m, "u", progress);
 }
 
 static int
 method_get_status (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-  return sd_bus_reply_method_return (m, "uu", qmgr_group_get_status (userdata), 0u);
+  return qmgr_bus_reply (m, "uu", qmgr_group_get_status (userdata), 0u);
 }
 
 static int
@@ -263,7 +263,7 @@ method_get_job (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   job = qmgr_group_get_job (userdata, job_id, &error);
   if (job == NULL)
     return qmgr_bus_reply_error (ret_error, error);
-  return sd_bus_reply_method_return (m, "o", job->object_path);
+  return qmgr_bus_reply (m, "o", job->object_path);
 }
 
 static int
@@ -280,7 +280,7 @@ method_create_job (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   job = qmgr_group_create_job (userdata, job_id, &error);
   if (job == NULL)
     return qmgr_bus_reply_error (ret_error, error);
-  return sd_bus_reply_method_return (m, "o", job->object_path);
+  return qmgr_bus_reply (m, "o", job->object_path);
 }
 
 static int
@@ -303,7 +303,7 @@ method_enum_jobs (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
     r = sd_bus_message_append_strv (reply, ids);
   if (r < 0)
     return r;
-  return sd_bus_send (NULL, reply, NULL);
+  return qmgr_bus_send_reply (m, reply);
 }
 
 static int
@@ -319,7 +319,7 @@ method_query_new_job_interface (sd_bus_message *m, void *userdata, sd_bus_error 
   path = qmgr_group_query_new_job_interface (userdata, interface_name, &error);
   if (path == NULL)
     return qmgr_bus_reply_error (ret_error, error);
-  return sd_bus_reply_method_return (m, "o", path);
+  return qmgr_bus_reply (m, "o", path);
 }
 
 static int
@@ -346,7 +346,7 @@ method_set_notification_pointer (sd_bus_message *m, void *userdata, sd_bus_error
                                       "Caller %s is no longer on the bus", sender);
       qmgr_group_set_notification_pointer (group, interface_name, sender, path, NULL);
     }
-  return sd_bus_reply_method_return (m, NULL);
+  return qmgr_bus_reply (m, NULL);
 }
 
 static int
@@ -356,7 +356,7 @@ method_take_ownership (sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
 
   if (!qmgr_group_take_ownership (userdata, (uid_t) -1, &error))
     return qmgr_bus_reply_error (ret_error, error);
-  return sd_bus_reply_method_return (m, NULL);
+  return qmgr_bus_reply (m, NULL);
 }
 
 /* ---- properties ---- */
@@ -462,6 +462,9 @@ set_group_property (sd_bus *b, const char *path, const char *interface, const ch
   else
     g_assert_not_reached ();
 #undef IS
+  /* sd-bus sends the reply of Properties.Set itself, right after this. */
+  if (ok)
+    ok = qmgr_manager_sync_store (g->manager, &error);
   return ok ? 0 : qmgr_bus_reply_error (ret_error, error);
 }
 

@@ -37,7 +37,7 @@ method_add_files (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
     return qmgr_bus_reply_bad_arguments (ret_error, r);
   if (!qmgr_job_add_files (job, (QmgrFileSpec *) specs->data, specs->len, &error))
     return qmgr_bus_reply_error (ret_error, error);
-  return sd_bus_reply_method_return (m, NULL);
+  return qmgr_bus_reply (m, NULL);
 }
 
 static int
@@ -54,13 +54,13 @@ method_get_file (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   f = qmgr_job_get_file (userdata, index, &error);
   if (f == NULL)
     return qmgr_bus_reply_error (ret_error, error);
-  return sd_bus_reply_method_return (m, "(sst)", f->remote_url, f->local_path, f->size_hint);
+  return qmgr_bus_reply (m, "(sst)", f->remote_url, f->local_path, f->size_hint);
 }
 
 static int
 method_get_file_count (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
-  return sd_bus_reply_method_return (m, "u", qmgr_job_get_file_count (userdata));
+  return qmgr_bus_reply (m, "u", qmgr_job_get_file_count (userdata));
 }
 
 static int
@@ -75,14 +75,14 @@ method_get_progress (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
     return qmgr_bus_reply_bad_arguments (ret_error, r);
   if (!qmgr_job_get_progress (userdata, flags, &progress, &error))
     return qmgr_bus_reply_error (ret_error, error);
-  return sd_bus_reply_method_return (m, "u", progress);
+  return qmgr_bus_reply (m, "u", progress);
 }
 
 static int
 method_get_status (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   QmgrJob *job = userdata;
-  return sd_bus_reply_method_return (m, "uuuu", qmgr_job_get_status (job), job->win32_result,
+  return qmgr_bus_reply (m, "uuuu", qmgr_job_get_status (job), job->win32_result,
                                      job->transport_result, job->num_retries);
 }
 
@@ -101,7 +101,7 @@ method_get_file_status (sd_bus_message *m, void *userdata, sd_bus_error *ret_err
   if (!qmgr_job_get_file_status (userdata, index, &status, &total, &done, &name, &message,
                                  &error))
     return qmgr_bus_reply_error (ret_error, error);
-  return sd_bus_reply_method_return (m, "utt(ss)", status, total, done, name, message);
+  return qmgr_bus_reply (m, "utt(ss)", status, total, done, name, message);
 }
 
 static int
@@ -111,7 +111,7 @@ method_cancel (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 
   if (!qmgr_job_cancel (userdata, &error))
     return qmgr_bus_reply_error (ret_error, error);
-  return sd_bus_reply_method_return (m, NULL);
+  return qmgr_bus_reply (m, NULL);
 }
 
 static int
@@ -122,7 +122,7 @@ method_switch_to_foreground (sd_bus_message *m, void *userdata, sd_bus_error *re
 
   if (!qmgr_group_switch_to_foreground (job->group, &error))
     return qmgr_bus_reply_error (ret_error, error);
-  return sd_bus_reply_method_return (m, NULL);
+  return qmgr_bus_reply (m, NULL);
 }
 
 static int

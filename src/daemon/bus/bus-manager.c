@@ -24,7 +24,7 @@ method_create_group (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   group = qmgr_manager_create_group (bus->manager, group_id, uid, &error);
   if (group == NULL)
     return qmgr_bus_reply_error (ret_error, error);
-  return sd_bus_reply_method_return (m, "o", group->object_path);
+  return qmgr_bus_reply (m, "o", group->object_path);
 }
 
 static int
@@ -49,7 +49,7 @@ method_get_group (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   group = qmgr_manager_get_group (bus->manager, group_id, uid, &error);
   if (group == NULL)
     return qmgr_bus_reply_error (ret_error, error);
-  return sd_bus_reply_method_return (m, "o", group->object_path);
+  return qmgr_bus_reply (m, "o", group->object_path);
 }
 
 static int
@@ -80,7 +80,7 @@ method_enum_groups (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
     r = sd_bus_message_append_strv (reply, ids);
   if (r < 0)
     return r;
-  return sd_bus_send (NULL, reply, NULL);
+  return qmgr_bus_send_reply (m, reply);
 }
 
 static int

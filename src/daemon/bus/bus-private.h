@@ -19,6 +19,8 @@ struct _QmgrBus {
   GHashTable *deliveries;      /* QmgrGroup* → Delivery* (callbacks.c) */
   GHashTable *progress_pending; /* QmgrGroup* → PendingProgress*: throttled changes */
   guint progress_timer;
+  gboolean batching;           /* inside a dispatch: replies wait in @held */
+  GPtrArray *held;             /* sd_bus_message*: call, reply, call, reply, … */
 };
 
 extern const sd_bus_vtable qmgr_bus_manager_vtable[];
@@ -31,6 +33,12 @@ int qmgr_bus_job_find (sd_bus *bus, const char *path, const char *interface, voi
                        void **found, sd_bus_error *error);
 int qmgr_bus_node_enumerator (sd_bus *bus, const char *prefix, void *userdata, char ***nodes,
                               sd_bus_error *error);
+
+/* Replies to @call. Inside a dispatch the reply waits until the changes made
+ * by the dispatch's calls are durable (one flush for all of them), and becomes
+ * an error if they could not be made so. Only from a method handler. */
+int qmgr_bus_reply (sd_bus_message *call, const char *types, ...);
+int qmgr_bus_send_reply (sd_bus_message *call, sd_bus_message *reply);
 
 /* Sets @ret_error from a QMGR_ERROR: its D-Bus name, and the message with the
  * HRESULT appended ("… [0x81001001]"). Returns the negative errno sd-bus wants. */

@@ -279,6 +279,94 @@ static const QmgrManagerListener bus_listener = {
   .status_event = on_status_event,
 };
 
+/* ---- replies after durability ---- */
+
+static void
+unref_message (gpointer m)
+{
+  sd_bus_message_unref (m);
+}
+
+static QmgrBus *
+current_bus (sd_bus_message *call)
+{
+  /* Every vtable of ours (manager object, group and job fallbacks) has the
+   * QmgrBus as its slot's user data. */
+  return sd_bus_slot_get_userdata (sd_bus_get_current_slot (sd_bus_message_get_bus (call)));
+}
+
+int
+qmgr_bus_send_reply (sd_bus_message *call, sd_bus_message *reply)
+{
+  QmgrBus *bus = current_bus (call);
+
+  if (bus == NULL || !bus->batching)
+    return sd_bus_send (NULL, reply, NULL);
+  g_ptr_array_add (bus->held, sd_bus_message_ref (call));
+  g_ptr_array_add (bus->held, sd_bus_message_ref (reply));
+  return 1;
+}
+
+int
+qmgr_bus_reply (sd_bus_message *call, const char *types, ...)
+{
+  g_autoptr(sd_bus_message) reply = NULL;
+  va_list ap;
+  int r;
+
+  r = sd_bus_message_new_method_return (call, &reply);
+  if (r < 0)
+    return r;
+  if (types != NULL)
+    {
+      va_start (ap, types);
+      r = sd_bus_message_appendv (reply, types, ap);
+      va_end (ap);
+      if (r < 0)
+        return r;
+    }
+  return qmgr_bus_send_reply (call, reply);
+}
+
+static void
+on_batch_begin (gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+
+  bus->batching = TRUE;
+  qmgr_manager_begin_batch (bus->manager);
+}
+
+static void
+on_batch_end (gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean durable = qmgr_manager_end_batch (bus->manager, &error);
+
+  bus->batching = FALSE;
+  if (!durable)
+    g_warning ("Changes asked for over D-Bus could not be made durable: %s", error->message);
+  for (guint i = 0; i + 1 < bus->held->len; i += 2)
+    {
+      sd_bus_message *call = g_ptr_array_index (bus->held, i);
+      sd_bus_message *reply = g_ptr_array_index (bus->held, i + 1);
+      int r;
+
+      if (durable)
+        r = sd_bus_send (NULL, reply, NULL);
+      else
+        {
+          g_auto(sd_bus_error) e = SD_BUS_ERROR_NULL;
+          qmgr_bus_reply_error (&e, error);
+          r = sd_bus_reply_method_error (call, &e);
+        }
+      if (r < 0)
+        g_debug ("Could not send a reply: %s", g_strerror (-r));
+    }
+  g_ptr_array_set_size (bus->held, 0);
+}
+
 /* ---- connection ---- */
 
 static int
@@ -345,6 +433,7 @@ qmgr_bus_new (QmgrManager *manager, gboolean system_bus, GError **error)
   bus->manager = manager;
   bus->last_activity = g_get_monotonic_time ();
   bus->progress_pending = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  bus->held = g_ptr_array_new_with_free_func (unref_message);
   qmgr_bus_peers_init (bus);
   qmgr_bus_callbacks_init (bus);
 
@@ -359,6 +448,7 @@ qmgr_bus_new (QmgrManager *manager, gboolean system_bus, GError **error)
     return NULL;
 
   bus->source = qmgr_sd_bus_source_new (bus->bus, on_source_error, bus);
+  qmgr_sd_bus_source_set_batch_hooks (bus->source, on_batch_begin, on_batch_end, bus);
   g_source_attach (bus->source, g_main_context_get_thread_default ());
   qmgr_manager_add_listener (manager, &bus_listener, bus);
   /* Callbacks owed from before the restart. */
@@ -439,6 +529,7 @@ qmgr_bus_free (QmgrBus *bus)
   if (bus->progress_timer != 0)
     g_source_remove (bus->progress_timer);
   g_clear_pointer (&bus->progress_pending, g_hash_table_unref);
+  g_clear_pointer (&bus->held, g_ptr_array_unref);
   if (bus->bus != NULL)
     sd_bus_flush_close_unref (bus->bus);
   g_free (bus);

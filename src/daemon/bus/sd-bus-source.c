@@ -1,7 +1,8 @@
 /* qmgrd bus — a GSource for sd-bus: before every poll it re-arms the fd's events
  * from sd_bus_get_events() and its ready time from sd_bus_get_timeout() (absolute
  * CLOCK_MONOTONIC µs, the clock of g_get_monotonic_time()); it dispatches with
- * sd_bus_process() until there is nothing left, capped for fairness. */
+ * sd_bus_process() until there is nothing left, capped for fairness; the
+ * messages of one dispatch form a batch (see the batch hooks). */
 #include "sd-bus-source.h"
 
 #include <poll.h>
@@ -16,6 +17,9 @@ typedef struct {
   void (*on_error) (int error, gpointer user_data);
   gpointer on_error_data;
   gboolean failed;
+  void (*batch_begin) (gpointer user_data);
+  void (*batch_end) (gpointer user_data);
+  gpointer batch_data;
 } BusSource;
 
 static GIOCondition
@@ -89,6 +93,8 @@ bus_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
   BusSource *s = (BusSource *) source;
 
+  if (s->batch_begin != NULL)
+    s->batch_begin (s->batch_data);
   for (int i = 0; i < MAX_PROCESS_PER_DISPATCH && !s->failed; i++)
     {
       int r = sd_bus_process (s->bus, NULL);
@@ -100,6 +106,8 @@ bus_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
       if (r == 0)
         break;
     }
+  if (s->batch_end != NULL)
+    s->batch_end (s->batch_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -131,4 +139,15 @@ qmgr_sd_bus_source_new (sd_bus *bus, void (*on_error) (int error, gpointer user_
   s->fd_tag = g_source_add_unix_fd (source, sd_bus_get_fd (bus), s->armed);
   g_source_set_name (source, "sd-bus");
   return source;
+}
+
+void
+qmgr_sd_bus_source_set_batch_hooks (GSource *source, void (*begin) (gpointer user_data),
+                                    void (*end) (gpointer user_data), gpointer user_data)
+{
+  BusSource *s = (BusSource *) source;
+
+  s->batch_begin = begin;
+  s->batch_end = end;
+  s->batch_data = user_data;
 }

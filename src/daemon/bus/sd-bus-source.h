@@ -10,4 +10,9 @@ G_BEGIN_DECLS
 GSource *qmgr_sd_bus_source_new (sd_bus *bus, void (*on_error) (int error, gpointer user_data),
                                  gpointer user_data);
 
+/* @begin runs before a dispatch processes messages and @end after it (the
+ * messages of one dispatch form a batch). */
+void qmgr_sd_bus_source_set_batch_hooks (GSource *source, void (*begin) (gpointer user_data),
+                                         void (*end) (gpointer user_data), gpointer user_data);
+
 G_END_DECLS
