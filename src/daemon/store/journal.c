@@ -25,6 +25,7 @@
 #define HEX_LEN 32
 #define MAX_PAYLOAD (G_GUINT64_CONSTANT (1) << 30)
 #define MAX_HEADER 80
+#define RESERVE_CHUNK (1 << 20)
 
 struct _QmgrJournal {
   int dir_fd;
@@ -33,6 +34,8 @@ struct _QmgrJournal {
   guint64 seq;                /* its number */
   guint64 size;               /* bytes of whole records in it */
   gboolean unsynced;
+  guint64 reserved;           /* bytes of disk allocated to it (fallocate) */
+  GString *pending;           /* records held back until the next sync */
   GArray *closed;             /* guint64 numbers of journals waiting to be folded */
   GThread *thread;
   gint compact_done;          /* atomic: the thread finished */
@@ -316,6 +319,7 @@ start_journal (QmgrJournal *j, guint64 seq, GError **error)
   j->fd = fd;
   j->seq = seq;
   j->size = 0;
+  j->reserved = 0;
   j->unsynced = FALSE;
   return TRUE;
 }
@@ -333,6 +337,7 @@ qmgr_journal_open (int dir_fd, const char *dir_path, QmgrJournalReplayFunc repla
 
   crc_init ();
   j->fd = -1;
+  j->pending = g_string_new (NULL);
   j->dir_fd = dir_fd;
   j->dir_path = g_strdup (dir_path);
   j->closed = list_journals (dir_fd, dir_path, error);
@@ -375,10 +380,13 @@ qmgr_journal_free (QmgrJournal *j)
   stop_compaction (j);
   if (j->fd >= 0)
     {
-      if (j->unsynced)
-        fdatasync (j->fd);
+      g_autoptr(GError) error = NULL;
+      if (!qmgr_journal_sync (j, &error))
+        g_warning ("%s", error->message);
       close (j->fd);
     }
+  if (j->pending != NULL)
+    g_string_free (j->pending, TRUE);
   g_clear_pointer (&j->closed, g_array_unref);
   g_free (j->dir_path);
   g_free (j);
@@ -391,12 +399,8 @@ rotate (QmgrJournal *j, GError **error)
 
   if (j->fd >= 0)
     {
-      if (j->unsynced && fdatasync (j->fd) < 0)
-        {
-          g_autofree char *name = journal_name (j->seq);
-          g_autofree char *path = g_build_filename (j->dir_path, name, NULL);
-          return set_errno_error (error, errno, "sync", path);
-        }
+      if (!qmgr_journal_sync (j, error))
+        return FALSE;
       close (j->fd);
       j->fd = -1;
       g_array_append_val (j->closed, old);
@@ -404,28 +408,14 @@ rotate (QmgrJournal *j, GError **error)
   return start_journal (j, old + 1, error);
 }
 
-gboolean
-qmgr_journal_append (QmgrJournal *j, const char *hex, const char *data, gsize len,
-                     GError **error)
+/* Writes @iov at the end of the journal, all or (taken back) nothing. */
+static gboolean
+write_records (QmgrJournal *j, const struct iovec *iov, int n_iov, GError **error)
 {
-  char header[MAX_HEADER];
-  char op = data != NULL ? 'S' : 'D';
-  struct iovec iov[3];
-  gsize total, done = 0;
-  int n;
+  gsize total = 0, done = 0;
 
-  g_return_val_if_fail (strlen (hex) == HEX_LEN, FALSE);
-  if (data == NULL)
-    len = 0;
-  if (j->fd < 0 && !start_journal (j, j->seq + 1, error))
-    return FALSE;
-  n = g_snprintf (header, sizeof header, "QJ1 %c %s %" G_GSIZE_FORMAT " %08x\n", op, hex, len,
-                  record_crc (op, hex, data != NULL ? data : "", len));
-  iov[0] = (struct iovec) { header, (gsize) n };
-  iov[1] = (struct iovec) { (void *) (data != NULL ? data : ""), len };
-  iov[2] = (struct iovec) { (void *) "\n", 1 };
-  total = (gsize) n + len + 1;
-
+  for (int i = 0; i < n_iov; i++)
+    total += iov[i].iov_len;
   while (done < total)
     {
       struct iovec rest[3];
@@ -433,7 +423,7 @@ qmgr_journal_append (QmgrJournal *j, const char *hex, const char *data, gsize le
       gsize skip = done;
       ssize_t w;
 
-      for (int i = 0; i < 3; i++)
+      for (int i = 0; i < n_iov && cnt < (int) G_N_ELEMENTS (rest); i++)
         {
           if (skip >= iov[i].iov_len)
             {
@@ -473,10 +463,96 @@ qmgr_journal_append (QmgrJournal *j, const char *hex, const char *data, gsize le
   return TRUE;
 }
 
+/* Writes the records held back. On failure they are dropped. */
+static gboolean
+write_pending (QmgrJournal *j, GError **error)
+{
+  struct iovec iov;
+  gboolean ok;
+
+  if (j->pending->len == 0)
+    return TRUE;
+  iov.iov_base = j->pending->str;
+  iov.iov_len = j->pending->len;
+  ok = write_records (j, &iov, 1, error);
+  explicit_bzero (j->pending->str, j->pending->len);   /* passwords */
+  g_string_truncate (j->pending, 0);
+  return ok;
+}
+
+/* Makes sure the disk has room for @more bytes after what is written and held
+ * back, so that writing held-back records cannot run out of space. FALSE with
+ * @error when it has not; FALSE without when the file system cannot promise. */
+static gboolean
+reserve (QmgrJournal *j, gsize more, GError **error)
+{
+  guint64 end = j->size + j->pending->len + more;
+
+  if (end <= j->reserved)
+    return TRUE;
+  end = MAX (end, j->reserved) + RESERVE_CHUNK;
+  if (fallocate (j->fd, FALLOC_FL_KEEP_SIZE, (off_t) j->reserved,
+                 (off_t) (end - j->reserved)) < 0)
+    {
+      int err = errno;
+      g_autofree char *name = NULL, *path = NULL;
+
+      if (err == EOPNOTSUPP || err == ENOSYS || err == EINTR)
+        return FALSE;
+      name = journal_name (j->seq);
+      path = g_build_filename (j->dir_path, name, NULL);
+      return set_errno_error (error, err, "make room in", path);
+    }
+  j->reserved = end;
+  return TRUE;
+}
+
+gboolean
+qmgr_journal_append (QmgrJournal *j, const char *hex, const char *data, gsize len,
+                     gboolean hold, GError **error)
+{
+  char header[MAX_HEADER];
+  char op = data != NULL ? 'S' : 'D';
+  struct iovec iov[3];
+  g_autoptr(GError) local = NULL;
+  int n;
+
+  g_return_val_if_fail (strlen (hex) == HEX_LEN, FALSE);
+  if (data == NULL)
+    len = 0;
+  if (j->fd < 0 && !start_journal (j, j->seq + 1, error))
+    return FALSE;
+  n = g_snprintf (header, sizeof header, "QJ1 %c %s %" G_GSIZE_FORMAT " %08x\n", op, hex, len,
+                  record_crc (op, hex, data != NULL ? data : "", len));
+  iov[0] = (struct iovec) { header, (gsize) n };
+  iov[1] = (struct iovec) { (void *) (data != NULL ? data : ""), len };
+  iov[2] = (struct iovec) { (void *) "\n", 1 };
+
+  /* Held back until the sync (one write for many records) only where the room
+   * is reserved: a full disk is then still reported here, to this caller. */
+  if (hold && reserve (j, (gsize) n + len + 1, &local))
+    {
+      g_string_append_len (j->pending, header, n);
+      g_string_append_len (j->pending, iov[1].iov_base, (gssize) len);
+      g_string_append_c (j->pending, '\n');
+      return TRUE;
+    }
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return write_pending (j, error) && write_records (j, iov, 3, error);
+}
+
 gboolean
 qmgr_journal_sync (QmgrJournal *j, GError **error)
 {
-  if (!j->unsynced || j->fd < 0)
+  if (j->fd < 0)
+    return TRUE;
+  if (!write_pending (j, error))
+    return FALSE;
+  if (!j->unsynced)
     return TRUE;
   if (fdatasync (j->fd) < 0)
     {
@@ -491,13 +567,13 @@ qmgr_journal_sync (QmgrJournal *j, GError **error)
 gboolean
 qmgr_journal_needs_sync (QmgrJournal *j)
 {
-  return j->unsynced;
+  return j->unsynced || j->pending->len > 0;
 }
 
 guint64
 qmgr_journal_size (QmgrJournal *j)
 {
-  return j->size;
+  return j->size + j->pending->len;
 }
 
 /* ---- compaction (its own thread; touches files only, never the model) ---- */
@@ -632,7 +708,7 @@ qmgr_journal_compact (QmgrJournal *j, gboolean rotate_current)
 
   if (!reap (j, FALSE, &ok))
     return;
-  if (rotate_current && j->size > 0 && !rotate (j, &error))
+  if (rotate_current && qmgr_journal_size (j) > 0 && !rotate (j, &error))
     g_warning ("Could not start a new journal: %s", error->message);
   if (j->closed->len == 0)
     return;

@@ -33,12 +33,16 @@ void qmgr_journal_free (QmgrJournal *j);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrJournal, qmgr_journal_free)
 
 /* Appends a record: the group @hex now has the file contents @data, or is
- * deleted when @data is NULL. Not durable until qmgr_journal_sync(). A failed
- * append leaves the journal as it was. */
+ * deleted when @data is NULL. Not durable until qmgr_journal_sync(). With
+ * @hold the record may be kept in memory until then (one write for many), once
+ * the disk space for it is reserved. A failed append leaves the journal as it
+ * was. */
 gboolean qmgr_journal_append (QmgrJournal *j, const char *hex, const char *data, gsize len,
-                              GError **error);
+                              gboolean hold, GError **error);
 
-/* Makes every record appended so far durable (one fdatasync), if any is not. */
+/* Makes every record appended so far durable (one write of the held-back
+ * records, one fdatasync), if any is not. Held-back records that cannot be
+ * written (an I/O error; never a full disk) are lost. */
 gboolean qmgr_journal_sync (QmgrJournal *j, GError **error);
 gboolean qmgr_journal_needs_sync (QmgrJournal *j);
 

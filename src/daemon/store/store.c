@@ -273,7 +273,7 @@ store_sync (QmgrStore *s, GError **error)
 }
 
 static gboolean
-append_group (QmgrStore *s, QmgrGroup *group, GError **error)
+append_group (QmgrStore *s, QmgrGroup *group, gboolean hold, GError **error)
 {
   g_autoptr(GKeyFile) kf = qmgr_store_group_to_keyfile (group);
   char hex[QMGR_GUID_HEX_LEN + 1];
@@ -282,7 +282,7 @@ append_group (QmgrStore *s, QmgrGroup *group, GError **error)
   gboolean ok;
 
   qmgr_guid_to_hex (group->id, hex);
-  ok = qmgr_journal_append (s->journal, hex, contents, len, error);
+  ok = qmgr_journal_append (s->journal, hex, contents, len, hold, error);
   explicit_bzero (contents, len);   /* it may hold a password */
   if (ok)
     {
@@ -298,7 +298,7 @@ store_save_group (gpointer data, QmgrGroup *group, GError **error)
 {
   QmgrStore *s = data;
 
-  if (!append_group (s, group, error))
+  if (!append_group (s, group, s->batch_depth > 0, error))
     return FALSE;
   return s->batch_depth > 0 || store_sync (s, error);
 }
@@ -319,7 +319,7 @@ qmgr_store_flush (QmgrStore *s)
   while (g_hash_table_iter_next (&iter, &group, NULL))
     {
       g_hash_table_iter_steal (&iter);
-      if (!append_group (s, group, &error))
+      if (!append_group (s, group, TRUE, &error))
         {
           /* Keep it: the next flush tries again. */
           g_warning ("Could not save group %s: %s", ((QmgrGroup *) group)->id_str,
@@ -363,7 +363,7 @@ store_delete_group (gpointer data, QmgrGroup *group, GError **error)
   char hex[QMGR_GUID_HEX_LEN + 1];
 
   qmgr_guid_to_hex (group->id, hex);
-  if (!qmgr_journal_append (s->journal, hex, NULL, 0, error))
+  if (!qmgr_journal_append (s->journal, hex, NULL, 0, s->batch_depth > 0, error))
     return FALSE;
   g_hash_table_remove (s->dirty, group);
   return s->batch_depth > 0 || store_sync (s, error);
@@ -764,7 +764,7 @@ set_aside_record (QmgrStore *s, const char *hex, GBytes *data, const GError *why
   const char *contents = g_bytes_get_data (data, &len);
 
   if (!write_atomically (s->groups_fd, s->groups_dir, broken, contents, len, &error) ||
-      !qmgr_journal_append (s->journal, hex, NULL, 0, &error) ||
+      !qmgr_journal_append (s->journal, hex, NULL, 0, FALSE, &error) ||
       !qmgr_journal_sync (s->journal, &error))
     g_warning ("The journal's record of group %s is damaged (%s) and could not be set aside: %s",
                hex, why->message, error->message);
