@@ -48,6 +48,7 @@ struct _QmgrTestDaemon {
   guint n_starts;
   int slot;            /* index in tracked[] while a process exists */
   char *owner;         /* unique name of the last run's connection */
+  GHashTable *extra_env; /* name → value (NULL: unset), applied at each start */
 };
 
 /* What the crash handler needs, kept in plain static memory: it runs in a signal
@@ -260,7 +261,26 @@ daemon_environment (QmgrTestDaemon *d)
   env = g_environ_setenv (env, "XDG_DATA_HOME", xdg_data, TRUE);
   env = g_environ_setenv (env, "XDG_CACHE_HOME", xdg_cache, TRUE);
   env = g_environ_setenv (env, "XDG_RUNTIME_DIR", xdg_runtime, TRUE);
+  if (d->extra_env != NULL)
+    {
+      GHashTableIter iter;
+      gpointer name, value;
+
+      g_hash_table_iter_init (&iter, d->extra_env);
+      while (g_hash_table_iter_next (&iter, &name, &value))
+        env = value != NULL ? g_environ_setenv (env, name, value, TRUE)
+                            : g_environ_unsetenv (env, name);
+    }
   return env;
+}
+
+void
+qmgr_test_daemon_set_env (QmgrTestDaemon *d, const char *name, const char *value)
+{
+  g_return_if_fail (name != NULL && *name != '\0' && strchr (name, '=') == NULL);
+  if (d->extra_env == NULL)
+    d->extra_env = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_insert (d->extra_env, g_strdup (name), g_strdup (value));
 }
 
 static void
@@ -585,6 +605,7 @@ qmgr_test_daemon_free (QmgrTestDaemon *d)
   g_free (d->xdg_dir);
   g_free (d->log_path);
   g_free (d->owner);
+  g_clear_pointer (&d->extra_env, g_hash_table_unref);
   g_free (d);
 }
 

@@ -19,6 +19,9 @@ typedef struct _QmgrTestDaemon QmgrTestDaemon;
 /* A private dbus-daemon (GTestDBus, G_TEST_DBUS_NONE) and fresh temp dirs: state dir,
  * config dir, a "files" dir for destinations; the daemon's XDG_* point into them. */
 QmgrTestDaemon *qmgr_test_daemon_new (void);
+/* An environment variable for every later start of the daemon (after the harness's own,
+ * so it may override them); @value NULL removes @name from the daemon's environment. */
+void qmgr_test_daemon_set_env (QmgrTestDaemon *d, const char *name, const char *value);
 /* Spawns $QMGRD_BINARY --state-dir <state> [extra_args] on the private bus, stdout and
  * stderr appended to the log file; waits (deadline 20 s) until the bus name has an
  * owner. Asserts on failure, after printing the daemon log. */

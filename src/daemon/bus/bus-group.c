@@ -326,8 +326,7 @@ static int
 method_set_notification_pointer (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   QmgrGroup *group = userdata;
-  /* The handler's userdata is the group; the vtable's slot carries the bus. */
-  QmgrBus *bus = sd_bus_slot_get_userdata (sd_bus_get_current_slot (sd_bus_message_get_bus (m)));
+  QmgrBus *bus = qmgr_bus_current ();   /* the handler's userdata is the group */
   g_autoptr(GError) error = NULL;
   const char *interface_name, *path, *sender = sd_bus_message_get_sender (m);
   int r;

@@ -19,7 +19,6 @@ struct _QmgrBus {
   GHashTable *deliveries;      /* QmgrGroup* → Delivery* (callbacks.c) */
   GHashTable *progress_pending; /* QmgrGroup* → PendingProgress*: throttled changes */
   guint progress_timer;
-  gboolean batching;           /* inside a dispatch: replies wait in @held */
   GPtrArray *held;             /* sd_bus_message*: call, reply, call, reply, … */
 };
 
@@ -38,6 +37,8 @@ int qmgr_bus_node_enumerator (sd_bus *bus, const char *prefix, void *userdata, c
  * by the dispatch's calls are durable (one flush for all of them), and becomes
  * an error if they could not be made so. Only from a method handler. */
 int qmgr_bus_reply (sd_bus_message *call, const char *types, ...);
+/* The bus whose message a handler is answering (only inside a dispatch). */
+QmgrBus *qmgr_bus_current (void);
 int qmgr_bus_send_reply (sd_bus_message *call, sd_bus_message *reply);
 
 /* Sets @ret_error from a QMGR_ERROR: its D-Bus name, and the message with the

@@ -136,12 +136,16 @@ emit_job_properties (QmgrBus *bus, QmgrJob *job, QmgrJobChange changes)
 
 /* Byte and file counters move with every write: they are announced at most
  * every PROGRESS_INTERVAL_MS (the contract's "twice a second"), at once when a
- * quiet period ends, and a last time when they stop. */
+ * quiet period ends, and a last time when they stop. What moves with them — the
+ * modification time a completed file sets, the job's current file — is
+ * announced with them, so that a job of many small files does not cost a
+ * signal per file for each. */
 #define PROGRESS_INTERVAL_MS 500
 #define THROTTLED_GROUP_CHANGES (QMGR_GROUP_CHANGED_BYTES_TOTAL | \
                                  QMGR_GROUP_CHANGED_BYTES_TRANSFERRED | \
                                  QMGR_GROUP_CHANGED_FILES_TRANSFERRED)
-#define THROTTLED_JOB_CHANGES (QMGR_JOB_CHANGED_BYTES_TOTAL | QMGR_JOB_CHANGED_BYTES_TRANSFERRED)
+#define THROTTLED_JOB_CHANGES (QMGR_JOB_CHANGED_BYTES_TOTAL | QMGR_JOB_CHANGED_BYTES_TRANSFERRED | \
+                               QMGR_JOB_CHANGED_CURRENT_FILE_INDEX)
 
 typedef struct {
   QmgrGroupChange group_changes;
@@ -217,10 +221,13 @@ static void
 on_group_changed (QmgrGroup *group, QmgrGroupChange changes, gpointer user_data)
 {
   QmgrBus *bus = user_data;
+  QmgrGroupChange throttled = changes & THROTTLED_GROUP_CHANGES;
 
-  emit_group_properties (bus, group, changes & ~THROTTLED_GROUP_CHANGES);
-  if (changes & THROTTLED_GROUP_CHANGES)
-    queue_progress (bus, group, changes & THROTTLED_GROUP_CHANGES, 0);
+  if (throttled != 0)
+    throttled |= changes & QMGR_GROUP_CHANGED_MODIFICATION_TIME;
+  emit_group_properties (bus, group, changes & ~throttled);
+  if (throttled != 0)
+    queue_progress (bus, group, throttled, 0);
 }
 
 static void
@@ -242,8 +249,11 @@ on_status_event (QmgrGroup *group, guint32 file_index, QmgrStatusEvent event, gp
 
   if (job == NULL)
     return;
-  /* Counters first, so that a listener reading them after OnStatus sees the end. */
-  flush_progress (bus);
+  /* Counters first, so that a listener reading them after the job's or
+   * group's OnStatus sees the end. Not for every file: they would no longer be
+   * "at most twice a second" (GetProgress answers exactly). */
+  if (event != QMGR_STATUS_EVENT_FILE_DONE)
+    flush_progress (bus);
   warn_emit (sd_bus_emit_signal (bus->bus, group->object_path, QMGR_GROUP_INTERFACE, "OnStatus",
                                  "ouuuuu", job->object_path, file_index,
                                  qmgr_group_get_status (group),
@@ -287,20 +297,23 @@ unref_message (gpointer m)
   sd_bus_message_unref (m);
 }
 
-static QmgrBus *
-current_bus (sd_bus_message *call)
+/* The bus whose messages are being dispatched: every method handler runs
+ * inside a dispatch of its source (one main loop, never re-entered). */
+static QmgrBus *dispatching;
+
+QmgrBus *
+qmgr_bus_current (void)
 {
-  /* Every vtable of ours (manager object, group and job fallbacks) has the
-   * QmgrBus as its slot's user data. */
-  return sd_bus_slot_get_userdata (sd_bus_get_current_slot (sd_bus_message_get_bus (call)));
+  g_assert (dispatching != NULL);
+  return dispatching;
 }
 
 int
 qmgr_bus_send_reply (sd_bus_message *call, sd_bus_message *reply)
 {
-  QmgrBus *bus = current_bus (call);
+  QmgrBus *bus = dispatching;
 
-  if (bus == NULL || !bus->batching)
+  if (bus == NULL)
     return sd_bus_send (NULL, reply, NULL);
   g_ptr_array_add (bus->held, sd_bus_message_ref (call));
   g_ptr_array_add (bus->held, sd_bus_message_ref (reply));
@@ -333,7 +346,8 @@ on_batch_begin (gpointer user_data)
 {
   QmgrBus *bus = user_data;
 
-  bus->batching = TRUE;
+  g_assert (dispatching == NULL);
+  dispatching = bus;
   qmgr_manager_begin_batch (bus->manager);
 }
 
@@ -344,7 +358,7 @@ on_batch_end (gpointer user_data)
   g_autoptr(GError) error = NULL;
   gboolean durable = qmgr_manager_end_batch (bus->manager, &error);
 
-  bus->batching = FALSE;
+  dispatching = NULL;
   if (!durable)
     g_warning ("Changes asked for over D-Bus could not be made durable: %s", error->message);
   for (guint i = 0; i + 1 < bus->held->len; i += 2)
