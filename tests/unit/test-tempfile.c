@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "commit.h"
 #include "tempfile.h"
 
 #define HEX "0123456789abcdef0123456789abcdef"
@@ -137,14 +138,42 @@ test_fifo_replaced (Fixture *f, gconstpointer data)
   g_assert_true (S_ISREG (st.st_mode));
 }
 
+typedef struct {
+  guint calls;
+  GPtrArray *done;        /* the data pointers, in order */
+  GPtrArray *errors;      /* their errors' messages, or "" */
+} Committed;
+
+static void
+on_committed (gpointer data, const GError *error, gpointer user_data)
+{
+  Committed *c = user_data;
+
+  c->calls++;
+  g_ptr_array_add (c->done, data);
+  g_ptr_array_add (c->errors, g_strdup (error != NULL ? error->message : ""));
+}
+
+static void
+wait_committed (Committed *c, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (c->calls < n && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (c->calls, ==, n);
+}
+
 static void
 test_commit (Fixture *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(QmgrTempFile) tf = NULL;
+  QmgrTempFile *tf;
   g_autofree char *contents = NULL;
   struct stat st;
   mode_t mask = umask (022);
+  Committed c = { 0, g_ptr_array_new (), g_ptr_array_new_with_free_func (g_free) };
+  QmgrCommitQueue *q = qmgr_commit_queue_new (on_committed, &c);
 
   umask (mask);
   /* A symlink at the destination is replaced, not followed. */
@@ -152,8 +181,12 @@ test_commit (Fixture *f, gconstpointer data)
   tf = qmgr_temp_file_open (f->dest, HEX, 0, &error);
   g_assert_no_error (error);
   write_all (tf->fd, "the downloaded file");
-  g_assert_true (qmgr_temp_file_commit (tf, 1000000000, &error));
+  g_assert_true (qmgr_commit_queue_add (q, tf, 1000000000, GUINT_TO_POINTER (1), &error));
   g_assert_no_error (error);
+  /* Not in place before it is on disk, which the main loop learns. */
+  g_assert_true (g_file_test (f->temp, G_FILE_TEST_EXISTS));
+  wait_committed (&c, 1);
+  g_assert_cmpstr (g_ptr_array_index (c.errors, 0), ==, "");
 
   g_assert_cmpint (lstat (f->dest, &st), ==, 0);
   g_assert_true (S_ISREG (st.st_mode));
@@ -163,6 +196,75 @@ test_commit (Fixture *f, gconstpointer data)
   g_assert_cmpstr (contents, ==, "the downloaded file");
   g_assert_false (g_file_test (f->temp, G_FILE_TEST_EXISTS));
   assert_outside_untouched (f);
+  qmgr_commit_queue_free (q);
+  g_ptr_array_unref (c.done);
+  g_ptr_array_unref (c.errors);
+}
+
+/* Many files at once (the syncfs path), one of them cancelled, one that cannot
+ * be renamed: each is reported on its own, in order; the cancelled one is not
+ * put in place and not reported. */
+static void
+test_commit_batch (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  Committed c = { 0, g_ptr_array_new (), g_ptr_array_new_with_free_func (g_free) };
+  QmgrCommitQueue *q = qmgr_commit_queue_new (on_committed, &c);
+  const guint n = 12, cancelled = 5, blocked = 7;
+  guint expected = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("file-%u", i);
+      g_autofree char *dest = g_build_filename (f->dir, name, NULL);
+      QmgrTempFile *tf;
+
+      if (i == blocked)
+        {
+          /* A non-empty directory at the destination: the rename fails. */
+          g_autofree char *inside = g_build_filename (dest, "x", NULL);
+          g_assert_cmpint (g_mkdir (dest, 0700), ==, 0);
+          g_assert_true (g_file_set_contents (inside, "x", -1, NULL));
+        }
+      tf = qmgr_temp_file_open (dest, HEX, i, &error);
+      g_assert_no_error (error);
+      write_all (tf->fd, name);
+      g_assert_true (qmgr_commit_queue_add (q, tf, 0, GUINT_TO_POINTER (i + 1), &error));
+      g_assert_no_error (error);
+    }
+  qmgr_commit_queue_cancel (q, GUINT_TO_POINTER (cancelled + 1));
+  wait_committed (&c, n - 1);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("file-%u", i);
+      g_autofree char *dest = g_build_filename (f->dir, name, NULL);
+      g_autofree char *temp = g_strdup_printf ("%s/.qmgrd-%s-%u.part", f->dir, HEX, i);
+      g_autofree char *contents = NULL;
+
+      if (i == cancelled)
+        {
+          g_assert_false (g_file_test (dest, G_FILE_TEST_EXISTS));
+          continue;
+        }
+      g_assert_cmpuint (GPOINTER_TO_UINT (g_ptr_array_index (c.done, expected)), ==, i + 1);
+      if (i == blocked)
+        {
+          g_assert_nonnull (strstr (g_ptr_array_index (c.errors, expected), "rename"));
+          g_assert_true (g_file_test (temp, G_FILE_TEST_IS_REGULAR));   /* kept for a retry */
+        }
+      else
+        {
+          g_assert_cmpstr (g_ptr_array_index (c.errors, expected), ==, "");
+          g_assert_true (g_file_get_contents (dest, &contents, NULL, NULL));
+          g_assert_cmpstr (contents, ==, name);
+          g_assert_false (g_file_test (temp, G_FILE_TEST_EXISTS));
+        }
+      expected++;
+    }
+  qmgr_commit_queue_free (q);
+  g_ptr_array_unref (c.done);
+  g_ptr_array_unref (c.errors);
 }
 
 static void
@@ -197,6 +299,7 @@ main (int argc, char **argv)
   ADD ("hard-link-replaced", test_hard_link_replaced);
   ADD ("fifo-replaced", test_fifo_replaced);
   ADD ("commit", test_commit);
+  ADD ("commit-batch", test_commit_batch);
   ADD ("remove", test_remove);
   ADD ("missing-directory", test_missing_directory);
   return g_test_run ();

@@ -130,10 +130,8 @@ current_umask (void)
 }
 
 gboolean
-qmgr_temp_file_commit (QmgrTempFile *tf, gint64 mtime, GError **error)
+qmgr_temp_file_finish (QmgrTempFile *tf, gint64 mtime, GError **error)
 {
-  if (fsync (tf->fd) < 0)
-    return set_error (error, errno, "sync", tf->name);
   if (fchmod (tf->fd, 0666 & ~current_umask ()) < 0)
     return set_error (error, errno, "set the mode of", tf->name);
   if (mtime > 0)
@@ -142,11 +140,37 @@ qmgr_temp_file_commit (QmgrTempFile *tf, gint64 mtime, GError **error)
       if (futimens (tf->fd, times) < 0)
         return set_error (error, errno, "set the time of", tf->name);
     }
+  return TRUE;
+}
+
+gboolean
+qmgr_temp_file_sync (QmgrTempFile *tf, GError **error)
+{
+  if (fsync (tf->fd) < 0)
+    return set_error (error, errno, "sync", tf->name);
+  return TRUE;
+}
+
+gboolean
+qmgr_temp_file_install (QmgrTempFile *tf, GError **error)
+{
   if (renameat (tf->dir_fd, tf->name, tf->dir_fd, tf->dest_name) < 0)
     return set_error (error, errno, "rename into place", tf->dest_name);
+  return TRUE;
+}
+
+gboolean
+qmgr_temp_file_sync_dir (QmgrTempFile *tf, GError **error)
+{
   if (fsync (tf->dir_fd) < 0)
     return set_error (error, errno, "sync the directory of", tf->dest_name);
   return TRUE;
+}
+
+gboolean
+qmgr_temp_file_set_error (GError **error, int err, const char *what, const char *name)
+{
+  return set_error (error, err, what, name);
 }
 
 void

@@ -25,16 +25,23 @@ QmgrTempFile *qmgr_temp_file_open (const char *dest_path, const char *job_hex, g
                                    GError **error);
 /* Empties the temp file (the server's file changed). */
 gboolean qmgr_temp_file_truncate (QmgrTempFile *tf, GError **error);
-/* fsync, mode 0666 & ~umask, mtime (unix seconds, 0: leave), rename over the
- * destination, fsync of the directory. Consumes nothing: free @tf after. */
-gboolean qmgr_temp_file_commit (QmgrTempFile *tf, gint64 mtime, GError **error);
+/* The steps of completing a file (commit.h puts them in order, in batches):
+ * its final mode 0666 & ~umask and mtime (unix seconds, 0: leave); its data
+ * and metadata on disk (may run in any thread); the rename over the
+ * destination; the directory on disk. */
+gboolean qmgr_temp_file_finish (QmgrTempFile *tf, gint64 mtime, GError **error);
+gboolean qmgr_temp_file_sync (QmgrTempFile *tf, GError **error);
+gboolean qmgr_temp_file_install (QmgrTempFile *tf, GError **error);
+gboolean qmgr_temp_file_sync_dir (QmgrTempFile *tf, GError **error);
 void qmgr_temp_file_free (QmgrTempFile *tf);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrTempFile, qmgr_temp_file_free)
 
 /* Removes the temp file of a file that will not be finished (cancel). */
 void qmgr_temp_file_remove (const char *dest_path, const char *job_hex, guint index);
 
-/* The errno behind a G_IO_ERROR made by this module (0 if none). */
+/* The errno behind an error made by this module (0 if none). */
 int qmgr_temp_file_error_errno (const GError *error);
+/* Makes such an error ("Could not @what @name: strerror"). Returns FALSE. */
+gboolean qmgr_temp_file_set_error (GError **error, int err, const char *what, const char *name);
 
 G_END_DECLS

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 
+#include "commit.h"
 #include "qmgr-constants.h"
 #include "qmgr-error.h"
 #include "tempfile.h"
@@ -20,6 +21,7 @@ typedef struct {
   QmgrTransfer *transfer;
   guint restarts;
   guint resume_source;      /* paced: when to go on */
+  guint64 bytes_total;      /* once transferred, while it is made durable */
 } Active;
 
 typedef struct {
@@ -36,7 +38,9 @@ struct _QmgrScheduler {
   QmgrTransferEngine *engine;
   GQueue queue;             /* QmgrGroup*, runnable, in the order resumed */
   GHashTable *states;       /* QmgrGroup* → GroupState* */
-  GHashTable *active;       /* QmgrFile* → Active* */
+  GHashTable *active;       /* QmgrFile* → Active*: transferring */
+  GHashTable *committing;   /* QmgrFile* → Active*: transferred, being made durable */
+  QmgrCommitQueue *commits;
   guint schedule_source;
   QmgrTokenBucket background_bucket;  /* the manager's BandwidthLimit */
 };
@@ -108,6 +112,22 @@ stop_group_transfers (QmgrScheduler *s, QmgrGroup *g)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     if (((Active *) value)->group == g)
       g_hash_table_iter_remove (&iter);
+}
+
+/* Files of a group (or job) going away are not put in place. */
+static void
+cancel_commits (QmgrScheduler *s, QmgrGroup *g)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, s->committing);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Active *) value)->group == g)
+      {
+        qmgr_commit_queue_cancel (s->commits, value);
+        g_hash_table_iter_remove (&iter);
+      }
 }
 
 static void
@@ -245,6 +265,47 @@ transient_failure (QmgrScheduler *s, Active *a, const QmgrTransferResult *r)
 
 static void start_file (QmgrScheduler *s, QmgrGroup *g, guint index, guint restarts);
 
+/* The temp file could not be completed: a full disk is waited out, anything
+ * else is the file's fatal error. */
+static void
+local_file_failure (QmgrScheduler *s, Active *a, const GError *cause)
+{
+  g_autoptr(GError) error = NULL;
+  int err = qmgr_temp_file_error_errno (cause);
+  QmgrTransferResult r = {
+    .outcome = QMGR_TRANSFER_TRANSIENT,
+    .error_name = QMGR_TRANSFER_ERROR_PREFIX "LocalFile",
+    .message = cause->message,
+    .win32_result = (guint32) err,
+  };
+
+  if (err == ENOSPC || err == EDQUOT)
+    transient_failure (s, a, &r);
+  else if (!qmgr_job_file_fatal_error (a->job, a->index, r.error_name, r.message, r.win32_result,
+                                       0, &error))
+    g_warning ("Could not record an error: %s", error->message);
+}
+
+static void
+on_committed (gpointer data, const GError *commit_error, gpointer user_data)
+{
+  Active *a = data;
+  QmgrScheduler *s = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_hash_table_steal (s->committing, file_of (a->job, a->index));
+  if (commit_error == NULL)
+    {
+      if (!qmgr_job_file_completed (a->job, a->index, a->bytes_total, &error))
+        g_warning ("Could not record a completed file: %s", error->message);
+    }
+  else if (a->group->state == QMGR_GROUP_STATE_QUEUED)
+    local_file_failure (s, a, commit_error);
+  /* else suspended meanwhile: the temp file stays and is finished on resume. */
+  active_free (a);
+  schedule_soon (s);
+}
+
 static void
 on_done (QmgrTransfer *t, const QmgrTransferResult *r, gpointer user_data)
 {
@@ -260,24 +321,18 @@ on_done (QmgrTransfer *t, const QmgrTransferResult *r, gpointer user_data)
   switch (r->outcome)
     {
     case QMGR_TRANSFER_OK:
-      if (!qmgr_temp_file_commit (a->temp, r->last_modified, &error))
+      /* Made durable and put in place with the others that finish meanwhile;
+       * the slot is free now. */
+      a->bytes_total = r->bytes_total;
+      if (!qmgr_commit_queue_add (s->commits, a->temp, r->last_modified, a, &error))
         {
-          QmgrTransferResult local = *r;
-          int err = qmgr_temp_file_error_errno (error);
-          local.outcome = QMGR_TRANSFER_TRANSIENT;
-          local.error_name = QMGR_TRANSFER_ERROR_PREFIX "LocalFile";
-          local.message = error->message;
-          local.win32_result = (guint32) err;
-          if (err == ENOSPC || err == EDQUOT)
-            transient_failure (s, a, &local);
-          else if (!qmgr_job_file_fatal_error (a->job, a->index, local.error_name, local.message,
-                                               local.win32_result, 0, &error))
-            g_warning ("Could not record an error: %s", error->message);
+          local_file_failure (s, a, error);
           break;
         }
-      if (!qmgr_job_file_completed (a->job, a->index, r->bytes_total, &error))
-        g_warning ("Could not record a completed file: %s", error->message);
-      break;
+      a->temp = NULL;
+      g_hash_table_insert (s->committing, file, a);
+      schedule_soon (s);
+      return;
 
     case QMGR_TRANSFER_RESTART:
       if (a->restarts < MAX_RESTARTS_IN_A_ROW && qmgr_temp_file_truncate (a->temp, NULL))
@@ -377,6 +432,10 @@ group_has_transfers (QmgrScheduler *s, QmgrGroup *g)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     if (((Active *) value)->group == g)
       return TRUE;
+  g_hash_table_iter_init (&iter, s->committing);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Active *) value)->group == g)
+      return TRUE;
   return FALSE;
 }
 
@@ -434,7 +493,8 @@ fill_slots (QmgrScheduler *s, gboolean foreground)
       for (guint i = st->cursor; i < g->job->files->len; i++)
         {
           QmgrFile *f = file_of (g->job, i);
-          if (f->complete || g_hash_table_contains (s->active, f))
+          if (f->complete || g_hash_table_contains (s->active, f) ||
+              g_hash_table_contains (s->committing, f))
             continue;
           if (g_hash_table_size (s->active) >= max &&
               !(foreground && preempt_background (s)))
@@ -511,6 +571,7 @@ on_group_removing (QmgrGroup *g, gpointer user_data)
   QmgrScheduler *s = user_data;
 
   forget_group (s, g);
+  cancel_commits (s, g);
   schedule_soon (s);
 }
 
@@ -521,6 +582,7 @@ on_job_removing (QmgrJob *job, gpointer user_data)
 
   /* Cancelled work leaves nothing behind; completed files stay. */
   forget_group (s, job->group);
+  cancel_commits (s, job->group);
   remove_temp_files (job);
   schedule_soon (s);
 }
@@ -562,6 +624,9 @@ qmgr_scheduler_new (QmgrManager *manager, QmgrTransferEngine *engine)
                                      (GDestroyNotify) group_state_free);
   s->active = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                      (GDestroyNotify) active_free);
+  s->committing = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                         (GDestroyNotify) active_free);
+  s->commits = qmgr_commit_queue_new (on_committed, s);
   qmgr_token_bucket_init (&s->background_bucket, manager->settings.bandwidth_limit,
                           g_get_monotonic_time ());
   qmgr_manager_add_listener (manager, &scheduler_listener, s);
@@ -580,6 +645,9 @@ qmgr_scheduler_free (QmgrScheduler *s)
   if (s->schedule_source != 0)
     g_source_remove (s->schedule_source);
   g_hash_table_unref (s->active);
+  /* Files not yet in place stay as complete temp files for the next start. */
+  qmgr_commit_queue_free (s->commits);
+  g_hash_table_unref (s->committing);
   g_hash_table_unref (s->states);
   g_queue_clear (&s->queue);
   g_free (s);

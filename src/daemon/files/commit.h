@@ -1,0 +1,36 @@
+/* qmgrd files — completed downloads made durable in batches.
+ *
+ * A finished temp file gets its final mode and mtime at once and joins the
+ * queue. The files that finished while the previous batch was being synced
+ * form the next batch: a worker thread makes their data durable (one syncfs
+ * per file system, or an fsync per file for a batch of one or two), then the
+ * main loop renames each over its destination, syncs each directory once, and
+ * only then reports them complete. A file is never renamed before its bytes
+ * are on disk; a crash before the rename leaves a complete temp file, which the
+ * next start resumes with nothing left to fetch. */
+#pragma once
+
+#include "tempfile.h"
+
+G_BEGIN_DECLS
+
+typedef struct _QmgrCommitQueue QmgrCommitQueue;
+
+/* Called from the main loop for each file added and not cancelled: @error is
+ * NULL when the file is in place and durable. The temp file is gone either way
+ * (freed; on error it stays on disk for a retry). */
+typedef void (*QmgrCommitDone) (gpointer data, const GError *error, gpointer user_data);
+
+QmgrCommitQueue *qmgr_commit_queue_new (QmgrCommitDone done, gpointer user_data);
+/* Waits for a sync in progress; files not yet renamed stay as temp files. */
+void qmgr_commit_queue_free (QmgrCommitQueue *q);
+
+/* Sets @tf's final mode (0666 & ~umask) and mtime (unix seconds; 0: leave) and
+ * queues it, taking it. On error @tf is not taken. */
+gboolean qmgr_commit_queue_add (QmgrCommitQueue *q, QmgrTempFile *tf, gint64 mtime,
+                                gpointer data, GError **error);
+
+/* The file queued with @data will not be renamed, and @done not called for it. */
+void qmgr_commit_queue_cancel (QmgrCommitQueue *q, gpointer data);
+
+G_END_DECLS
