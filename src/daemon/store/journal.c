@@ -26,6 +26,7 @@
 #define MAX_PAYLOAD (G_GUINT64_CONSTANT (1) << 30)
 #define MAX_HEADER 80
 #define RESERVE_CHUNK (1 << 20)
+#define PENDING_KEEP (64 << 10)
 
 struct _QmgrJournal {
   int dir_fd;
@@ -477,6 +478,12 @@ write_pending (QmgrJournal *j, GError **error)
   ok = write_records (j, &iov, 1, error);
   explicit_bzero (j->pending->str, j->pending->len);   /* passwords */
   g_string_truncate (j->pending, 0);
+  if (j->pending->allocated_len > PENDING_KEEP)
+    {
+      /* A big batch (a job of many files) does not pin its size for good. */
+      g_string_free (j->pending, TRUE);
+      j->pending = g_string_sized_new (PENDING_KEEP / 4);
+    }
   return ok;
 }
 
