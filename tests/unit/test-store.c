@@ -1007,11 +1007,53 @@ test_batch (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_true (qmgr_manager_end_batch (f->manager, &error));
   g_assert_no_error (error);
   g_assert_cmpint (file_size (journal), >, before);
+  /* With room written ahead (zeros), which loading skips without a word. */
+  g_assert_cmpint (file_size (journal), >=, 1 << 20);
 
   loaded = reload (f, &store);
   g_assert_cmpstr (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A))->display_name, ==,
                    "n9");
   g_assert_nonnull (qmgr_manager_lookup_group (loaded, unit_guid (GUID_B)));
+}
+
+/* The group file's text is written without GKeyFile: every string must come
+ * out escaped exactly as g_key_file_set_string() escapes it, and read back. */
+static void
+test_keyfile_escapes (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  static const char *const tricky[] = {
+    " leading", "\tleading tab", " \t \tmixed", "trailing ", "a\nb", "a\rb", "\n\n",
+    "back\\slash", "\\ after", " \\ x", "x\t y", "=[]#;,", "caf\xc3\xa9 \xc3\xbcn\xc3\xaf" "code",
+    "[Group]\nKey=value", "\\s\\t\\n", " ",
+  };
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 1, FALSE);
+  QmgrFile *file = g_ptr_array_index (g->job->files, 0);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (tricky); i++)
+    {
+      g_autoptr(GKeyFile) reference = g_key_file_new ();
+      g_autoptr(GKeyFile) parsed = NULL;
+      g_autofree char *ref_text = NULL, *line = NULL, *text = NULL, *back = NULL;
+      gsize len;
+
+      g_key_file_set_string (reference, "G", "ErrorMessage", tricky[i]);
+      ref_text = g_key_file_to_data (reference, NULL, NULL);
+      g_assert_true (g_str_has_prefix (ref_text, "[G]\n"));
+      line = g_strdup (ref_text + strlen ("[G]\n"));
+
+      g_free (file->error_name);
+      g_free (file->error_message);
+      file->error_name = g_strdup ("x");
+      file->error_message = g_strdup (tricky[i]);
+      text = qmgr_store_group_to_data (g, &len);
+      g_assert_cmpuint (strlen (text), ==, len);
+      g_test_message ("%s", line);
+      g_assert_nonnull (strstr (text, line));
+
+      parsed = qmgr_store_group_to_keyfile (g);
+      back = g_key_file_get_string (parsed, "File 0", "ErrorMessage", NULL);
+      g_assert_cmpstr (back, ==, tricky[i]);
+    }
 }
 
 int
@@ -1038,6 +1080,7 @@ main (int argc, char **argv)
   ADD ("/store/settings", test_settings);
   ADD ("/store/no-settings-file", test_no_settings_file);
   ADD ("/store/keyfile/roundtrip", test_keyfile_roundtrip);
+  ADD ("/store/keyfile/escapes", test_keyfile_escapes);
   ADD ("/store/keyfile/rejects", test_keyfile_rejects);
   ADD ("/store/failure-keeps-model", test_store_failure_keeps_model);
 

@@ -30,7 +30,9 @@ const QmgrStoreHooks *qmgr_store_hooks (void);
  * warning, the others load) and then the manager settings saved over D-Bus. */
 gboolean qmgr_store_load (QmgrStore *store, QmgrManager *manager, GError **error);
 
-/* Serialization, exposed for tests. */
+/* Serialization: the text of a group's file (key-file syntax), and the same
+ * parsed into a GKeyFile (tests). */
+char *qmgr_store_group_to_data (QmgrGroup *group, gsize *length);
 GKeyFile *qmgr_store_group_to_keyfile (QmgrGroup *group);
 QmgrGroup *qmgr_store_group_from_keyfile (QmgrManager *manager, GKeyFile *kf, GError **error);
 
