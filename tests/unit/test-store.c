@@ -166,8 +166,9 @@ group_file (Fixture *f, const char *guid)
   return g_build_filename (f->groups_dir, name, NULL);
 }
 
+/* Files in @dir_path whose names start with @prefix and end with @suffix. */
 static guint
-count_files_with_suffix (const char *dir_path, const char *suffix)
+count_files (const char *dir_path, const char *prefix, const char *suffix)
 {
   GDir *dir = g_dir_open (dir_path, 0, NULL);
   const char *name;
@@ -175,7 +176,7 @@ count_files_with_suffix (const char *dir_path, const char *suffix)
 
   g_assert_nonnull (dir);
   while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, suffix))
+    if (g_str_has_prefix (name, prefix) && g_str_has_suffix (name, suffix))
       n++;
   g_dir_close (dir);
   return n;
@@ -443,21 +444,6 @@ test_restored_manager_state (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   }
 }
 
-static guint
-count_files_with_prefix (const char *dir_path, const char *prefix)
-{
-  GDir *dir = g_dir_open (dir_path, 0, NULL);
-  const char *name;
-  guint n = 0;
-
-  g_assert_nonnull (dir);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_prefix (name, prefix))
-      n++;
-  g_dir_close (dir);
-  return n;
-}
-
 static void
 check_private_files (const char *dir_path)
 {
@@ -489,8 +475,8 @@ test_file_modes (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   populate (f->manager);
   g_assert_true (qmgr_manager_set_bandwidth_limit (f->manager, 1000, NULL));
   /* The journal and, once it is folded into them, the group files. */
-  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ".group"), ==, 0);
-  g_assert_cmpuint (count_files_with_prefix (f->groups_dir, "journal."), ==, 1);
+  g_assert_cmpuint (count_files (f->groups_dir, "", ".group"), ==, 0);
+  g_assert_cmpuint (count_files (f->groups_dir, "journal.", ""), ==, 1);
   check_private_files (f->groups_dir);
   qmgr_store_compact (f->store);
   umask (old_umask);
@@ -511,7 +497,7 @@ test_file_modes (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     }
   g_dir_close (dir);
   g_assert_cmpuint (n, ==, 4);
-  g_assert_cmpuint (count_files_with_prefix (f->groups_dir, "journal."), ==, 1);
+  g_assert_cmpuint (count_files (f->groups_dir, "journal.", ""), ==, 1);
 
   g_assert_cmpint (lstat (settings, &st), ==, 0);
   g_assert_cmpuint (st.st_mode & 07777, ==, 0600);
@@ -531,7 +517,7 @@ test_one_file_per_group (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   qmgr_store_compact (f->store);
   g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
-  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ".group"), ==, 1);
+  g_assert_cmpuint (count_files (f->groups_dir, "", ".group"), ==, 1);
 
   /* Every change after that rewrites it in place: no temp files, no old
    * journals left over. */
@@ -544,9 +530,9 @@ test_one_file_per_group (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     }
   g_assert_no_error (error);
   qmgr_store_compact (f->store);
-  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ".group"), ==, 1);
-  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ".tmp"), ==, 0);
-  g_assert_cmpuint (count_files_with_prefix (f->groups_dir, "journal."), ==, 1);
+  g_assert_cmpuint (count_files (f->groups_dir, "", ".group"), ==, 1);
+  g_assert_cmpuint (count_files (f->groups_dir, "", ".tmp"), ==, 0);
+  g_assert_cmpuint (count_files (f->groups_dir, "journal.", ""), ==, 1);
   {
     g_autofree char *contents = NULL;
     g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
@@ -558,7 +544,7 @@ test_one_file_per_group (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_no_error (error);
   qmgr_store_compact (f->store);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
-  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ".group"), ==, 0);
+  g_assert_cmpuint (count_files (f->groups_dir, "", ".group"), ==, 0);
 }
 
 static void
@@ -674,7 +660,7 @@ test_misnamed_and_duplicate (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   loaded_of_pair += qmgr_manager_lookup_group (loaded, unit_guid (copy_guid)) != NULL;
   g_assert_cmpuint (loaded_of_pair, ==, 1);
   g_assert_nonnull (qmgr_manager_lookup_job (loaded, g->job->id));
-  g_assert_cmpuint (count_files_with_suffix (f->groups_dir, ".broken"), ==, 2);
+  g_assert_cmpuint (count_files (f->groups_dir, "", ".broken"), ==, 2);
 }
 
 static void
