@@ -241,7 +241,8 @@ main (int argc, char **argv)
 out:
   /* Every acknowledged change is on disk already (in the journal); what the
    * daemon learned by itself is written now, and the journal folded into the
-   * group files so that a stopped daemon leaves one file per group. */
+   * group files so that a stopped daemon leaves one file per group (and an
+   * empty journal). */
   if (d.idle_source != 0)
     g_source_remove (d.idle_source);
   if (d.expire_source != 0)

@@ -829,6 +829,19 @@ current_journal (Fixture *f)
   return found;
 }
 
+/* The end of the records in a journal (the room after them is zeros). */
+static goffset
+file_size_of_records (const char *path)
+{
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  while (len > 0 && contents[len - 1] == '\0')
+    len--;
+  return (goffset) len;
+}
+
 static goffset
 file_size (const char *path)
 {
@@ -966,6 +979,52 @@ test_journal_torn_tail (Fixture *f, gconstpointer data G_GNUC_UNUSED)
       }
 }
 
+/* Held records that cannot be written are lost: the batch fails, and from then
+ * on the journal refuses everything rather than acknowledge records that a
+ * later replay could not be trusted to reach. What was durable before stays. */
+static void
+test_batch_write_failure (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autofree char *journal = NULL;
+  QmgrGroup *g = unit_create_group (f->manager, GUID_A, UNIT_OWNER);
+  struct rlimit old;
+  gboolean ended;
+
+  g_assert_true (qmgr_group_set_display_name (g, "durable", &error));
+  g_assert_no_error (error);
+  journal = current_journal (f);
+
+  qmgr_manager_begin_batch (f->manager);
+  g_assert_true (qmgr_group_set_display_name (g, "held", &error));   /* room reserved */
+  g_assert_no_error (error);
+  signal (SIGXFSZ, SIG_IGN);
+  limit_file_size ((rlim_t) file_size_of_records (journal), &old);
+  capture_start ();
+  ended = qmgr_manager_end_batch (f->manager, &error);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &old), ==, 0);
+  signal (SIGXFSZ, SIG_DFL);
+  g_assert_false (ended);
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+
+  /* Refused from now on, with a reason, even though the disk has room again. */
+  g_assert_false (qmgr_group_set_display_name (g, "after", &error));
+  g_assert_error (error, QMGR_ERROR, QMGR_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "restart"));
+  g_clear_error (&error);
+
+  /* A restart finds what was durable. */
+  loaded = reload (f, &store);
+  warnings = capture_stop ();
+  g_assert_true (warnings_mention (warnings, "changes are refused"));
+  g_assert_cmpstr (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A))->display_name, ==,
+                   "durable");
+}
+
 /* Saves inside a batch are made durable together, at its end. */
 static void
 test_batch (Fixture *f, gconstpointer data G_GNUC_UNUSED)
@@ -1060,6 +1119,7 @@ main (int argc, char **argv)
   ADD ("/store/one-file-per-group", test_one_file_per_group);
   ADD ("/store/journal/torn-tail", test_journal_torn_tail);
   ADD ("/store/journal/batch", test_batch);
+  ADD ("/store/journal/batch-write-failure", test_batch_write_failure);
   ADD ("/store/damaged-files", test_damaged_files);
   ADD ("/store/misnamed-and-duplicate", test_misnamed_and_duplicate);
   ADD ("/store/validator-absent", test_validator_absent);

@@ -32,6 +32,7 @@ struct _QmgrCommitQueue {
   GSource *source;            /* dispatched when the worker has finished */
   GArray *queued;             /* Item: waiting for the next batch */
   GArray *syncing;            /* Item: the worker's batch; NULL when idle */
+  GArray *finishing;          /* Item: the batch whose callbacks are running */
   GThread *thread;
   GError *sync_error;         /* the worker's result */
   gint synced;                /* atomic: the worker has finished */
@@ -153,16 +154,19 @@ finish_batch (QmgrCommitQueue *q)
       g_error_free (error);
     }
 
-  /* The temp files go before the callbacks, which may queue new ones. */
+  /* The temp files go before the callbacks, which may queue new ones, or
+   * cancel others of this batch (see qmgr_commit_queue_cancel). */
   g_array_set_clear_func (batch, NULL);
   for (guint i = 0; i < batch->len; i++)
     g_clear_pointer (&g_array_index (batch, Item, i).tf, qmgr_temp_file_free);
+  q->finishing = batch;
   for (guint i = 0; i < batch->len; i++)
     {
       Item *item = &g_array_index (batch, Item, i);
       if (!item->cancelled)
         q->done (item->data, g_ptr_array_index (errors, i), q->user_data);
     }
+  q->finishing = NULL;
   start_batch (q);
 }
 
@@ -254,8 +258,12 @@ qmgr_commit_queue_cancel (QmgrCommitQueue *q, gpointer data)
         g_array_remove_index (q->queued, i);   /* frees the temp file */
         return;
       }
-  /* In the worker's batch: its fd stays open until the batch is done. */
+  /* In the worker's batch (its fd stays open until the batch is done), or in
+   * the batch being reported. */
   for (guint i = 0; q->syncing != NULL && i < q->syncing->len; i++)
     if (g_array_index (q->syncing, Item, i).data == data)
       g_array_index (q->syncing, Item, i).cancelled = TRUE;
+  for (guint i = 0; q->finishing != NULL && i < q->finishing->len; i++)
+    if (g_array_index (q->finishing, Item, i).data == data)
+      g_array_index (q->finishing, Item, i).cancelled = TRUE;
 }

@@ -17,8 +17,10 @@ G_BEGIN_DECLS
 typedef struct _QmgrCommitQueue QmgrCommitQueue;
 
 /* Called from the main loop for each file added and not cancelled: @error is
- * NULL when the file is in place and durable. The temp file is gone either way
- * (freed; on error it stays on disk for a retry). */
+ * NULL when the file is in place and durable. The temp file is freed either
+ * way. On error the file stays on disk as a temp file for a retry, unless only
+ * the directory could not be synced: then it is in place already, not yet
+ * known to be durable. */
 typedef void (*QmgrCommitDone) (gpointer data, const GError *error, gpointer user_data);
 
 QmgrCommitQueue *qmgr_commit_queue_new (QmgrCommitDone done, gpointer user_data);

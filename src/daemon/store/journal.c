@@ -43,6 +43,7 @@ struct _QmgrJournal {
   gboolean unsynced;
   guint64 room;               /* bytes written ahead as zeros and synced */
   GString *pending;           /* records held back until the next sync */
+  GError *failed;             /* records may have been lost: refuse everything */
   GArray *closed;             /* guint64 numbers of journals waiting to be folded */
   GThread *thread;
   gint compact_done;          /* atomic: the thread finished */
@@ -396,12 +397,13 @@ qmgr_journal_free (QmgrJournal *j)
   if (j->fd >= 0)
     {
       g_autoptr(GError) error = NULL;
-      if (!qmgr_journal_sync (j, &error))
+      if (j->failed == NULL && !qmgr_journal_sync (j, &error))   /* said already if failed */
         g_warning ("%s", error->message);
       close (j->fd);
     }
   if (j->pending != NULL)
     g_string_free (j->pending, TRUE);
+  g_clear_error (&j->failed);
   g_clear_pointer (&j->closed, g_array_unref);
   g_free (j->dir_path);
   g_free (j);
@@ -480,18 +482,67 @@ write_records (QmgrJournal *j, const struct iovec *iov, int n_iov, GError **erro
   return TRUE;
 }
 
-/* Writes the records held back. On failure they are dropped. */
+/* After records were lost (held ones that could not be written, or a sync
+ * that failed: Linux reports a writeback error once, and a later fdatasync
+ * would succeed over the lost pages), nothing more is acknowledged: what the
+ * journal holds after that point could not be trusted to replay. */
+static void
+mark_failed (QmgrJournal *j, const GError *cause)
+{
+  if (j->failed != NULL)
+    return;
+  g_warning ("The state directory %s failed (%s); changes are refused until qmgrd is "
+              "restarted", j->dir_path, cause->message);
+  j->failed = g_error_new (QMGR_ERROR, QMGR_ERROR_FAILED,
+                           "The state directory failed earlier (%s); restart qmgrd once it "
+                           "works again", cause->message);
+}
+
+static gboolean
+check_failed (QmgrJournal *j, GError **error)
+{
+  if (j->failed == NULL)
+    return TRUE;
+  g_propagate_error (error, g_error_copy (j->failed));
+  return FALSE;
+}
+
+/* Adds to the held-back records; a buffer it outgrows is wiped before it is
+ * freed (records may hold passwords). */
+static void
+pending_append (QmgrJournal *j, const char *data, gsize len)
+{
+  if (j->pending->len + len + 1 > j->pending->allocated_len)
+    {
+      GString *bigger = g_string_sized_new (MAX (2 * j->pending->allocated_len,
+                                                 j->pending->len + len + 1));
+      g_string_append_len (bigger, j->pending->str, (gssize) j->pending->len);
+      explicit_bzero (j->pending->str, j->pending->allocated_len);
+      g_string_free (j->pending, TRUE);
+      j->pending = bigger;
+    }
+  g_string_append_len (j->pending, data, (gssize) len);
+}
+
+/* Writes the records held back. On failure they are dropped, and the journal
+ * refuses everything after. */
 static gboolean
 write_pending (QmgrJournal *j, GError **error)
 {
   struct iovec iov;
+  g_autoptr(GError) local = NULL;
   gboolean ok;
 
   if (j->pending->len == 0)
     return TRUE;
   iov.iov_base = j->pending->str;
   iov.iov_len = j->pending->len;
-  ok = write_records (j, &iov, 1, error);
+  ok = write_records (j, &iov, 1, &local);
+  if (!ok)
+    {
+      mark_failed (j, local);
+      g_propagate_error (error, g_steal_pointer (&local));
+    }
   explicit_bzero (j->pending->str, j->pending->len);   /* passwords */
   g_string_truncate (j->pending, 0);
   if (j->pending->allocated_len > PENDING_KEEP)
@@ -557,6 +608,16 @@ qmgr_journal_append (QmgrJournal *j, const char *hex, const char *data, gsize le
   g_return_val_if_fail (strlen (hex) == HEX_LEN, FALSE);
   if (data == NULL)
     len = 0;
+  if (!check_failed (j, error))
+    return FALSE;
+  if (len > MAX_PAYLOAD)
+    {
+      /* Loading would refuse it, and everything after it. */
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_LIMITS_EXCEEDED,
+                   "Group %s would take %" G_GSIZE_FORMAT " bytes to store, more than %"
+                   G_GUINT64_FORMAT, hex, len, (guint64) MAX_PAYLOAD);
+      return FALSE;
+    }
   if (j->fd < 0 && !start_journal (j, j->seq + 1, error))
     return FALSE;
   n = g_snprintf (header, sizeof header, "QJ1 %c %s %" G_GSIZE_FORMAT " %08x\n", op, hex, len,
@@ -569,9 +630,9 @@ qmgr_journal_append (QmgrJournal *j, const char *hex, const char *data, gsize le
    * is reserved: a full disk is then still reported here, to this caller. */
   if (hold && reserve (j, (gsize) n + len + 1, &local))
     {
-      g_string_append_len (j->pending, header, n);
-      g_string_append_len (j->pending, iov[1].iov_base, (gssize) len);
-      g_string_append_c (j->pending, '\n');
+      pending_append (j, header, (gsize) n);
+      pending_append (j, iov[1].iov_base, len);
+      pending_append (j, "\n", 1);
       return TRUE;
     }
   if (local != NULL)
@@ -585,6 +646,8 @@ qmgr_journal_append (QmgrJournal *j, const char *hex, const char *data, gsize le
 gboolean
 qmgr_journal_sync (QmgrJournal *j, GError **error)
 {
+  if (!check_failed (j, error))
+    return FALSE;
   if (j->fd < 0)
     return TRUE;
   if (!write_pending (j, error))
@@ -595,7 +658,12 @@ qmgr_journal_sync (QmgrJournal *j, GError **error)
     {
       g_autofree char *name = journal_name (j->seq);
       g_autofree char *path = g_build_filename (j->dir_path, name, NULL);
-      return set_errno_error (error, errno, "sync", path);
+      g_autoptr(GError) local = NULL;
+
+      set_errno_error (&local, errno, "sync", path);
+      mark_failed (j, local);
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
     }
   j->unsynced = FALSE;
   return TRUE;

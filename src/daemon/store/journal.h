@@ -42,7 +42,9 @@ gboolean qmgr_journal_append (QmgrJournal *j, const char *hex, const char *data,
 
 /* Makes every record appended so far durable (one write of the held-back
  * records, one fdatasync), if any is not. Held-back records that cannot be
- * written (an I/O error; never a full disk) are lost. */
+ * written (an I/O error; a full disk only where overwriting the room needs new
+ * blocks, as on copy-on-write file systems) are lost, and so is a sync that
+ * fails: from then on the journal refuses every append and sync. */
 gboolean qmgr_journal_sync (QmgrJournal *j, GError **error);
 gboolean qmgr_journal_needs_sync (QmgrJournal *j);
 

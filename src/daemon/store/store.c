@@ -1,6 +1,7 @@
 /* qmgrd store — durable groups and settings. The store never holds partial
  * downloads: the temp file on disk is the truth for bytes received. Passwords
- * live in the group file, which like the directory is readable by its owner only. */
+ * live in the group files and the journal, which like the directory are
+ * readable by their owner only, and are wiped from memory once written. */
 #include "store.h"
 
 #include <dirent.h>
@@ -72,6 +73,20 @@ on_replay (const char *hex, const char *data, gsize len, gpointer user_data)
                        data != NULL ? g_bytes_new (data, len) : NULL);
 }
 
+/* A replayed record may hold a password: wiped before it is freed. */
+static void
+secret_bytes_free (gpointer bytes)
+{
+  gsize len;
+  gpointer data;
+
+  if (bytes == NULL)
+    return;
+  data = (gpointer) g_bytes_get_data (bytes, &len);   /* our own copy */
+  explicit_bzero (data, len);
+  g_bytes_unref (bytes);
+}
+
 QmgrStore *
 qmgr_store_open (const char *state_dir, GError **error)
 {
@@ -80,7 +95,7 @@ qmgr_store_open (const char *state_dir, GError **error)
   s->state_fd = s->groups_fd = -1;
   s->dirty = g_hash_table_new (g_direct_hash, g_direct_equal);
   s->replayed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                       (GDestroyNotify) g_bytes_unref);
+                                       secret_bytes_free);
   s->state_dir = g_strdup (state_dir);
   s->groups_dir = g_build_filename (state_dir, "groups", NULL);
   s->state_fd = open_dir (s->state_dir, error);
