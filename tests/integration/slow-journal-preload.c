@@ -1,5 +1,5 @@
 /* qmgrd integration tests — an LD_PRELOAD shim for the daemon (test-durable): every
- * write(), writev() and pwrite() to a file whose name starts with "journal." (the
+ * write(), writev(), pwrite() and pwritev() to a file whose name starts with "journal." (the
  * store's journal) first sleeps $QMGR_TEST_SLOW_JOURNAL_MS milliseconds (default 300),
  * then writes. A method reply sent before the daemon wrote and synced the journal
  * then reaches the client while the record is still only in the daemon's memory, and
@@ -31,11 +31,15 @@ typedef ssize_t (*WriteFunc) (int, const void *, size_t);
 typedef ssize_t (*WritevFunc) (int, const struct iovec *, int);
 typedef ssize_t (*PwriteFunc) (int, const void *, size_t, off_t);
 typedef ssize_t (*Pwrite64Func) (int, const void *, size_t, off64_t);
+typedef ssize_t (*PwritevFunc) (int, const struct iovec *, int, off_t);
+typedef ssize_t (*Pwritev64Func) (int, const struct iovec *, int, off64_t);
 
 static WriteFunc real_write;
 static WritevFunc real_writev;
 static PwriteFunc real_pwrite;
 static Pwrite64Func real_pwrite64;
+static PwritevFunc real_pwritev;
+static Pwritev64Func real_pwritev64;
 
 static void *
 next_symbol (const char *name)
@@ -58,6 +62,10 @@ resolve (void)
     real_pwrite = (PwriteFunc) next_symbol ("pwrite");
   if (real_pwrite64 == NULL)
     real_pwrite64 = (Pwrite64Func) next_symbol ("pwrite64");
+  if (real_pwritev == NULL)
+    real_pwritev = (PwritevFunc) next_symbol ("pwritev");
+  if (real_pwritev64 == NULL)
+    real_pwritev64 = (Pwritev64Func) next_symbol ("pwritev64");
 }
 
 static long
@@ -151,4 +159,18 @@ pwrite64 (int fd, const void *buf, size_t count, off64_t offset)
 {
   maybe_delay (fd);
   return real_pwrite64 (fd, buf, count, offset);
+}
+
+ssize_t
+pwritev (int fd, const struct iovec *iov, int iovcnt, off_t offset)
+{
+  maybe_delay (fd);
+  return real_pwritev (fd, iov, iovcnt, offset);
+}
+
+ssize_t
+pwritev64 (int fd, const struct iovec *iov, int iovcnt, off64_t offset)
+{
+  maybe_delay (fd);
+  return real_pwritev64 (fd, iov, iovcnt, offset);
 }

@@ -561,6 +561,7 @@ static gboolean
 reserve (QmgrJournal *j, gsize more, GError **error)
 {
   static const char zeros[64 << 10];
+  struct iovec iov[ROOM_CHUNK / sizeof zeros + 1];
   guint64 end = j->size + j->pending->len + more;
   guint64 at = MAX (j->room, j->size);
 
@@ -569,7 +570,19 @@ reserve (QmgrJournal *j, gsize more, GError **error)
   end = MAX (end, at) + ROOM_CHUNK;
   while (at < end)
     {
-      ssize_t w = pwrite (j->fd, zeros, MIN (sizeof zeros, end - at), (off_t) at);
+      /* One call for the chunk (iovecs all pointing at the same zeros). */
+      guint64 left = end - at;
+      int cnt = 0;
+      ssize_t w;
+
+      while (left > 0 && cnt < (int) G_N_ELEMENTS (iov))
+        {
+          iov[cnt].iov_base = (void *) zeros;
+          iov[cnt].iov_len = MIN (sizeof zeros, left);
+          left -= iov[cnt].iov_len;
+          cnt++;
+        }
+      w = pwritev (j->fd, iov, cnt, (off_t) at);
       if (w < 0 && errno == EINTR)
         continue;
       if (w <= 0)
