@@ -3252,11 +3252,16 @@ test_hostile (void)
     }
   else if (rss_warm > 0 && rss_end > 0 &&
            (double) rss_end > (double) rss_warm * (1 + RSS_GROWTH_MAX))
-    /* TARGETS.md R3 asks for at most 5 %. About half the runs here rise by 1 to
-     * 7 MiB in a few intervals and stay flat after (no leak LeakSanitizer sees;
-     * also with the daemon of before the journal); the cause is not found yet.
-     * Until it is, such a run is reported, not failed, so that the other
-     * checks keep CI meaningful; the project notes say R3 is not met. */
+    /* TARGETS.md R3 asks for at most 5 %. About half the runs here rose by 1 to
+     * 7 MiB in a few intervals and stayed flat after (no leak LeakSanitizer
+     * sees; also with the daemon of before the journal). malloc_stats() of such
+     * a run: bytes in use flat, the heap's size stepped up — a burst's
+     * high-water mark. The daemon now returns free heap pages a few seconds
+     * after requests (malloc_trim), and RSS then moves up and down with the
+     * bursts in flight when it is measured (-5 % to +74 % in six runs), so
+     * a figure taken mid-run cannot hold a 5 % budget. Such a run is
+     * reported, not failed; the project notes say R3's memory target is not
+     * shown to be met. */
     g_test_message ("R3 NOT MET BY THIS RUN: daemon anonymous RSS grew from %ld KiB to %ld KiB "
                     "(> 5 %%)", rss_warm, rss_end);
 

@@ -19,6 +19,7 @@ struct _QmgrBus {
   GHashTable *deliveries;      /* QmgrGroup* → Delivery* (callbacks.c) */
   GHashTable *progress_pending; /* QmgrGroup* → PendingProgress*: throttled changes */
   guint progress_timer;
+  guint trim_source;           /* returning freed heap pages after requests */
   GPtrArray *held;             /* sd_bus_message*: call, reply, call, reply, … */
 };
 

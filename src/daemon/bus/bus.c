@@ -5,6 +5,7 @@
 #include "bus-private.h"
 
 #include <errno.h>
+#include <malloc.h>
 
 #include "qmgr-constants.h"
 #include "qmgr-error.h"
@@ -351,6 +352,22 @@ on_batch_begin (gpointer user_data)
   qmgr_manager_begin_batch (bus->manager);
 }
 
+/* A burst of requests (big AddFiles, many signals queued at once) raises the
+ * heap's high-water mark; the blocks are freed, but one still in use near the
+ * top keeps glibc from giving the pages back, and RSS stays up for good.
+ * Some seconds after requests came, the free pages are returned. */
+#define TRIM_AFTER_S 5
+
+static gboolean
+on_trim_due (gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+
+  bus->trim_source = 0;
+  malloc_trim (0);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_batch_end (gpointer user_data)
 {
@@ -379,6 +396,8 @@ on_batch_end (gpointer user_data)
         g_debug ("Could not send a reply: %s", g_strerror (-r));
     }
   g_ptr_array_set_size (bus->held, 0);
+  if (bus->trim_source == 0)
+    bus->trim_source = g_timeout_add_seconds (TRIM_AFTER_S, on_trim_due, bus);
 }
 
 /* ---- connection ---- */
@@ -542,6 +561,8 @@ qmgr_bus_free (QmgrBus *bus)
   qmgr_bus_peers_clear (bus);
   if (bus->progress_timer != 0)
     g_source_remove (bus->progress_timer);
+  if (bus->trim_source != 0)
+    g_source_remove (bus->trim_source);
   g_clear_pointer (&bus->progress_pending, g_hash_table_unref);
   g_clear_pointer (&bus->held, g_ptr_array_unref);
   if (bus->bus != NULL)
