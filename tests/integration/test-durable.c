@@ -361,10 +361,52 @@ test_reply_means_on_disk (void)
   model_clear (&m);
 }
 
+/* A signal announces a durable change too. The daemon is killed as soon as the
+ * PropertiesChanged of a change arrives, its reply not waited for: restarted,
+ * it shows the change. A daemon sending the signal while the record is still
+ * in the shim's sleep fails here every run. */
+static void
+test_signal_means_on_disk (void)
+{
+  g_autoptr(QmgrTestDaemon) d = qmgr_test_daemon_new ();
+  g_autoptr(ItGroup) a = NULL;
+  const char *names[] = { "Signalled — first", "Signalled — second" };
+
+  start_slow (d);
+  a = it_group_create (d, FALSE);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(ItRecorder) rec = it_recorder_new (d);
+      g_autoptr(GVariant) name = NULL;
+      gint64 start = g_get_monotonic_time ();
+      gint64 took_ms;
+
+      /* The reply is never read: the daemon dies before it counts. */
+      g_dbus_connection_call (qmgr_test_daemon_get_connection (d), QMGR_TEST_BUS_NAME, a->path,
+                              GROUP, "SetProp",
+                              g_variant_new ("(uv)", 11, g_variant_new_string (names[i])),
+                              NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
+      g_assert_true (it_recorder_wait_property (rec, a->path, GROUP, "DisplayName",
+                                                g_variant_new_string (names[i]), 10000));
+      took_ms = (g_get_monotonic_time () - start) / 1000;
+      qmgr_test_daemon_kill (d);
+      g_test_message ("PropertiesChanged %u came after %" G_GINT64_FORMAT " ms; killed",
+                      i + 1, took_ms);
+
+      start_slow (d);
+      name = it_getprop (d, a->path, 11, NULL);
+      g_assert_nonnull (name);
+      g_assert_cmpstr (g_variant_get_string (name, NULL), ==, names[i]);
+      g_assert_cmpint (took_ms, >=, DELAY_MS);
+    }
+  qmgr_test_daemon_stop (d);
+}
+
 int
 main (int argc, char **argv)
 {
   it_init (&argc, &argv);
   g_test_add_func ("/durable/reply-means-on-disk", test_reply_means_on_disk);
+  g_test_add_func ("/durable/signal-means-on-disk", test_signal_means_on_disk);
   return g_test_run ();
 }

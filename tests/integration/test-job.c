@@ -641,11 +641,34 @@ test_resume_without_files (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_assert_cmpuint (it_group_status (f->d, g->path), ==, 0x180);
 }
 
+/* What one call changes on an object is announced together: AddFiles moves
+ * several properties of the job and of the group, each object sends one
+ * PropertiesChanged carrying them all. */
+static void
+test_add_files_one_signal_per_object (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
+  g_autoptr(ItRecorder) rec = it_recorder_new (f->d);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a = it_file (f->d, "a");
+  const char *props = "org.freedesktop.DBus.Properties";
+
+  g_assert_true (it_add_file (f->d, g->job_path, "http://example.invalid/a", a, 10, &error));
+  g_assert_no_error (error);
+  it_recorder_sync (rec);
+  g_assert_cmpuint (it_recorder_count (rec, g->job_path, props, "PropertiesChanged"), ==, 1);
+  g_assert_true (it_recorder_saw_property (rec, g->job_path, JOB, "FileCount"));
+  g_assert_cmpuint (it_recorder_count (rec, g->path, props, "PropertiesChanged"), ==, 1);
+  g_assert_true (it_recorder_saw_property (rec, g->path, GROUP, "FilesTotal"));
+  g_assert_true (it_recorder_saw_property (rec, g->path, GROUP, "ModificationTime"));
+}
+
 int
 main (int argc, char **argv)
 {
   it_init (&argc, &argv);
   it_add ("/job/add-files/valid", test_add_files_valid);
+  it_add ("/job/add-files/one-signal-per-object", test_add_files_one_signal_per_object);
   it_add ("/job/add-files/urls", test_add_files_urls);
   it_add ("/job/add-files/paths", test_add_files_paths);
   it_add ("/job/add-files/not-writable", test_add_files_not_writable);

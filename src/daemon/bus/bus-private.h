@@ -21,6 +21,8 @@ struct _QmgrBus {
   guint progress_timer;
   guint trim_source;           /* returning freed heap pages after requests */
   GPtrArray *held;             /* sd_bus_message*: call, reply, call, reply, … */
+  GArray *queued;              /* QueuedSignal: signals waiting for the batch's end */
+  GHashTable *queued_by_path;  /* object path → index in queued */
 };
 
 extern const sd_bus_vtable qmgr_bus_manager_vtable[];

@@ -68,6 +68,35 @@ static const struct {
     names[n] = NULL;                                      \
   } G_STMT_END
 
+/* ---- signals of a dispatch ----
+ *
+ * Signals announcing changes made while a batch of calls is dispatched wait
+ * for the end of the batch: they go out after the batch's changes are durable
+ * and before its replies, so that no one hears of a change a crash could still
+ * undo. Waiting also merges them, as GDBus skeletons do in an idle: one
+ * PropertiesChanged per object, none for an object whose InterfacesAdded (built
+ * when sent, with the values of that moment) is still waiting. Sent together,
+ * they also reach the bus in one burst rather than one wake-up each. Signals
+ * that cannot wait for their object (InterfacesRemoved) or whose order with
+ * these matters (OnStatus, OnProgress) first send what is waiting. */
+
+typedef enum {
+  QUEUED_OBJECT_ADDED,
+  QUEUED_GROUP_PROPERTIES,
+  QUEUED_JOB_PROPERTIES,
+  QUEUED_MANAGER_PROPERTIES,
+} QueuedKind;
+
+typedef struct {
+  QueuedKind kind;
+  guint32 changes;
+  char *path;
+} QueuedSignal;
+
+/* The bus whose messages are being dispatched: every method handler runs
+ * inside a dispatch of its source (one main loop, never re-entered). */
+static QmgrBus *dispatching;
+
 static void
 warn_emit (int r, const char *what, const char *path)
 {
@@ -76,11 +105,95 @@ warn_emit (int r, const char *what, const char *path)
 }
 
 static void
+emit_properties (QmgrBus *bus, const char *path, const char *interface, char **names)
+{
+  if (names[0] != NULL)
+    warn_emit (sd_bus_emit_properties_changed_strv (bus->bus, path, interface, names),
+               "PropertiesChanged", path);
+}
+
+static void
+emit_now (QmgrBus *bus, QueuedKind kind, const char *path, guint32 changes)
+{
+  char *names[MAX (G_N_ELEMENTS (group_property_names),
+                   MAX (G_N_ELEMENTS (job_property_names),
+                        G_N_ELEMENTS (manager_property_names))) + 1];
+  guint n = 0;
+
+  switch (kind)
+    {
+    case QUEUED_OBJECT_ADDED:
+      warn_emit (sd_bus_emit_object_added (bus->bus, path), "InterfacesAdded", path);
+      break;
+    case QUEUED_GROUP_PROPERTIES:
+      COLLECT (group_property_names, changes, names, n);
+      emit_properties (bus, path, QMGR_GROUP_INTERFACE, names);
+      break;
+    case QUEUED_JOB_PROPERTIES:
+      COLLECT (job_property_names, changes, names, n);
+      emit_properties (bus, path, QMGR_JOB_INTERFACE, names);
+      break;
+    case QUEUED_MANAGER_PROPERTIES:
+      COLLECT (manager_property_names, changes, names, n);
+      emit_properties (bus, path, QMGR_MANAGER_INTERFACE, names);
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* Sends the signals waiting for the end of the batch, in the order they were
+ * first asked for. */
+static void
+flush_queued_signals (QmgrBus *bus)
+{
+  for (guint i = 0; i < bus->queued->len; i++)
+    {
+      QueuedSignal *q = &g_array_index (bus->queued, QueuedSignal, i);
+      emit_now (bus, q->kind, q->path, q->changes);
+    }
+  g_hash_table_remove_all (bus->queued_by_path);
+  g_array_set_size (bus->queued, 0);
+}
+
+static void
+clear_queued_signal (gpointer data)
+{
+  QueuedSignal *q = data;
+  g_free (q->path);
+}
+
+static void
+queue_signal (QmgrBus *bus, QueuedKind kind, const char *path, guint32 changes)
+{
+  gpointer found;
+  QueuedSignal q = { kind, changes, NULL };
+
+  if (changes == 0 && kind != QUEUED_OBJECT_ADDED)
+    return;
+  if (dispatching != bus)
+    {
+      emit_now (bus, kind, path, changes);
+      return;
+    }
+  /* One object path has one kind of entry: its InterfacesAdded, which
+   * carries every property, or the PropertiesChanged of its interface. */
+  if (g_hash_table_lookup_extended (bus->queued_by_path, path, NULL, &found))
+    {
+      QueuedSignal *queued = &g_array_index (bus->queued, QueuedSignal, GPOINTER_TO_UINT (found));
+      if (queued->kind != QUEUED_OBJECT_ADDED)
+        queued->changes |= changes;
+      return;
+    }
+  q.path = g_strdup (path);
+  g_array_append_val (bus->queued, q);
+  g_hash_table_insert (bus->queued_by_path, q.path, GUINT_TO_POINTER (bus->queued->len - 1));
+}
+
+static void
 on_group_added (QmgrGroup *group, gpointer user_data)
 {
-  QmgrBus *bus = user_data;
-  warn_emit (sd_bus_emit_object_added (bus->bus, group->object_path), "InterfacesAdded",
-             group->object_path);
+  queue_signal (user_data, QUEUED_OBJECT_ADDED, group->object_path, 0);
 }
 
 static void
@@ -89,22 +202,24 @@ on_group_removing (QmgrGroup *group, gpointer user_data)
   QmgrBus *bus = user_data;
 
   g_hash_table_remove (bus->progress_pending, group);
-  qmgr_bus_callbacks_forget_group (bus, group);  warn_emit (sd_bus_emit_object_removed (bus->bus, group->object_path), "InterfacesRemoved",
+  qmgr_bus_callbacks_forget_group (bus, group);
+  flush_queued_signals (bus);
+  warn_emit (sd_bus_emit_object_removed (bus->bus, group->object_path), "InterfacesRemoved",
              group->object_path);
 }
 
 static void
 on_job_added (QmgrJob *job, gpointer user_data)
 {
-  QmgrBus *bus = user_data;
-  warn_emit (sd_bus_emit_object_added (bus->bus, job->object_path), "InterfacesAdded",
-             job->object_path);
+  queue_signal (user_data, QUEUED_OBJECT_ADDED, job->object_path, 0);
 }
 
 static void
 on_job_removing (QmgrJob *job, gpointer user_data)
 {
   QmgrBus *bus = user_data;
+
+  flush_queued_signals (bus);
   warn_emit (sd_bus_emit_object_removed (bus->bus, job->object_path), "InterfacesRemoved",
              job->object_path);
 }
@@ -112,27 +227,13 @@ on_job_removing (QmgrJob *job, gpointer user_data)
 static void
 emit_group_properties (QmgrBus *bus, QmgrGroup *group, QmgrGroupChange changes)
 {
-  char *names[G_N_ELEMENTS (group_property_names) + 1];
-  guint n = 0;
-
-  COLLECT (group_property_names, changes, names, n);
-  if (n > 0)
-    warn_emit (sd_bus_emit_properties_changed_strv (bus->bus, group->object_path,
-                                                    QMGR_GROUP_INTERFACE, names),
-               "PropertiesChanged", group->object_path);
+  queue_signal (bus, QUEUED_GROUP_PROPERTIES, group->object_path, changes);
 }
 
 static void
 emit_job_properties (QmgrBus *bus, QmgrJob *job, QmgrJobChange changes)
 {
-  char *names[G_N_ELEMENTS (job_property_names) + 1];
-  guint n = 0;
-
-  COLLECT (job_property_names, changes, names, n);
-  if (n > 0)
-    warn_emit (sd_bus_emit_properties_changed_strv (bus->bus, job->object_path,
-                                                    QMGR_JOB_INTERFACE, names),
-               "PropertiesChanged", job->object_path);
+  queue_signal (bus, QUEUED_JOB_PROPERTIES, job->object_path, changes);
 }
 
 /* Byte and file counters move with every write: they are announced at most
@@ -160,6 +261,7 @@ emit_progress_signal (QmgrBus *bus, QmgrGroup *group)
 
   if (group->job == NULL)
     return;
+  flush_queued_signals (bus);
   warn_emit (sd_bus_emit_signal (bus->bus, group->object_path, QMGR_GROUP_INTERFACE,
                                  "OnProgress", "uouu", QMGR_PROGRESS_SIZE_DONE,
                                  group->job->object_path, group->job->current_file,
@@ -255,6 +357,7 @@ on_status_event (QmgrGroup *group, guint32 file_index, QmgrStatusEvent event, gp
    * "at most twice a second" (GetProgress answers exactly). */
   if (event != QMGR_STATUS_EVENT_FILE_DONE)
     flush_progress (bus);
+  flush_queued_signals (bus);
   warn_emit (sd_bus_emit_signal (bus->bus, group->object_path, QMGR_GROUP_INTERFACE, "OnStatus",
                                  "ouuuuu", job->object_path, file_index,
                                  qmgr_group_get_status (group),
@@ -268,15 +371,7 @@ on_status_event (QmgrGroup *group, guint32 file_index, QmgrStatusEvent event, gp
 static void
 on_manager_changed (QmgrManager *manager, QmgrManagerChange changes, gpointer user_data)
 {
-  QmgrBus *bus = user_data;
-  char *names[G_N_ELEMENTS (manager_property_names) + 1];
-  guint n = 0;
-
-  COLLECT (manager_property_names, changes, names, n);
-  if (n > 0)
-    warn_emit (sd_bus_emit_properties_changed_strv (bus->bus, QMGR_MANAGER_PATH,
-                                                    QMGR_MANAGER_INTERFACE, names),
-               "PropertiesChanged", QMGR_MANAGER_PATH);
+  queue_signal (user_data, QUEUED_MANAGER_PROPERTIES, QMGR_MANAGER_PATH, changes);
 }
 
 static const QmgrManagerListener bus_listener = {
@@ -297,10 +392,6 @@ unref_message (gpointer m)
 {
   sd_bus_message_unref (m);
 }
-
-/* The bus whose messages are being dispatched: every method handler runs
- * inside a dispatch of its source (one main loop, never re-entered). */
-static QmgrBus *dispatching;
 
 QmgrBus *
 qmgr_bus_current (void)
@@ -378,6 +469,8 @@ on_batch_end (gpointer user_data)
   dispatching = NULL;
   if (!durable)
     g_warning ("Changes asked for over D-Bus could not be made durable: %s", error->message);
+  /* What the model says now, durable or not: a later GetProp answers the same. */
+  flush_queued_signals (bus);
   for (guint i = 0; i + 1 < bus->held->len; i += 2)
     {
       sd_bus_message *call = g_ptr_array_index (bus->held, i);
@@ -467,6 +560,9 @@ qmgr_bus_new (QmgrManager *manager, gboolean system_bus, GError **error)
   bus->last_activity = g_get_monotonic_time ();
   bus->progress_pending = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   bus->held = g_ptr_array_new_with_free_func (unref_message);
+  bus->queued = g_array_new (FALSE, FALSE, sizeof (QueuedSignal));
+  g_array_set_clear_func (bus->queued, clear_queued_signal);
+  bus->queued_by_path = g_hash_table_new (g_str_hash, g_str_equal);
   qmgr_bus_peers_init (bus);
   qmgr_bus_callbacks_init (bus);
 
@@ -565,6 +661,8 @@ qmgr_bus_free (QmgrBus *bus)
     g_source_remove (bus->trim_source);
   g_clear_pointer (&bus->progress_pending, g_hash_table_unref);
   g_clear_pointer (&bus->held, g_ptr_array_unref);
+  g_clear_pointer (&bus->queued_by_path, g_hash_table_unref);
+  g_clear_pointer (&bus->queued, g_array_unref);
   if (bus->bus != NULL)
     sd_bus_flush_close_unref (bus->bus);
   g_free (bus);
