@@ -216,6 +216,21 @@ test_guid_generate (void)
   g_assert_cmpuint (str[14], ==, '4');
   g_assert_true (qmgr_guid_parse (str, &back, NULL));
   g_assert_true (qmgr_guid_equal (a, back));
+
+  /* Across several refills of the random pool: every one new and version 4. */
+  {
+    g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+    for (guint i = 0; i < 1000; i++)
+      {
+        QmgrGuid g = qmgr_guid_generate ();
+        char hex[QMGR_GUID_HEX_LEN + 1];
+
+        g_assert_cmpuint (g.bytes[6] >> 4, ==, 4);
+        g_assert_cmpuint (g.bytes[8] & 0xc0, ==, 0x80);
+        qmgr_guid_to_hex (g, hex);
+        g_assert_true (g_hash_table_add (seen, g_strdup (hex)));
+      }
+  }
 }
 
 static void

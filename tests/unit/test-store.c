@@ -979,6 +979,69 @@ test_journal_torn_tail (Fixture *f, gconstpointer data G_GNUC_UNUSED)
       }
 }
 
+/* The standard CRC-32 (IEEE 802.3, reflected), bit by bit: the journal's
+ * record format, whatever computes it in the daemon. */
+static guint32
+reference_crc32 (guint32 crc, const char *data, gsize len)
+{
+  crc = ~crc;
+  for (gsize i = 0; i < len; i++)
+    {
+      crc ^= (guint8) data[i];
+      for (int k = 0; k < 8; k++)
+        crc = (crc & 1) ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
+    }
+  return ~crc;
+}
+
+/* A record on disk is as journal.c's header comment says: journals written by
+ * one version load in the next. */
+static void
+test_journal_record_format (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *journal = NULL;
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) header = NULL;
+  QmgrGroup *g = unit_create_group (f->manager, GUID_A, UNIT_OWNER);
+  const char *payload;
+  char *end;
+  guint64 len;
+  guint32 crc;
+  gsize size;
+  char hex[QMGR_GUID_HEX_LEN + 1];
+
+  qmgr_guid_to_hex (g->id, hex);
+  g_assert_cmphex (reference_crc32 (0, "123456789", 9), ==, 0xcbf43926u);
+  g_assert_true (qmgr_group_set_display_name (g, "format", &error));
+  g_assert_no_error (error);
+  journal = current_journal (f);
+  g_assert_true (g_file_get_contents (journal, &contents, &size, NULL));
+
+  /* The last record: "QJ1 S <hex> <len> <crc>\n<payload>\n", zeros after. */
+  while (size > 0 && contents[size - 1] == '\0')
+    size--;
+  contents[size] = '\0';
+  payload = g_strrstr (contents, "QJ1 S ");
+  g_assert_nonnull (payload);
+  end = strchr (payload, '\n');
+  g_assert_nonnull (end);
+  *end = '\0';
+  header = g_strsplit (payload, " ", -1);
+  g_assert_cmpuint (g_strv_length (header), ==, 5);
+  g_assert_cmpstr (header[2], ==, hex);
+  len = g_ascii_strtoull (header[3], NULL, 10);
+  crc = (guint32) g_ascii_strtoull (header[4], NULL, 16);
+  g_assert_cmpuint (strlen (header[4]), ==, 8);
+  payload = end + 1;
+  g_assert_cmpuint ((gsize) (payload - contents) + len + 1, ==, size);
+  g_assert_cmpint (payload[len], ==, '\n');
+  g_assert_nonnull (g_strstr_len (payload, (gssize) len, "DisplayName=format\n"));
+  g_assert_cmphex (crc, ==,
+                   reference_crc32 (reference_crc32 (reference_crc32 (0, "S", 1), header[2], 32),
+                                    payload, len));
+}
+
 /* Held records that cannot be written are lost: the batch fails, and from then
  * on the journal refuses everything rather than acknowledge records that a
  * later replay could not be trusted to reach. What was durable before stays. */
@@ -1101,6 +1164,36 @@ test_keyfile_escapes (Fixture *f, gconstpointer data G_GNUC_UNUSED)
     }
 }
 
+/* Numbers are written as GKeyFile reads them, at both ends of their range. */
+static void
+test_keyfile_numbers (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  static const gint64 times[] = { 0, 1, -1, 9, 10, -10, G_MAXINT64, G_MININT64 };
+  static const guint64 sizes[] = { 0, 1, 9, 10, 99, 100, 4294967296, G_MAXUINT64 };
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 1, FALSE);
+  QmgrFile *file = g_ptr_array_index (g->job->files, 0);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (times); i++)
+    {
+      g_autoptr(GKeyFile) parsed = NULL;
+      g_autofree char *text = NULL;
+      g_autofree char *expected = g_strdup_printf ("\nCompletionTime=%" G_GINT64_FORMAT "\n",
+                                                   times[i]);
+      gsize len;
+
+      g->completion_time = times[i];
+      file->size_hint = sizes[i];
+      text = qmgr_store_group_to_data (g, &len);
+      g_assert_cmpuint (strlen (text), ==, len);
+      g_assert_nonnull (strstr (text, expected));
+      parsed = qmgr_store_group_to_keyfile (g);
+      g_assert_cmpint (g_key_file_get_int64 (parsed, "Group", "CompletionTime", NULL), ==,
+                       times[i]);
+      g_assert_cmpuint (g_key_file_get_uint64 (parsed, "File 0", "SizeHint", NULL), ==,
+                        sizes[i]);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1117,6 +1210,7 @@ main (int argc, char **argv)
   ADD ("/store/restored-manager-state", test_restored_manager_state);
   ADD ("/store/file-modes", test_file_modes);
   ADD ("/store/one-file-per-group", test_one_file_per_group);
+  ADD ("/store/journal/record-format", test_journal_record_format);
   ADD ("/store/journal/torn-tail", test_journal_torn_tail);
   ADD ("/store/journal/batch", test_batch);
   ADD ("/store/journal/batch-write-failure", test_batch_write_failure);
@@ -1127,6 +1221,7 @@ main (int argc, char **argv)
   ADD ("/store/no-settings-file", test_no_settings_file);
   ADD ("/store/keyfile/roundtrip", test_keyfile_roundtrip);
   ADD ("/store/keyfile/escapes", test_keyfile_escapes);
+  ADD ("/store/keyfile/numbers", test_keyfile_numbers);
   ADD ("/store/keyfile/rejects", test_keyfile_rejects);
   ADD ("/store/failure-keeps-model", test_store_failure_keeps_model);
 

@@ -3,7 +3,9 @@
  * path element is the dashed form without its dashes. */
 #include "guid.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "qmgr-error.h"
 
@@ -87,13 +89,49 @@ qmgr_guid_from_hex (const char *hex, gsize len, QmgrGuid *out)
   return parse_digits (hex, len, FALSE, out) && !qmgr_guid_is_null (*out);
 }
 
+/* Random GUIDs are cut from a pool that getrandom() fills GUID_POOL at a time:
+ * a burst of CreateGroup calls would otherwise make a system call per GUID.
+ * Bytes handed out are wiped from the pool. */
+#define GUID_POOL 64
+
+G_LOCK_DEFINE_STATIC (guid_pool);
+static guint8 guid_pool[GUID_POOL * sizeof (QmgrGuid)];
+static guint guid_pool_left;
+
+static void
+fill_pool (void)
+{
+  gsize done = 0;
+
+  while (done < sizeof guid_pool)
+    {
+      ssize_t n = getrandom (guid_pool + done, sizeof guid_pool - done, 0);
+      /* Blocks only until the kernel's generator is seeded; fails on EINTR. */
+      if (n < 0 && errno == EINTR)
+        continue;
+      g_assert (n > 0);
+      done += (gsize) n;
+    }
+  guid_pool_left = GUID_POOL;
+}
+
 QmgrGuid
 qmgr_guid_generate (void)
 {
   QmgrGuid g;
-  int r = sd_id128_randomize (&g);
-  /* sd_id128_randomize only fails when the kernel refuses randomness. */
-  g_assert (r >= 0);
+  guint8 *bytes;
+
+  G_LOCK (guid_pool);
+  if (guid_pool_left == 0)
+    fill_pool ();
+  guid_pool_left--;
+  bytes = guid_pool + guid_pool_left * sizeof g;
+  memcpy (g.bytes, bytes, sizeof g);
+  explicit_bzero (bytes, sizeof g);
+  G_UNLOCK (guid_pool);
+  /* Version 4, variant 1 (RFC 4122), as sd_id128_randomize makes them. */
+  g.bytes[6] = (g.bytes[6] & 0x0f) | 0x40;
+  g.bytes[8] = (g.bytes[8] & 0x3f) | 0x80;
   return g;
 }
 

@@ -8,13 +8,35 @@
 #include "qmgr-error.h"
 #include "validate.h"
 
+static gboolean
+check_not_directory (const char *path, GError **error)
+{
+  struct stat st;
+
+  /* lstat: a symlink at the destination is replaced, never followed. */
+  if (lstat (path, &st) == 0 && S_ISDIR (st.st_mode))
+    {
+      g_autofree char *shown = qmgr_describe_value (path);
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS, "Local path %s is a directory",
+                   shown);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 qmgr_destination_check_local (uid_t owner, const char *path, gpointer user_data,
                               GError **error)
 {
   g_autofree char *parent = g_path_get_dirname (path);
+  g_autofree char *parent_dir = g_strconcat (parent, "/", NULL);
   struct stat st;
 
+  /* The usual case in one call: the trailing slash makes it a directory. */
+  if (access (parent_dir, W_OK | X_OK) == 0)
+    return check_not_directory (path, error);
+
+  /* Otherwise, say why. */
   if (stat (parent, &st) < 0)
     {
       int err = errno;
@@ -33,14 +55,8 @@ qmgr_destination_check_local (uid_t owner, const char *path, gpointer user_data,
       g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS, "%s is not a directory", shown);
       return FALSE;
     }
-  /* lstat: a symlink at the destination is replaced, never followed. */
-  if (lstat (path, &st) == 0 && S_ISDIR (st.st_mode))
-    {
-      g_autofree char *shown = qmgr_describe_value (path);
-      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS, "Local path %s is a directory",
-                   shown);
-      return FALSE;
-    }
+  if (!check_not_directory (path, error))
+    return FALSE;
   if (access (parent, W_OK | X_OK) < 0)
     {
       int err = errno;

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "qmgr-error.h"
 
@@ -60,37 +61,12 @@ set_errno_error (GError **error, int err, const char *what, const char *path)
   return FALSE;
 }
 
-/* ---- CRC-32 (IEEE 802.3, reflected) ---- */
-
-static guint32 crc_table[256];
-
-static void
-crc_init (void)
-{
-  static gsize done;
-
-  if (g_once_init_enter (&done))
-    {
-      for (guint32 i = 0; i < 256; i++)
-        {
-          guint32 c = i;
-          for (int k = 0; k < 8; k++)
-            c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-          crc_table[i] = c;
-        }
-      g_once_init_leave (&done, 1);
-    }
-}
+/* ---- CRC-32 (IEEE 802.3, reflected: zlib's) ---- */
 
 static guint32
 crc_update (guint32 crc, const void *data, gsize len)
 {
-  const guint8 *p = data;
-
-  crc = ~crc;
-  while (len-- > 0)
-    crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-  return ~crc;
+  return (guint32) crc32_z (crc, data, len);
 }
 
 static guint32
@@ -351,7 +327,6 @@ qmgr_journal_open (int dir_fd, const char *dir_path, QmgrJournalReplayFunc repla
   Mapped *maps;
   guint64 next = 1;
 
-  crc_init ();
   j->fd = -1;
   j->pending = g_string_new (NULL);
   j->dir_fd = dir_fd;

@@ -243,18 +243,39 @@ kf_optional_string (GString *out, const char *key, const char *value)
     kf_string (out, key, value);
 }
 
+/* Decimal digits and a newline, without printf's machinery (a group's text is
+ * written on every change). */
+static void
+append_decimal (GString *out, gboolean negative, guint64 magnitude)
+{
+  char buf[24];
+  char *p = buf + sizeof buf;
+
+  *--p = '\n';
+  do
+    {
+      *--p = (char) ('0' + magnitude % 10);
+      magnitude /= 10;
+    }
+  while (magnitude != 0);
+  if (negative)
+    *--p = '-';
+  g_string_append_len (out, p, buf + sizeof buf - p);
+}
+
 static void
 kf_u64 (GString *out, const char *key, guint64 value)
 {
   kf_key (out, key);
-  g_string_append_printf (out, "%" G_GUINT64_FORMAT "\n", value);
+  append_decimal (out, FALSE, value);
 }
 
 static void
 kf_i64 (GString *out, const char *key, gint64 value)
 {
   kf_key (out, key);
-  g_string_append_printf (out, "%" G_GINT64_FORMAT "\n", value);
+  /* The magnitude of G_MININT64 only fits unsigned. */
+  append_decimal (out, value < 0, value < 0 ? -(guint64) value : (guint64) value);
 }
 
 static void
