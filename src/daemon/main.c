@@ -5,6 +5,7 @@
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <locale.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 
@@ -144,6 +145,19 @@ main (int argc, char **argv)
     { NULL },
   };
 
+  /* Memory a burst of requests used must be returnable once it is freed
+   * (the bus trims the heap after requests):
+   * - the helper threads (the journal's compaction, the commit queue's syncs)
+   *   are short-lived and rare; in arenas of their own, the memory a run of
+   *   theirs peaked at would stay resident (malloc_trim gives back only the
+   *   main arena's top), so there is one arena;
+   * - glibc raises its mmap threshold each time a large block is freed, after
+   *   which every large message (up to the bus's limits) would land in the
+   *   heap and leave it fragmented; fixed thresholds (glibc's initial values)
+   *   keep large blocks mapped on their own. */
+  mallopt (M_ARENA_MAX, 1);
+  mallopt (M_MMAP_THRESHOLD, 128 * 1024);
+  mallopt (M_TRIM_THRESHOLD, 128 * 1024);
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -2,8 +2,9 @@
  * values, plus malformed messages the bus still delivers, against the real daemon on a
  * private bus. Every answer must be a reply or one of the contract's errors (never a
  * sign that the daemon died or hung); where the contract makes the answer certain it is
- * checked exactly; the daemon's anonymous RSS after a warm-up is reported against R3's
- * 5 %, and a run fails when it grows by more than 32 MiB (see the RSS check below).
+ * checked exactly. The daemon's anonymous RSS after a warm-up and at the end, both read
+ * once the daemon has returned its free heap after the calls (see checkpoint()), is
+ * reported against R3's 5 %; a run fails when it grows by more than 1 MiB.
  *
  * QMGR_FUZZ_CALLS (or --calls=N) sets the number of calls, QMGR_FUZZ_SEED the seed. The
  * seed fixes what each call asks; which live objects a call lands on also depends on the
@@ -11,6 +12,7 @@
  * characters) and the first few of each class of failure are listed. */
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -56,7 +58,7 @@
 #define VIOLATIONS_SHOWN_PER_CLASS 3
 #define ORPHAN_EVERY       500
 #define RSS_GROWTH_MAX     0.05
-#define RSS_RUNAWAY_KIB    (32 * 1024)   /* beyond this a run fails outright */
+#define RSS_RUNAWAY_KIB    1024   /* beyond this a run fails (see the RSS check) */
 #define PASSWORD_MARKER    "pw-marker-7d1e0b2c-never-shown"
 
 /* ------------------------------------------------------------------------------------ */
@@ -2940,10 +2942,43 @@ seed_volatile_groups (Fuzz *fz)
     }
 }
 
+/* The daemon returns free heap pages once no request has come for a few seconds
+ * (TRIM_AFTER_S in bus.c) and says so with --verbose. RSS read after that is the
+ * memory it holds, not the high-water mark of the burst just before; RSS read at
+ * once moves with whatever was in flight (-5 % to +74 % in six runs). */
+#define HEAP_RETURNED_LINE "free heap pages returned to the system"
+#define HEAP_RETURNED_TIMEOUT_MS 15000
+
+typedef struct {
+  const char *log_path;
+  gsize offset;
+} LogWait;
+
+static gsize
+log_size (const char *path)
+{
+  struct stat st;
+  return stat (path, &st) == 0 ? (gsize) st.st_size : 0;
+}
+
+static gboolean
+log_has_line_after (gpointer user_data)
+{
+  LogWait *w = user_data;
+  g_autofree char *log = NULL;
+  gsize len;
+
+  if (!g_file_get_contents (w->log_path, &log, &len, NULL) || len <= w->offset)
+    return FALSE;
+  return memmem (log + w->offset, len - w->offset, HEAP_RETURNED_LINE,
+                 strlen (HEAP_RETURNED_LINE)) != NULL;
+}
+
 /* Everything quiet: cancel what the fuzz created, check that exactly the seeded objects
- * remain, measure the daemon's RSS. */
+ * remain, measure the daemon's RSS — when @settled, once the daemon has returned
+ * its free heap after these calls. */
 static long
-checkpoint (Fuzz *fz, const char *label)
+checkpoint (Fuzz *fz, const char *label, gboolean settled)
 {
   g_autoptr(GVariant) groups = NULL;
   g_autoptr(GVariant) objects = NULL;
@@ -3038,6 +3073,21 @@ checkpoint (Fuzz *fz, const char *label)
     }
 
   g_variant_unref (call_sync (fz, MANAGER_PATH, IFACE_PEER, "Ping", NULL, "()"));
+  if (settled)
+    {
+      /* Any such line written from now on comes from a trim after the Ping: one
+       * only happens after a quiet period, and the Ping has just ended one. */
+      LogWait w = { qmgr_test_daemon_get_log (fz->daemon), 0 };
+
+      w.offset = log_size (w.log_path);
+      if (!qmgr_test_wait_until (log_has_line_after, &w, HEAP_RETURNED_TIMEOUT_MS))
+        {
+          g_autofree char *what = g_strdup_printf ("%s: the daemon did not return its free heap "
+                                                   "within %d ms of the last request", label,
+                                                   HEAP_RETURNED_TIMEOUT_MS);
+          violation (fz, NULL, "heap not returned", what);
+        }
+    }
   /* The growth that counts is of the daemon's own memory: library pages mapped
    * in the first time a rare code path runs (a resolver module, say) are not
    * growth under load. Both figures are printed. */
@@ -3148,20 +3198,6 @@ daemon_uses_asan (void)
   return memmem (contents, len, "__asan_init", strlen ("__asan_init")) != NULL;
 }
 
-/* glibc raises its mmap threshold each time a large block is freed, so whether a 1 MiB
- * message lands in the brk heap (whose high-water mark RSS keeps) depends on the order
- * the messages came in. Fixed thresholds for the daemon make its RSS follow the memory it
- * holds, so that the 5 % budget measures leaks rather than that order. */
-static void
-fix_malloc_thresholds (void)
-{
-  const char *old = g_getenv ("GLIBC_TUNABLES");
-  const char *ours = "glibc.malloc.mmap_threshold=65536:glibc.malloc.trim_threshold=131072";
-  g_autofree char *value = old && *old ? g_strconcat (old, ":", ours, NULL) : g_strdup (ours);
-
-  g_setenv ("GLIBC_TUNABLES", value, TRUE);
-}
-
 static guint64 arg_calls;
 
 static void
@@ -3182,9 +3218,8 @@ test_hostile (void)
                   fz->n_calls, fz->seed, fz->seed, fz->n_calls);
   g_print ("# seed %u, %" G_GUINT64_FORMAT " calls\n", fz->seed, fz->n_calls);
 
-  fix_malloc_thresholds ();
   daemon = qmgr_test_daemon_new ();
-  qmgr_test_daemon_start (daemon, NULL);
+  qmgr_test_daemon_start (daemon, (const char *const[]) { "--verbose", NULL });
   fz->daemon = daemon;
   fz->conn = qmgr_test_daemon_get_connection (daemon);
   fz->rand = g_rand_new_with_seed (fz->seed);
@@ -3207,16 +3242,16 @@ test_hostile (void)
   t_start = g_get_monotonic_time ();
   issue_priming_burst (fz);
   run_until (fz, MAX (fz->n_calls / 10, MAX_IN_FLIGHT));
-  rss_warm = checkpoint (fz, "warm-up");
+  rss_warm = checkpoint (fz, "warm-up", TRUE);
   /* Checkpoints every tenth show the trend: a leak climbs, allocator noise does not. */
   for (guint tenth = 2; tenth < 10; tenth++)
     {
       run_until (fz, fz->n_calls * tenth / 10);
-      checkpoint (fz, "progress");
+      checkpoint (fz, "progress", FALSE);
     }
   run_until (fz, fz->n_calls);
   t_end = g_get_monotonic_time ();
-  rss_end = checkpoint (fz, "end");
+  rss_end = checkpoint (fz, "end", TRUE);
   seconds = (double) (t_end - t_start) / G_USEC_PER_SEC;
 
   if (!fz->fatal && !qmgr_test_wait_until (no_leftover_temp_files, fz, 5000))
@@ -3252,16 +3287,13 @@ test_hostile (void)
     }
   else if (rss_warm > 0 && rss_end > 0 &&
            (double) rss_end > (double) rss_warm * (1 + RSS_GROWTH_MAX))
-    /* TARGETS.md R3 asks for at most 5 %. About half the runs here rose by 1 to
-     * 7 MiB in a few intervals and stayed flat after (no leak LeakSanitizer
-     * sees; also with the daemon of before the journal). malloc_stats() of such
-     * a run: bytes in use flat, the heap's size stepped up — a burst's
-     * high-water mark. The daemon now returns free heap pages a few seconds
-     * after requests (malloc_trim), and RSS then moves up and down with the
-     * bursts in flight when it is measured (-5 % to +74 % in six runs), so
-     * a figure taken mid-run cannot hold a 5 % budget. Such a run is
-     * reported, not failed; the project notes say R3's memory target is not
-     * shown to be met. */
+    /* TARGETS.md R3 asks for at most 5 %. Read when the daemon has returned
+     * its free heap, the growth was 1.5 % to 6.9 % in sixteen runs; the
+     * daemon's bytes in use (malloc_stats) grew by 1-2 % in each. The rest is
+     * pages that a few live blocks, allocated while a burst had the heap at
+     * ~8 MiB, keep resident, and the stacks glibc keeps of helper threads
+     * that ran after the warm-up (20 KiB each). Such a run is reported, not
+     * failed; the project notes say R3's memory target is not met reliably. */
     g_test_message ("R3 NOT MET BY THIS RUN: daemon anonymous RSS grew from %ld KiB to %ld KiB "
                     "(> 5 %%)", rss_warm, rss_end);
 

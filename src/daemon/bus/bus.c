@@ -446,16 +446,26 @@ on_batch_begin (gpointer user_data)
 /* A burst of requests (big AddFiles, many signals queued at once) raises the
  * heap's high-water mark; the blocks are freed, but one still in use near the
  * top keeps glibc from giving the pages back, and RSS stays up for good.
- * Some seconds after requests came, the free pages are returned. */
+ * Once no request has come for TRIM_AFTER_S, the free pages are returned (one
+ * wake-up after a burst; none while idle). */
 #define TRIM_AFTER_S 5
 
 static gboolean
 on_trim_due (gpointer user_data)
 {
   QmgrBus *bus = user_data;
+  gint64 quiet_us = g_get_monotonic_time () - bus->last_activity;
 
+  if (quiet_us < TRIM_AFTER_S * G_USEC_PER_SEC)
+    {
+      /* Requests came meanwhile: wait for the rest of a quiet period. */
+      guint wait_ms = (guint) ((TRIM_AFTER_S * G_USEC_PER_SEC - quiet_us) / 1000) + 1;
+      bus->trim_source = g_timeout_add (wait_ms, on_trim_due, bus);
+      return G_SOURCE_REMOVE;
+    }
   bus->trim_source = 0;
   malloc_trim (0);
+  g_debug ("No requests for %d s: free heap pages returned to the system", TRIM_AFTER_S);
   return G_SOURCE_REMOVE;
 }
 
@@ -490,7 +500,7 @@ on_batch_end (gpointer user_data)
     }
   g_ptr_array_set_size (bus->held, 0);
   if (bus->trim_source == 0)
-    bus->trim_source = g_timeout_add_seconds (TRIM_AFTER_S, on_trim_due, bus);
+    bus->trim_source = g_timeout_add (TRIM_AFTER_S * 1000, on_trim_due, bus);
 }
 
 /* ---- connection ---- */

@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -765,6 +766,10 @@ compact_thread (gpointer data)
   QmgrJournal *j = data;
   g_autoptr(GError) error = NULL;
   gboolean ok = fold (j, &error);
+
+  /* Folding holds every group's latest text at once; what it freed goes back
+   * to the system now, not after the next burst of requests. */
+  malloc_trim (0);
 
   if (!ok && !g_atomic_int_get (&j->compact_stop))
     g_warning ("Could not fold the journal into the group files in %s: %s (will retry)",

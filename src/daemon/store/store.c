@@ -285,10 +285,30 @@ kf_bool (GString *out, const char *key, gboolean value)
   g_string_append (out, value ? "true\n" : "false\n");
 }
 
+/* About the length of a group's text: one allocation of the right size, not a
+ * dozen doublings that leave holes of every size in the heap (a group of
+ * thousands of files is written on every change). */
+static gsize
+estimate_length (QmgrGroup *g)
+{
+  gsize n = 1024 + 160 * g->pending_notifications->len;
+
+  if (g->job != NULL)
+    for (guint i = 0; i < g->job->files->len; i++)
+      {
+        QmgrFile *f = g_ptr_array_index (g->job->files, i);
+        /* Escapes may make it longer; then the string grows as usual. */
+        n += 200 + strlen (f->remote_url) + strlen (f->local_path) +
+             (f->validator != NULL ? strlen (f->validator) : 0) +
+             (f->error_message != NULL ? strlen (f->error_message) : 0);
+      }
+  return n;
+}
+
 char *
 qmgr_store_group_to_data (QmgrGroup *g, gsize *length)
 {
-  GString *out = g_string_sized_new (1024);
+  GString *out = g_string_sized_new (estimate_length (g));
 
   kf_group (out, "Group");
   kf_u64 (out, "Version", STORE_VERSION);
