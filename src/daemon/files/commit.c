@@ -1,9 +1,16 @@
 /* qmgrd files — completed downloads made durable in batches (see commit.h).
  *
- * Threads: the worker only syncs the temp files of the batch it was given (the
- * batch is not touched by the main loop while it runs) and then wakes the main
- * context; everything else — renames, directory syncs, callbacks, the queue —
- * belongs to the main loop. */
+ * A batch goes through four steps:
+ *   1. worker:    sync the temp files' data;
+ *   2. main loop: rename each over its destination (unless cancelled);
+ *   3. worker:    sync each directory that received a file, once;
+ *   4. main loop: report each file (not cancelled) complete or failed.
+ * The waits for the disk (1 and 3) happen on one long-lived worker thread, so
+ * that the main loop keeps transferring meanwhile. While the worker holds a
+ * batch it reads only what the main loop set before handing it over (the temp
+ * files, which directories to sync) and writes only its results; cancelling
+ * marks an item, which the main loop alone reads. The next batch starts when
+ * one has been reported. */
 #include "commit.h"
 
 #include <errno.h>
@@ -17,8 +24,19 @@
 typedef struct {
   QmgrTempFile *tf;
   gpointer data;
-  gboolean cancelled;
+  gboolean cancelled;         /* main loop only */
+  GError *error;              /* step 2's result, then step 4's verdict */
+  gboolean sync_dir;          /* step 3 syncs this item's directory */
+  GError *dir_error;          /* step 3's result for it */
+  dev_t dir_dev;
+  ino_t dir_ino;
 } Item;
+
+typedef enum {
+  STEP_IDLE,
+  STEP_SYNC_FILES,
+  STEP_SYNC_DIRS,
+} Step;
 
 typedef struct {
   GSource source;
@@ -29,25 +47,34 @@ struct _QmgrCommitQueue {
   QmgrCommitDone done;
   gpointer user_data;
   GMainContext *context;
-  GSource *source;            /* dispatched when the worker has finished */
+  GSource *source;            /* dispatched when the worker has finished a step */
   GArray *queued;             /* Item: waiting for the next batch */
-  GArray *syncing;            /* Item: the worker's batch; NULL when idle */
+  GArray *batch;              /* Item: in steps 1 to 3; NULL when idle */
   GArray *finishing;          /* Item: the batch whose callbacks are running */
+  Step step;                  /* of batch (main loop) */
+  GError *sync_error;         /* step 1's result (the worker's until it is done) */
+
   GThread *thread;
-  GError *sync_error;         /* the worker's result */
-  gint synced;                /* atomic: the worker has finished */
+  GMutex lock;
+  GCond cond;
+  GArray *work;               /* under lock: the batch handed to the worker */
+  Step work_step;
+  gboolean stop;
+  gint worker_done;           /* atomic: the worker finished the step it was given */
 };
 
 static void
 item_clear (Item *item)
 {
   qmgr_temp_file_free (item->tf);
+  g_clear_error (&item->error);
+  g_clear_error (&item->dir_error);
 }
 
 /* ---- the worker ---- */
 
 static gboolean
-sync_batch (GArray *batch, GError **error)
+sync_files (GArray *batch, GError **error)
 {
   g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (dev_t));
 
@@ -77,86 +104,143 @@ sync_batch (GArray *batch, GError **error)
   return TRUE;
 }
 
+static void
+sync_dirs (GArray *batch)
+{
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Item *item = &g_array_index (batch, Item, i);
+      if (item->sync_dir)
+        qmgr_temp_file_sync_dir (item->tf, &item->dir_error);
+    }
+}
+
 static gpointer
 worker (gpointer data)
 {
   QmgrCommitQueue *q = data;
 
-  sync_batch (q->syncing, &q->sync_error);
-  g_atomic_int_set (&q->synced, 1);
-  g_main_context_wakeup (q->context);
-  return NULL;
-}
+  g_mutex_lock (&q->lock);
+  for (;;)
+    {
+      GArray *batch;
+      Step step;
 
-static void
-start_batch (QmgrCommitQueue *q)
-{
-  if (q->thread != NULL || q->queued->len == 0)
-    return;
-  q->syncing = q->queued;
-  q->queued = g_array_new (FALSE, FALSE, sizeof (Item));
-  g_array_set_clear_func (q->queued, (GDestroyNotify) item_clear);
-  g_atomic_int_set (&q->synced, 0);
-  q->thread = g_thread_new ("qmgrd-commit", worker, q);
+      while (q->work == NULL && !q->stop)
+        g_cond_wait (&q->cond, &q->lock);
+      if (q->work == NULL)
+        break;
+      batch = q->work;
+      step = q->work_step;
+      g_mutex_unlock (&q->lock);
+
+      if (step == STEP_SYNC_FILES)
+        sync_files (batch, &q->sync_error);
+      else
+        sync_dirs (batch);
+
+      g_mutex_lock (&q->lock);
+      q->work = NULL;
+      g_atomic_int_set (&q->worker_done, 1);
+      g_main_context_wakeup (q->context);
+    }
+  g_mutex_unlock (&q->lock);
+  return NULL;
 }
 
 /* ---- the main loop's part ---- */
 
 static void
-free_error (gpointer error)
+hand_over (QmgrCommitQueue *q, Step step)
 {
-  if (error != NULL)
-    g_error_free (error);
+  q->step = step;
+  g_mutex_lock (&q->lock);
+  g_atomic_int_set (&q->worker_done, 0);
+  q->work = q->batch;
+  q->work_step = step;
+  g_cond_signal (&q->cond);
+  g_mutex_unlock (&q->lock);
 }
 
 static void
-finish_batch (QmgrCommitQueue *q)
+start_batch (QmgrCommitQueue *q)
 {
-  g_autoptr(GArray) batch = g_steal_pointer (&q->syncing);
+  if (q->step != STEP_IDLE || q->queued->len == 0)
+    return;
+  q->batch = q->queued;
+  q->queued = g_array_new (FALSE, FALSE, sizeof (Item));
+  g_array_set_clear_func (q->queued, (GDestroyNotify) item_clear);
+  hand_over (q, STEP_SYNC_FILES);
+}
+
+/* Step 2: renames; marks the first item of each directory for step 3. */
+static gboolean
+install_batch (QmgrCommitQueue *q)
+{
   g_autoptr(GError) sync_error = g_steal_pointer (&q->sync_error);
-  g_autoptr(GPtrArray) errors = g_ptr_array_new_full (batch->len, free_error);
-  g_autofree struct stat *dirs = g_new0 (struct stat, batch->len);
+  gboolean dirs_to_sync = FALSE;
 
-  g_thread_join (q->thread);
-  q->thread = NULL;
-
-  /* Renames first, then each directory synced once. */
-  for (guint i = 0; i < batch->len; i++)
+  for (guint i = 0; i < q->batch->len; i++)
     {
-      Item *item = &g_array_index (batch, Item, i);
-      GError *error = NULL;
-
-      if (!item->cancelled && sync_error != NULL)
-        error = g_error_copy (sync_error);
-      else if (!item->cancelled && qmgr_temp_file_install (item->tf, &error) &&
-               fstat (item->tf->dir_fd, &dirs[i]) < 0)
-        qmgr_temp_file_set_error (&error, errno, "examine the directory of", item->tf->dest_name);
-      g_ptr_array_add (errors, error);
-    }
-  for (guint i = 0; i < batch->len; i++)
-    {
-      Item *item = &g_array_index (batch, Item, i);
-      GError *error = NULL;
+      Item *item = &g_array_index (q->batch, Item, i);
+      struct stat st;
       gboolean first = TRUE;
 
-      if (item->cancelled || g_ptr_array_index (errors, i) != NULL)
+      if (item->cancelled)
         continue;
+      if (sync_error != NULL)
+        {
+          item->error = g_error_copy (sync_error);
+          continue;
+        }
+      if (!qmgr_temp_file_install (item->tf, &item->error))
+        continue;
+      if (fstat (item->tf->dir_fd, &st) < 0)
+        {
+          qmgr_temp_file_set_error (&item->error, errno, "examine the directory of",
+                                    item->tf->dest_name);
+          continue;
+        }
+      item->dir_dev = st.st_dev;
+      item->dir_ino = st.st_ino;
       for (guint k = 0; k < i && first; k++)
-        first = g_array_index (batch, Item, k).cancelled || g_ptr_array_index (errors, k) != NULL ||
-                dirs[k].st_dev != dirs[i].st_dev || dirs[k].st_ino != dirs[i].st_ino;
-      if (!first || qmgr_temp_file_sync_dir (item->tf, &error))
+        {
+          Item *other = &g_array_index (q->batch, Item, k);
+          first = !other->sync_dir || other->dir_dev != st.st_dev || other->dir_ino != st.st_ino;
+        }
+      item->sync_dir = first;
+      dirs_to_sync |= first;
+    }
+  return dirs_to_sync;
+}
+
+/* Step 4. */
+static void
+report_batch (QmgrCommitQueue *q)
+{
+  g_autoptr(GArray) batch = g_steal_pointer (&q->batch);
+
+  q->step = STEP_IDLE;
+  /* A directory that could not be synced puts every file renamed into it in
+   * doubt. */
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Item *synced = &g_array_index (batch, Item, i);
+
+      if (synced->dir_error == NULL)
         continue;
-      /* Every file renamed into that directory is in doubt. */
-      for (guint k = i; k < batch->len; k++)
-        if (!g_array_index (batch, Item, k).cancelled && g_ptr_array_index (errors, k) == NULL &&
-            dirs[k].st_dev == dirs[i].st_dev && dirs[k].st_ino == dirs[i].st_ino)
-          g_ptr_array_index (errors, k) = g_error_copy (error);
-      g_error_free (error);
+      for (guint k = 0; k < batch->len; k++)
+        {
+          Item *item = &g_array_index (batch, Item, k);
+          /* Files not renamed have no directory (inode 0 names none). */
+          if (item->error == NULL && item->dir_dev == synced->dir_dev &&
+              item->dir_ino == synced->dir_ino)
+            item->error = g_error_copy (synced->dir_error);
+        }
     }
 
   /* The temp files go before the callbacks, which may queue new ones, or
    * cancel others of this batch (see qmgr_commit_queue_cancel). */
-  g_array_set_clear_func (batch, NULL);
   for (guint i = 0; i < batch->len; i++)
     g_clear_pointer (&g_array_index (batch, Item, i).tf, qmgr_temp_file_free);
   q->finishing = batch;
@@ -164,7 +248,7 @@ finish_batch (QmgrCommitQueue *q)
     {
       Item *item = &g_array_index (batch, Item, i);
       if (!item->cancelled)
-        q->done (item->data, g_ptr_array_index (errors, i), q->user_data);
+        q->done (item->data, item->error, q->user_data);
     }
   q->finishing = NULL;
   start_batch (q);
@@ -177,7 +261,7 @@ commit_source_ready (GSource *source, gint *timeout)
 
   if (timeout != NULL)
     *timeout = -1;
-  return q->thread != NULL && g_atomic_int_get (&q->synced);
+  return q->step != STEP_IDLE && g_atomic_int_get (&q->worker_done);
 }
 
 static gboolean
@@ -189,7 +273,12 @@ commit_source_check (GSource *source)
 static gboolean
 commit_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
-  finish_batch (((CommitSource *) source)->queue);
+  QmgrCommitQueue *q = ((CommitSource *) source)->queue;
+
+  if (q->step == STEP_SYNC_FILES && install_batch (q))
+    hand_over (q, STEP_SYNC_DIRS);
+  else
+    report_batch (q);
   return G_SOURCE_CONTINUE;
 }
 
@@ -213,6 +302,9 @@ qmgr_commit_queue_new (QmgrCommitDone done, gpointer user_data)
   ((CommitSource *) q->source)->queue = q;
   g_source_set_name (q->source, "qmgrd-commit");
   g_source_attach (q->source, q->context);
+  g_mutex_init (&q->lock);
+  g_cond_init (&q->cond);
+  q->thread = g_thread_new ("qmgrd-commit", worker, q);
   return q;
 }
 
@@ -221,13 +313,19 @@ qmgr_commit_queue_free (QmgrCommitQueue *q)
 {
   if (q == NULL)
     return;
-  if (q->thread != NULL)
-    g_thread_join (q->thread);
+  /* The worker finishes the step it has, then leaves. */
+  g_mutex_lock (&q->lock);
+  q->stop = TRUE;
+  g_cond_signal (&q->cond);
+  g_mutex_unlock (&q->lock);
+  g_thread_join (q->thread);
+  g_mutex_clear (&q->lock);
+  g_cond_clear (&q->cond);
   g_clear_error (&q->sync_error);
-  if (q->syncing != NULL)
+  if (q->batch != NULL)
     {
-      g_array_set_clear_func (q->syncing, (GDestroyNotify) item_clear);
-      g_array_unref (q->syncing);
+      g_array_set_clear_func (q->batch, (GDestroyNotify) item_clear);
+      g_array_unref (q->batch);
     }
   g_array_unref (q->queued);
   g_source_destroy (q->source);
@@ -240,7 +338,7 @@ gboolean
 qmgr_commit_queue_add (QmgrCommitQueue *q, QmgrTempFile *tf, gint64 mtime, gpointer data,
                        GError **error)
 {
-  Item item = { tf, data, FALSE };
+  Item item = { .tf = tf, .data = data };
 
   if (!qmgr_temp_file_finish (tf, mtime, error))
     return FALSE;
@@ -258,11 +356,11 @@ qmgr_commit_queue_cancel (QmgrCommitQueue *q, gpointer data)
         g_array_remove_index (q->queued, i);   /* frees the temp file */
         return;
       }
-  /* In the worker's batch (its fd stays open until the batch is done), or in
-   * the batch being reported. */
-  for (guint i = 0; q->syncing != NULL && i < q->syncing->len; i++)
-    if (g_array_index (q->syncing, Item, i).data == data)
-      g_array_index (q->syncing, Item, i).cancelled = TRUE;
+  /* In the batch the worker may hold (its fd stays open until the batch is
+   * done), or in the batch being reported. */
+  for (guint i = 0; q->batch != NULL && i < q->batch->len; i++)
+    if (g_array_index (q->batch, Item, i).data == data)
+      g_array_index (q->batch, Item, i).cancelled = TRUE;
   for (guint i = 0; q->finishing != NULL && i < q->finishing->len; i++)
     if (g_array_index (q->finishing, Item, i).data == data)
       g_array_index (q->finishing, Item, i).cancelled = TRUE;

@@ -4,8 +4,8 @@
  * queue. The files that finished while the previous batch was being synced
  * form the next batch: a worker thread makes their data durable (one syncfs
  * per file system, or an fsync per file for a batch of one or two), then the
- * main loop renames each over its destination, syncs each directory once, and
- * only then reports them complete. A file is never renamed before its bytes
+ * main loop renames each over its destination, the worker syncs each
+ * directory once, and only then are they reported complete. A file is never renamed before its bytes
  * are on disk; a crash before the rename leaves a complete temp file, which the
  * next start resumes with nothing left to fetch. */
 #pragma once
@@ -32,7 +32,8 @@ void qmgr_commit_queue_free (QmgrCommitQueue *q);
 gboolean qmgr_commit_queue_add (QmgrCommitQueue *q, QmgrTempFile *tf, gint64 mtime,
                                 gpointer data, GError **error);
 
-/* The file queued with @data will not be renamed, and @done not called for it. */
+/* The file queued with @data will not be renamed (unless it is already) and
+ * @done will not be called for it. */
 void qmgr_commit_queue_cancel (QmgrCommitQueue *q, gpointer data);
 
 G_END_DECLS
