@@ -507,6 +507,19 @@ it_recorder_wait_property (ItRecorder *r, const char *path, const char *iface,
   return qmgr_test_wait_until (find_property_signal, &w, timeout_ms);
 }
 
+guint
+it_recorder_count_property (ItRecorder *r, const char *path, const char *iface,
+                            const char *prop, GVariant *expected)
+{
+  g_autoptr(GVariant) owned = expected ? g_variant_ref_sink (expected) : NULL;
+  guint n = 0;
+
+  for (guint i = 0; i < r->signals->len; i++)
+    if (properties_changed_matches (g_ptr_array_index (r->signals, i), path, iface, prop, owned))
+      n++;
+  return n;
+}
+
 gboolean
 it_recorder_saw_property (ItRecorder *r, const char *path, const char *iface, const char *prop)
 {

@@ -136,6 +136,10 @@ gboolean it_recorder_saw_property (ItRecorder *r, const char *path, const char *
                                    const char *prop);
 guint it_recorder_count (ItRecorder *r, const char *path, const char *iface,
                          const char *member);
+/* How many PropertiesChanged recorded so far carry @prop (with @expected when
+ * non-NULL and the value is sent). */
+guint it_recorder_count_property (ItRecorder *r, const char *path, const char *iface,
+                                  const char *prop, GVariant *expected);
 
 /* introspection/<interface_name>.xml (from $QMGR_INTROSPECTION_DIR), the one
  * interface it declares at interfaces[0]: the source of truth, also for the

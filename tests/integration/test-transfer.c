@@ -232,6 +232,11 @@ test_complete (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
     }
   g_assert_true (it_recorder_wait_property (rec, g->path, GROUP, "Status",
                                             g_variant_new_uint32 (0x140), 5000));
+  /* Size is announced when it becomes known (both responses in), once: a
+   * completed file does not announce it again. */
+  g_assert_cmpuint (it_recorder_count_property (rec, g->path, GROUP, "Size", NULL), ==, 1);
+  g_assert_cmpuint (it_recorder_count_property (rec, g->path, GROUP, "Size",
+                                                g_variant_new_uint64 (total)), ==, 1);
 
   /* What a complete group refuses. */
   {

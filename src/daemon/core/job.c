@@ -365,6 +365,7 @@ qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error
   QmgrGroupState old_state = g->state;
   gint64 old_mtime = g->modification_time;
   guint32 old_status = qmgr_group_get_status (g);
+  guint64 old_size = qmgr_group_get_size (g);
   QmgrGroupChange changes;
 
   if (index >= j->files->len)
@@ -411,8 +412,11 @@ qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error
     }
 
   changes = QMGR_GROUP_CHANGED_MODIFICATION_TIME | QMGR_GROUP_CHANGED_FILES_TRANSFERRED |
-            QMGR_GROUP_CHANGED_BYTES_TOTAL | QMGR_GROUP_CHANGED_BYTES_TRANSFERRED |
-            QMGR_GROUP_CHANGED_SIZE;
+            QMGR_GROUP_CHANGED_BYTES_TOTAL | QMGR_GROUP_CHANGED_BYTES_TRANSFERRED;
+  /* Usually known since the response; announced (at once: it is not a
+   * counter) only when this is what makes it known or changes it. */
+  if (qmgr_group_get_size (g) != old_size)
+    changes |= QMGR_GROUP_CHANGED_SIZE;
   if (all_done)
     {
       for (guint i = 0; i < j->files->len; i++)
