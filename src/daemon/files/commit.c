@@ -14,7 +14,7 @@
 #include "commit.h"
 
 #include <errno.h>
-#include <sys/stat.h>
+#include <string.h>
 #include <unistd.h>
 
 /* Up to this many files, an fsync each; above, one syncfs per file system
@@ -26,10 +26,9 @@ typedef struct {
   gpointer data;
   gboolean cancelled;         /* main loop only */
   GError *error;              /* step 2's result, then step 4's verdict */
+  gboolean installed;         /* renamed in step 2 */
   gboolean sync_dir;          /* step 3 syncs this item's directory */
   GError *dir_error;          /* step 3's result for it */
-  dev_t dir_dev;
-  ino_t dir_ino;
 } Item;
 
 typedef enum {
@@ -88,16 +87,13 @@ sync_files (GArray *batch, GError **error)
   for (guint i = 0; i < batch->len; i++)
     {
       QmgrTempFile *tf = g_array_index (batch, Item, i).tf;
-      struct stat st;
       gboolean seen = FALSE;
 
-      if (fstat (tf->fd, &st) < 0)
-        return qmgr_temp_file_set_error (error, errno, "examine", tf->name);
       for (guint k = 0; k < devices->len && !seen; k++)
-        seen = g_array_index (devices, dev_t, k) == st.st_dev;
+        seen = g_array_index (devices, dev_t, k) == tf->dev;
       if (seen)
         continue;
-      g_array_append_val (devices, st.st_dev);
+      g_array_append_val (devices, tf->dev);
       if (syncfs (tf->fd) < 0)
         return qmgr_temp_file_set_error (error, errno, "sync the file system of", tf->name);
     }
@@ -173,6 +169,14 @@ start_batch (QmgrCommitQueue *q)
   hand_over (q, STEP_SYNC_FILES);
 }
 
+static gboolean
+same_directory (const Item *a, const Item *b)
+{
+  /* As the destinations name them: a directory reached by two paths is synced
+   * twice, which is harmless. */
+  return strcmp (a->tf->dir_path, b->tf->dir_path) == 0;
+}
+
 /* Step 2: renames; marks the first item of each directory for step 3. */
 static gboolean
 install_batch (QmgrCommitQueue *q)
@@ -183,7 +187,6 @@ install_batch (QmgrCommitQueue *q)
   for (guint i = 0; i < q->batch->len; i++)
     {
       Item *item = &g_array_index (q->batch, Item, i);
-      struct stat st;
       gboolean first = TRUE;
 
       if (item->cancelled)
@@ -195,18 +198,11 @@ install_batch (QmgrCommitQueue *q)
         }
       if (!qmgr_temp_file_install (item->tf, &item->error))
         continue;
-      if (fstat (item->tf->dir_fd, &st) < 0)
-        {
-          qmgr_temp_file_set_error (&item->error, errno, "examine the directory of",
-                                    item->tf->dest_name);
-          continue;
-        }
-      item->dir_dev = st.st_dev;
-      item->dir_ino = st.st_ino;
+      item->installed = TRUE;
       for (guint k = 0; k < i && first; k++)
         {
           Item *other = &g_array_index (q->batch, Item, k);
-          first = !other->sync_dir || other->dir_dev != st.st_dev || other->dir_ino != st.st_ino;
+          first = !other->sync_dir || !same_directory (other, item);
         }
       item->sync_dir = first;
       dirs_to_sync |= first;
@@ -232,9 +228,7 @@ report_batch (QmgrCommitQueue *q)
       for (guint k = 0; k < batch->len; k++)
         {
           Item *item = &g_array_index (batch, Item, k);
-          /* Files not renamed have no directory (inode 0 names none). */
-          if (item->error == NULL && item->dir_dev == synced->dir_dev &&
-              item->dir_ino == synced->dir_ino)
+          if (item->installed && item->error == NULL && same_directory (item, synced))
             item->error = g_error_copy (synced->dir_error);
         }
     }

@@ -101,6 +101,8 @@ qmgr_temp_file_open (const char *dest_path, const char *job_hex, guint index, GE
       return NULL;
     }
   tf->size = (guint64) st.st_size;
+  tf->dev = st.st_dev;
+  tf->dir_path = g_steal_pointer (&dir);
   return g_steal_pointer (&tf);
 }
 
@@ -184,6 +186,7 @@ qmgr_temp_file_free (QmgrTempFile *tf)
     close (tf->dir_fd);
   g_free (tf->name);
   g_free (tf->dest_name);
+  g_free (tf->dir_path);
   g_free (tf);
 }
 

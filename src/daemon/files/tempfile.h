@@ -13,6 +13,8 @@ typedef struct {
   int fd;              /* the temp file, read-write */
   char *name;          /* the temp file's name within dir_fd */
   char *dest_name;     /* the destination's name within dir_fd */
+  char *dir_path;      /* the directory, as the destination's path names it */
+  dev_t dev;           /* the file system the temp file is on */
   guint64 size;        /* bytes in the temp file when opened */
 } QmgrTempFile;
 
