@@ -1,15 +1,15 @@
 /* qmgrd files — completed downloads made durable in batches (see commit.h).
  *
- * A batch goes through four steps:
- *   1. worker:    sync the temp files' data;
- *   2. main loop: rename each over its destination (unless cancelled);
- *   3. worker:    sync each directory that received a file, once;
- *   4. main loop: report each file (not cancelled) complete or failed.
- * The waits for the disk (1 and 3) happen on one long-lived worker thread, so
- * that the main loop keeps transferring meanwhile. While the worker holds a
- * batch it reads only what the main loop set before handing it over (the temp
- * files, which directories to sync) and writes only its results; cancelling
- * marks an item, which the main loop alone reads. The next batch starts when
+ * A batch is handed to one long-lived worker thread, which
+ *   1. syncs the temp files' data,
+ *   2. renames each over its destination (unless cancelled),
+ *   3. syncs each directory that received a file, once;
+ * then the main loop reports each file (not cancelled) complete or failed. The
+ * main loop keeps transferring meanwhile: the waits for the disk and the
+ * renames' directory updates happen on the worker. While the worker holds a
+ * batch, the main loop writes only an item's cancel flag (atomic; a cancel
+ * that comes after the worker looked at it is too late, as one after the
+ * rename is); the worker writes only its results. The next batch starts when
  * one has been reported. */
 #include "commit.h"
 
@@ -24,18 +24,13 @@
 typedef struct {
   QmgrTempFile *tf;
   gpointer data;
-  gboolean cancelled;         /* main loop only */
+  gint cancelled;             /* atomic: set by the main loop */
   GError *error;              /* step 2's result, then step 4's verdict */
   gboolean installed;         /* renamed in step 2 */
   gboolean sync_dir;          /* step 3 syncs this item's directory */
   GError *dir_error;          /* step 3's result for it */
 } Item;
 
-typedef enum {
-  STEP_IDLE,
-  STEP_SYNC_FILES,
-  STEP_SYNC_DIRS,
-} Step;
 
 typedef struct {
   GSource source;
@@ -46,20 +41,17 @@ struct _QmgrCommitQueue {
   QmgrCommitDone done;
   gpointer user_data;
   GMainContext *context;
-  GSource *source;            /* dispatched when the worker has finished a step */
+  GSource *source;            /* dispatched when the worker has finished a batch */
   GArray *queued;             /* Item: waiting for the next batch */
   GArray *batch;              /* Item: in steps 1 to 3; NULL when idle */
   GArray *finishing;          /* Item: the batch whose callbacks are running */
-  Step step;                  /* of batch (main loop) */
-  GError *sync_error;         /* step 1's result (the worker's until it is done) */
 
   GThread *thread;
   GMutex lock;
   GCond cond;
   GArray *work;               /* under lock: the batch handed to the worker */
-  Step work_step;
   gboolean stop;
-  gint worker_done;           /* atomic: the worker finished the step it was given */
+  gint worker_done;           /* atomic: the worker finished the batch it was given */
 };
 
 static void
@@ -100,6 +92,42 @@ sync_files (GArray *batch, GError **error)
   return TRUE;
 }
 
+static gboolean
+same_directory (const Item *a, const Item *b)
+{
+  /* As the destinations name them: a directory reached by two paths is synced
+   * twice, which is harmless. */
+  return strcmp (a->tf->dir_path, b->tf->dir_path) == 0;
+}
+
+/* Step 2: renames; marks the first item of each directory for step 3. */
+static void
+install_batch (GArray *batch, const GError *sync_error)
+{
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Item *item = &g_array_index (batch, Item, i);
+      gboolean first = TRUE;
+
+      if (g_atomic_int_get (&item->cancelled))
+        continue;
+      if (sync_error != NULL)
+        {
+          item->error = g_error_copy (sync_error);
+          continue;
+        }
+      if (!qmgr_temp_file_install (item->tf, &item->error))
+        continue;
+      item->installed = TRUE;
+      for (guint k = 0; k < i && first; k++)
+        {
+          Item *other = &g_array_index (batch, Item, k);
+          first = !other->sync_dir || !same_directory (other, item);
+        }
+      item->sync_dir = first;
+    }
+}
+
 static void
 sync_dirs (GArray *batch)
 {
@@ -120,20 +148,19 @@ worker (gpointer data)
   for (;;)
     {
       GArray *batch;
-      Step step;
+      GError *sync_error = NULL;
 
       while (q->work == NULL && !q->stop)
         g_cond_wait (&q->cond, &q->lock);
       if (q->work == NULL)
         break;
       batch = q->work;
-      step = q->work_step;
       g_mutex_unlock (&q->lock);
 
-      if (step == STEP_SYNC_FILES)
-        sync_files (batch, &q->sync_error);
-      else
-        sync_dirs (batch);
+      sync_files (batch, &sync_error);
+      install_batch (batch, sync_error);
+      sync_dirs (batch);
+      g_clear_error (&sync_error);
 
       g_mutex_lock (&q->lock);
       q->work = NULL;
@@ -147,67 +174,18 @@ worker (gpointer data)
 /* ---- the main loop's part ---- */
 
 static void
-hand_over (QmgrCommitQueue *q, Step step)
-{
-  q->step = step;
-  g_mutex_lock (&q->lock);
-  g_atomic_int_set (&q->worker_done, 0);
-  q->work = q->batch;
-  q->work_step = step;
-  g_cond_signal (&q->cond);
-  g_mutex_unlock (&q->lock);
-}
-
-static void
 start_batch (QmgrCommitQueue *q)
 {
-  if (q->step != STEP_IDLE || q->queued->len == 0)
+  if (q->batch != NULL || q->queued->len == 0)
     return;
   q->batch = q->queued;
   q->queued = g_array_new (FALSE, FALSE, sizeof (Item));
   g_array_set_clear_func (q->queued, (GDestroyNotify) item_clear);
-  hand_over (q, STEP_SYNC_FILES);
-}
-
-static gboolean
-same_directory (const Item *a, const Item *b)
-{
-  /* As the destinations name them: a directory reached by two paths is synced
-   * twice, which is harmless. */
-  return strcmp (a->tf->dir_path, b->tf->dir_path) == 0;
-}
-
-/* Step 2: renames; marks the first item of each directory for step 3. */
-static gboolean
-install_batch (QmgrCommitQueue *q)
-{
-  g_autoptr(GError) sync_error = g_steal_pointer (&q->sync_error);
-  gboolean dirs_to_sync = FALSE;
-
-  for (guint i = 0; i < q->batch->len; i++)
-    {
-      Item *item = &g_array_index (q->batch, Item, i);
-      gboolean first = TRUE;
-
-      if (item->cancelled)
-        continue;
-      if (sync_error != NULL)
-        {
-          item->error = g_error_copy (sync_error);
-          continue;
-        }
-      if (!qmgr_temp_file_install (item->tf, &item->error))
-        continue;
-      item->installed = TRUE;
-      for (guint k = 0; k < i && first; k++)
-        {
-          Item *other = &g_array_index (q->batch, Item, k);
-          first = !other->sync_dir || !same_directory (other, item);
-        }
-      item->sync_dir = first;
-      dirs_to_sync |= first;
-    }
-  return dirs_to_sync;
+  g_mutex_lock (&q->lock);
+  g_atomic_int_set (&q->worker_done, 0);
+  q->work = q->batch;
+  g_cond_signal (&q->cond);
+  g_mutex_unlock (&q->lock);
 }
 
 /* Step 4. */
@@ -216,7 +194,6 @@ report_batch (QmgrCommitQueue *q)
 {
   g_autoptr(GArray) batch = g_steal_pointer (&q->batch);
 
-  q->step = STEP_IDLE;
   /* A directory that could not be synced puts every file renamed into it in
    * doubt. */
   for (guint i = 0; i < batch->len; i++)
@@ -241,7 +218,7 @@ report_batch (QmgrCommitQueue *q)
   for (guint i = 0; i < batch->len; i++)
     {
       Item *item = &g_array_index (batch, Item, i);
-      if (!item->cancelled)
+      if (!g_atomic_int_get (&item->cancelled))
         q->done (item->data, item->error, q->user_data);
     }
   q->finishing = NULL;
@@ -255,7 +232,7 @@ commit_source_ready (GSource *source, gint *timeout)
 
   if (timeout != NULL)
     *timeout = -1;
-  return q->step != STEP_IDLE && g_atomic_int_get (&q->worker_done);
+  return q->batch != NULL && g_atomic_int_get (&q->worker_done);
 }
 
 static gboolean
@@ -267,12 +244,7 @@ commit_source_check (GSource *source)
 static gboolean
 commit_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
-  QmgrCommitQueue *q = ((CommitSource *) source)->queue;
-
-  if (q->step == STEP_SYNC_FILES && install_batch (q))
-    hand_over (q, STEP_SYNC_DIRS);
-  else
-    report_batch (q);
+  report_batch (((CommitSource *) source)->queue);
   return G_SOURCE_CONTINUE;
 }
 
@@ -307,7 +279,7 @@ qmgr_commit_queue_free (QmgrCommitQueue *q)
 {
   if (q == NULL)
     return;
-  /* The worker finishes the step it has, then leaves. */
+  /* The worker finishes the batch it has, then leaves. */
   g_mutex_lock (&q->lock);
   q->stop = TRUE;
   g_cond_signal (&q->cond);
@@ -315,7 +287,6 @@ qmgr_commit_queue_free (QmgrCommitQueue *q)
   g_thread_join (q->thread);
   g_mutex_clear (&q->lock);
   g_cond_clear (&q->cond);
-  g_clear_error (&q->sync_error);
   if (q->batch != NULL)
     {
       g_array_set_clear_func (q->batch, (GDestroyNotify) item_clear);
@@ -354,8 +325,8 @@ qmgr_commit_queue_cancel (QmgrCommitQueue *q, gpointer data)
    * done), or in the batch being reported. */
   for (guint i = 0; q->batch != NULL && i < q->batch->len; i++)
     if (g_array_index (q->batch, Item, i).data == data)
-      g_array_index (q->batch, Item, i).cancelled = TRUE;
+      g_atomic_int_set (&g_array_index (q->batch, Item, i).cancelled, TRUE);
   for (guint i = 0; q->finishing != NULL && i < q->finishing->len; i++)
     if (g_array_index (q->finishing, Item, i).data == data)
-      g_array_index (q->finishing, Item, i).cancelled = TRUE;
+      g_atomic_int_set (&g_array_index (q->finishing, Item, i).cancelled, TRUE);
 }

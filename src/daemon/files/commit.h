@@ -3,9 +3,9 @@
  * A finished temp file gets its final mode and mtime at once and joins the
  * queue. The files that finished while the previous batch was being synced
  * form the next batch: a worker thread makes their data durable (one syncfs
- * per file system, or an fsync per file for a batch of one or two), then the
- * main loop renames each over its destination, the worker syncs each
- * directory once, and only then are they reported complete. A file is never renamed before its bytes
+ * per file system, or an fsync per file for a batch of one or two), renames
+ * each over its destination and syncs each directory once; only then does the
+ * main loop report them complete. A file is never renamed before its bytes
  * are on disk; a crash before the rename leaves a complete temp file, which the
  * next start resumes with nothing left to fetch. */
 #pragma once
