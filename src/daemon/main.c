@@ -147,8 +147,8 @@ main (int argc, char **argv)
 
   /* Memory a burst of requests used must be returnable once it is freed
    * (the bus trims the heap after requests):
-   * - the helper threads (the journal's compaction, the commit queue's syncs)
-   *   are short-lived and rare; in arenas of their own, the memory a run of
+   * - the helper threads (the journal's compaction, the commit queue's
+   *   worker) allocate rarely; in arenas of their own, the memory a run of
    *   theirs peaked at would stay resident (malloc_trim gives back only the
    *   main arena's top), so there is one arena;
    * - glibc raises its mmap threshold each time a large block is freed, after
