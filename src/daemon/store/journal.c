@@ -65,17 +65,11 @@ set_errno_error (GError **error, int err, const char *what, const char *path)
 /* ---- CRC-32 (IEEE 802.3, reflected: zlib's) ---- */
 
 static guint32
-crc_update (guint32 crc, const void *data, gsize len)
-{
-  return (guint32) crc32_z (crc, data, len);
-}
-
-static guint32
 record_crc (char op, const char *hex, const char *payload, gsize len)
 {
-  guint32 crc = crc_update (0, &op, 1);
-  crc = crc_update (crc, hex, HEX_LEN);
-  return crc_update (crc, payload, len);
+  uLong crc = crc32_z (0, (const Bytef *) &op, 1);
+  crc = crc32_z (crc, (const Bytef *) hex, HEX_LEN);
+  return (guint32) crc32_z (crc, (const Bytef *) payload, len);
 }
 
 /* ---- reading ---- */
