@@ -1,6 +1,8 @@
 /* qmgrd transfer — the libcurl multi glue. One GSource carries every socket
  * libcurl wants watched (g_source_add_unix_fd, re-armed from the socket
- * callback) and libcurl's single timer (the source's ready time). The curl
+ * callback) and libcurl's single timer (a deadline its prepare() turns into the
+ * poll timeout: unlike g_source_set_ready_time(), setting it writes nothing to
+ * the main context's wake-up fd, once per file otherwise). The curl
  * callbacks only record what libcurl asked for; curl_multi_socket_action runs
  * from the source's dispatch, and completions are drained with
  * curl_multi_info_read until it returns NULL. No polling, no threads, and no
@@ -37,6 +39,7 @@ typedef struct {
 struct _QmgrTransferEngine {
   CURLM *multi;
   GSource *source;
+  gint64 timer_due;           /* libcurl's timer, monotonic µs; -1: none */
   GHashTable *transfers;      /* CURL* → QmgrTransfer* */
   GHashTable *sockets;        /* socket fd → its tag in source */
 };
@@ -520,11 +523,35 @@ on_timer (CURLM *multi, long timeout_ms, void *userp)
 {
   QmgrTransferEngine *e = userp;
 
-  if (timeout_ms < 0)
-    g_source_set_ready_time (e->source, -1);
-  else
-    g_source_set_ready_time (e->source, g_get_monotonic_time () + (gint64) timeout_ms * 1000);
+  /* Always called on the main loop's thread, which calls prepare() again
+   * before it next polls: no wake-up needed. */
+  e->timer_due = timeout_ms < 0 ? -1 : g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   return 0;
+}
+
+static gboolean
+engine_source_prepare (GSource *source, gint *timeout)
+{
+  QmgrTransferEngine *e = ((EngineSource *) source)->engine;
+  gint64 now;
+
+  *timeout = -1;
+  if (e->timer_due < 0)
+    return FALSE;
+  now = g_source_get_time (source);
+  if (e->timer_due <= now)
+    return TRUE;
+  /* Rounded up: waking before the deadline would only poll again. */
+  *timeout = (gint) MIN ((e->timer_due - now + 999) / 1000, G_MAXINT);
+  return FALSE;
+}
+
+static gboolean
+engine_source_check (GSource *source)
+{
+  /* Ready sockets make the source dispatch without this. */
+  QmgrTransferEngine *e = ((EngineSource *) source)->engine;
+  return e->timer_due >= 0 && e->timer_due <= g_source_get_time (source);
 }
 
 typedef struct {
@@ -539,9 +566,14 @@ engine_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_dat
   g_autoptr(GArray) ready = g_array_new (FALSE, FALSE, sizeof (Ready));
   GHashTableIter iter;
   gpointer key, tag;
-  gint64 ready_time = g_source_get_ready_time (source);
+  gboolean timer_expired = engine_source_check (source);
   int running;
 
+  /* A fired timer is spent now: libcurl calls on_timer only when its next
+   * deadline differs from the last one it reported, so one it reports during
+   * the socket actions below must survive. */
+  if (timer_expired)
+    e->timer_due = -1;
   /* Collect first: curl_multi_socket_action changes the watch set. */
   g_hash_table_iter_init (&iter, e->sockets);
   while (g_hash_table_iter_next (&iter, &key, &tag))
@@ -564,17 +596,15 @@ engine_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_dat
       Ready *r = &g_array_index (ready, Ready, i);
       curl_multi_socket_action (e->multi, r->fd, r->events, &running);
     }
-  if (ready_time >= 0 && ready_time <= g_source_get_time (source))
-    {
-      /* libcurl re-arms its timer through on_timer when it wants one again. */
-      g_source_set_ready_time (source, -1);
-      curl_multi_socket_action (e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-    }
+  if (timer_expired)
+    curl_multi_socket_action (e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
   drain_completions (e);
   return G_SOURCE_CONTINUE;
 }
 
 static GSourceFuncs engine_source_funcs = {
+  .prepare = engine_source_prepare,
+  .check = engine_source_check,
   .dispatch = engine_source_dispatch,
 };
 
@@ -597,6 +627,7 @@ qmgr_transfer_engine_new (GError **error)
     }
 
   e = g_new0 (QmgrTransferEngine, 1);
+  e->timer_due = -1;
   e->multi = curl_multi_init ();
   if (e->multi == NULL)
     {
