@@ -1,12 +1,13 @@
 /* qmgrd files — completed downloads made durable in batches (see commit.h).
  *
  * A batch is handed to one long-lived worker thread, which
- *   1. syncs the temp files' data,
- *   2. renames each over its destination (unless cancelled),
- *   3. syncs each directory that received a file, once;
+ *   1. gives each temp file its final mode and mtime,
+ *   2. syncs the temp files' data,
+ *   3. renames each over its destination (unless cancelled),
+ *   4. syncs each directory that received a file, once, and closes the files;
  * then the main loop reports each file (not cancelled) complete or failed. The
- * main loop keeps transferring meanwhile: the waits for the disk and the
- * renames' directory updates happen on the worker. While the worker holds a
+ * main loop keeps transferring meanwhile: every system call of a commit after
+ * the last write of the body happens on the worker. While the worker holds a
  * batch, the main loop writes only an item's cancel flag (atomic; a cancel
  * that comes after the worker looked at it is too late, as one after the
  * rename is); the worker writes only its results. The next batch starts when
@@ -15,6 +16,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Up to this many files, an fsync each; above, one syncfs per file system
@@ -22,13 +24,14 @@
 #define FSYNC_EACH_MAX 2
 
 typedef struct {
-  QmgrTempFile *tf;
+  QmgrTempFile *tf;           /* freed (closed) by the worker at step 4 */
+  gint64 mtime;
   gpointer data;
   gint cancelled;             /* atomic: set by the main loop */
-  GError *error;              /* step 2's result, then step 4's verdict */
-  gboolean installed;         /* renamed in step 2 */
-  gboolean sync_dir;          /* step 3 syncs this item's directory */
-  GError *dir_error;          /* step 3's result for it */
+  GError *error;              /* the first step that failed for this file */
+  gboolean installed;         /* renamed in step 3 */
+  gboolean sync_dir;          /* step 4 syncs this item's directory */
+  GError *dir_error;          /* step 4's result for it */
 } Item;
 
 
@@ -65,34 +68,6 @@ item_clear (Item *item)
 /* ---- the worker ---- */
 
 static gboolean
-sync_files (GArray *batch, GError **error)
-{
-  g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (dev_t));
-
-  if (batch->len <= FSYNC_EACH_MAX)
-    {
-      for (guint i = 0; i < batch->len; i++)
-        if (!qmgr_temp_file_sync (g_array_index (batch, Item, i).tf, error))
-          return FALSE;
-      return TRUE;
-    }
-  for (guint i = 0; i < batch->len; i++)
-    {
-      QmgrTempFile *tf = g_array_index (batch, Item, i).tf;
-      gboolean seen = FALSE;
-
-      for (guint k = 0; k < devices->len && !seen; k++)
-        seen = g_array_index (devices, dev_t, k) == tf->dev;
-      if (seen)
-        continue;
-      g_array_append_val (devices, tf->dev);
-      if (syncfs (tf->fd) < 0)
-        return qmgr_temp_file_set_error (error, errno, "sync the file system of", tf->name);
-    }
-  return TRUE;
-}
-
-static gboolean
 same_directory (const Item *a, const Item *b)
 {
   /* As the destinations name them: a directory reached by two paths is synced
@@ -100,7 +75,69 @@ same_directory (const Item *a, const Item *b)
   return strcmp (a->tf->dir_path, b->tf->dir_path) == 0;
 }
 
-/* Step 2: renames; marks the first item of each directory for step 3. */
+static gboolean
+pending (const Item *item)
+{
+  return item->error == NULL && !g_atomic_int_get (&item->cancelled);
+}
+
+/* Step 1. */
+static void
+finish_files (GArray *batch)
+{
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Item *item = &g_array_index (batch, Item, i);
+      if (pending (item))
+        qmgr_temp_file_finish (item->tf, item->mtime, &item->error);
+    }
+}
+
+/* Step 2: an fsync each for a small batch, else one syncfs per file system
+ * (found with one fstat per directory: a file is on its directory's). */
+static gboolean
+sync_files (GArray *batch, GError **error)
+{
+  g_autoptr(GArray) devices = g_array_new (FALSE, FALSE, sizeof (dev_t));
+  g_autoptr(GPtrArray) dirs = g_ptr_array_new ();
+
+  if (batch->len <= FSYNC_EACH_MAX)
+    {
+      for (guint i = 0; i < batch->len; i++)
+        {
+          Item *item = &g_array_index (batch, Item, i);
+          if (pending (item) && !qmgr_temp_file_sync (item->tf, error))
+            return FALSE;
+        }
+      return TRUE;
+    }
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Item *item = &g_array_index (batch, Item, i);
+      gboolean seen = FALSE;
+      struct stat st;
+
+      if (!pending (item))
+        continue;
+      for (guint k = 0; k < dirs->len && !seen; k++)
+        seen = same_directory (g_ptr_array_index (dirs, k), item);
+      if (seen)
+        continue;
+      g_ptr_array_add (dirs, item);
+      if (fstat (item->tf->fd, &st) < 0)
+        return qmgr_temp_file_set_error (error, errno, "inspect", item->tf->name);
+      for (guint k = 0; k < devices->len && !seen; k++)
+        seen = g_array_index (devices, dev_t, k) == st.st_dev;
+      if (seen)
+        continue;
+      g_array_append_val (devices, st.st_dev);
+      if (syncfs (item->tf->fd) < 0)
+        return qmgr_temp_file_set_error (error, errno, "sync the file system of", item->tf->name);
+    }
+  return TRUE;
+}
+
+/* Step 3: renames; marks the first item of each directory for step 3. */
 static void
 install_batch (GArray *batch, const GError *sync_error)
 {
@@ -109,7 +146,7 @@ install_batch (GArray *batch, const GError *sync_error)
       Item *item = &g_array_index (batch, Item, i);
       gboolean first = TRUE;
 
-      if (g_atomic_int_get (&item->cancelled))
+      if (!pending (item))
         continue;
       if (sync_error != NULL)
         {
@@ -128,6 +165,8 @@ install_batch (GArray *batch, const GError *sync_error)
     }
 }
 
+/* Step 4. A directory that could not be synced puts every file renamed into
+ * it in doubt. The files are closed here, off the main loop. */
 static void
 sync_dirs (GArray *batch)
 {
@@ -137,6 +176,21 @@ sync_dirs (GArray *batch)
       if (item->sync_dir)
         qmgr_temp_file_sync_dir (item->tf, &item->dir_error);
     }
+  for (guint i = 0; i < batch->len; i++)
+    {
+      Item *synced = &g_array_index (batch, Item, i);
+
+      if (synced->dir_error == NULL)
+        continue;
+      for (guint k = 0; k < batch->len; k++)
+        {
+          Item *item = &g_array_index (batch, Item, k);
+          if (item->installed && item->error == NULL && same_directory (item, synced))
+            item->error = g_error_copy (synced->dir_error);
+        }
+    }
+  for (guint i = 0; i < batch->len; i++)
+    g_clear_pointer (&g_array_index (batch, Item, i).tf, qmgr_temp_file_free);
 }
 
 static gpointer
@@ -157,6 +211,7 @@ worker (gpointer data)
       batch = q->work;
       g_mutex_unlock (&q->lock);
 
+      finish_files (batch);
       sync_files (batch, &sync_error);
       install_batch (batch, sync_error);
       sync_dirs (batch);
@@ -188,32 +243,13 @@ start_batch (QmgrCommitQueue *q)
   g_mutex_unlock (&q->lock);
 }
 
-/* Step 4. */
+/* Then the main loop: the callbacks may queue new files, or cancel others of
+ * this batch (see qmgr_commit_queue_cancel). */
 static void
 report_batch (QmgrCommitQueue *q)
 {
   g_autoptr(GArray) batch = g_steal_pointer (&q->batch);
 
-  /* A directory that could not be synced puts every file renamed into it in
-   * doubt. */
-  for (guint i = 0; i < batch->len; i++)
-    {
-      Item *synced = &g_array_index (batch, Item, i);
-
-      if (synced->dir_error == NULL)
-        continue;
-      for (guint k = 0; k < batch->len; k++)
-        {
-          Item *item = &g_array_index (batch, Item, k);
-          if (item->installed && item->error == NULL && same_directory (item, synced))
-            item->error = g_error_copy (synced->dir_error);
-        }
-    }
-
-  /* The temp files go before the callbacks, which may queue new ones, or
-   * cancel others of this batch (see qmgr_commit_queue_cancel). */
-  for (guint i = 0; i < batch->len; i++)
-    g_clear_pointer (&g_array_index (batch, Item, i).tf, qmgr_temp_file_free);
   q->finishing = batch;
   for (guint i = 0; i < batch->len; i++)
     {
@@ -270,6 +306,7 @@ qmgr_commit_queue_new (QmgrCommitDone done, gpointer user_data)
   g_source_attach (q->source, q->context);
   g_mutex_init (&q->lock);
   g_cond_init (&q->cond);
+  qmgr_temp_file_init ();   /* before the thread that applies the umask */
   q->thread = g_thread_new ("qmgrd-commit", worker, q);
   return q;
 }
@@ -299,17 +336,13 @@ qmgr_commit_queue_free (QmgrCommitQueue *q)
   g_free (q);
 }
 
-gboolean
-qmgr_commit_queue_add (QmgrCommitQueue *q, QmgrTempFile *tf, gint64 mtime, gpointer data,
-                       GError **error)
+void
+qmgr_commit_queue_add (QmgrCommitQueue *q, QmgrTempFile *tf, gint64 mtime, gpointer data)
 {
-  Item item = { .tf = tf, .data = data };
+  Item item = { .tf = tf, .mtime = mtime, .data = data };
 
-  if (!qmgr_temp_file_finish (tf, mtime, error))
-    return FALSE;
   g_array_append_val (q->queued, item);
   start_batch (q);
-  return TRUE;
 }
 
 void

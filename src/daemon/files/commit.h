@@ -1,11 +1,11 @@
 /* qmgrd files — completed downloads made durable in batches.
  *
- * A finished temp file gets its final mode and mtime at once and joins the
- * queue. The files that finished while the previous batch was being synced
- * form the next batch: a worker thread makes their data durable (one syncfs
- * per file system, or an fsync per file for a batch of one or two), renames
- * each over its destination and syncs each directory once; only then does the
- * main loop report them complete. A file is never renamed before its bytes
+ * A finished temp file joins the queue. The files that finished while the
+ * previous batch was being synced form the next batch: a worker thread gives
+ * each its final mode and mtime, makes their data durable (one syncfs per file
+ * system, or an fsync per file for a batch of one or two), renames each over
+ * its destination, syncs each directory once and closes the files; only then
+ * does the main loop report them complete. A file is never renamed before its bytes
  * are on disk; a crash before the rename leaves a complete temp file, which the
  * next start resumes with nothing left to fetch. */
 #pragma once
@@ -27,10 +27,9 @@ QmgrCommitQueue *qmgr_commit_queue_new (QmgrCommitDone done, gpointer user_data)
 /* Waits for a sync in progress; files not yet renamed stay as temp files. */
 void qmgr_commit_queue_free (QmgrCommitQueue *q);
 
-/* Sets @tf's final mode (0666 & ~umask) and mtime (unix seconds; 0: leave) and
- * queues it, taking it. On error @tf is not taken. */
-gboolean qmgr_commit_queue_add (QmgrCommitQueue *q, QmgrTempFile *tf, gint64 mtime,
-                                gpointer data, GError **error);
+/* Queues @tf, taking it, to get its final mode (0666 & ~umask) and mtime (unix
+ * seconds; 0: leave), then be synced and renamed; @done reports the outcome. */
+void qmgr_commit_queue_add (QmgrCommitQueue *q, QmgrTempFile *tf, gint64 mtime, gpointer data);
 
 /* The file queued with @data will not be renamed (unless it is already) and
  * @done will not be called for it. */

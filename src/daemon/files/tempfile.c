@@ -35,12 +35,17 @@ temp_name (const char *job_hex, guint index)
   return g_strdup_printf (".qmgrd-%s-%u.part", job_hex, index);
 }
 
+/* Sets *@size to the file's. */
 static gboolean
-is_ours (int fd)
+is_ours (int fd, guint64 *size)
 {
   struct stat st;
-  return fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_uid == geteuid () &&
-         st.st_nlink == 1;
+
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode) || st.st_uid != geteuid () ||
+      st.st_nlink != 1)
+    return FALSE;
+  *size = (guint64) st.st_size;
+  return TRUE;
 }
 
 QmgrTempFile *
@@ -48,7 +53,7 @@ qmgr_temp_file_open (const char *dest_path, const char *job_hex, guint index, GE
 {
   g_autofree char *dir = g_path_get_dirname (dest_path);
   g_autoptr(QmgrTempFile) tf = g_new0 (QmgrTempFile, 1);
-  struct stat st;
+  guint64 size = 0;
 
   tf->dir_fd = tf->fd = -1;
   tf->name = temp_name (job_hex, index);
@@ -73,7 +78,7 @@ qmgr_temp_file_open (const char *dest_path, const char *job_hex, guint index, GE
         }
       /* A temp file from an earlier attempt: resume from it if it is ours. */
       tf->fd = openat (tf->dir_fd, tf->name, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-      if (tf->fd >= 0 && is_ours (tf->fd))
+      if (tf->fd >= 0 && is_ours (tf->fd, &size))
         {
           int flags = fcntl (tf->fd, F_GETFL);
           fcntl (tf->fd, F_SETFL, flags & ~O_NONBLOCK);
@@ -95,13 +100,8 @@ qmgr_temp_file_open (const char *dest_path, const char *job_hex, guint index, GE
       set_error (error, EEXIST, "create", tf->name);
       return NULL;
     }
-  if (fstat (tf->fd, &st) < 0)
-    {
-      set_error (error, errno, "inspect", tf->name);
-      return NULL;
-    }
-  tf->size = (guint64) st.st_size;
-  tf->dev = st.st_dev;
+  /* A file just created is empty; one reused was inspected by is_ours(). */
+  tf->size = size;
   tf->dir_path = g_steal_pointer (&dir);
   return g_steal_pointer (&tf);
 }
@@ -120,8 +120,7 @@ current_umask (void)
 {
   static gsize cached = 0;
 
-  /* The umask can only be read by setting it: do it once, on the main thread,
-   * before anything else could create a file. */
+  /* Read once, by qmgr_temp_file_init(): the commit thread uses it. */
   if (g_once_init_enter (&cached))
     {
       mode_t mask = umask (0);
@@ -129,6 +128,12 @@ current_umask (void)
       g_once_init_leave (&cached, (gsize) mask | 0x10000);
     }
   return (mode_t) (cached & 0777);
+}
+
+void
+qmgr_temp_file_init (void)
+{
+  (void) current_umask ();
 }
 
 gboolean

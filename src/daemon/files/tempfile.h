@@ -14,9 +14,13 @@ typedef struct {
   char *name;          /* the temp file's name within dir_fd */
   char *dest_name;     /* the destination's name within dir_fd */
   char *dir_path;      /* the directory, as the destination's path names it */
-  dev_t dev;           /* the file system the temp file is on */
   guint64 size;        /* bytes in the temp file when opened */
 } QmgrTempFile;
+
+/* Reads the umask, which can only be done by setting it (for an instant, to
+ * 0): call on the main thread before another thread could create a file or
+ * need the umask. */
+void qmgr_temp_file_init (void);
 
 /* Opens (creating with O_EXCL|O_NOFOLLOW, mode 0600) the temp file of file
  * @index of the job whose GUID hex is @job_hex, for destination @dest_path. An

@@ -324,12 +324,7 @@ on_done (QmgrTransfer *t, const QmgrTransferResult *r, gpointer user_data)
       /* Made durable and put in place with the others that finish meanwhile;
        * the slot is free now. */
       a->bytes_total = r->bytes_total;
-      if (!qmgr_commit_queue_add (s->commits, a->temp, r->last_modified, a, &error))
-        {
-          local_file_failure (s, a, error);
-          break;
-        }
-      a->temp = NULL;
+      qmgr_commit_queue_add (s->commits, g_steal_pointer (&a->temp), r->last_modified, a);
       g_hash_table_insert (s->committing, file, a);
       schedule_soon (s);
       return;
