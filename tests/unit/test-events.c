@@ -465,6 +465,7 @@ test_failing_store (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   assert_store_failure (qmgr_group_suspend (queued, &error), error);
   assert_store_failure (qmgr_group_switch_to_foreground (queued, &error), error);
   assert_store_failure (qmgr_job_file_completed (g->job, 0, 5, &error), error);
+  assert_store_failure (qmgr_job_file_response (g->job, 1, 77, "\"v1\"", &error), error);
   /* The last file of a queued group: it must not become complete. */
   assert_store_failure (qmgr_job_file_completed (queued->job, 1, 5, &error), error);
   assert_store_failure (qmgr_job_cancel (g->job, &error), error);
@@ -484,6 +485,10 @@ test_failing_store (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   after = snapshot (f->manager);
   g_assert_cmpstr (after, ==, before);
   g_assert_cmpuint (unit_recorder_total (f->rec), ==, 0);
+  g_assert_true (qmgr_job_tallies_hold (g->job));
+  g_assert_true (qmgr_job_tallies_hold (queued->job));
+  g_assert_cmpuint (qmgr_group_get_files_transferred (queued), ==, 1);
+  g_assert_cmpuint (qmgr_group_get_bytes_total (g), ==, 0);
 
   /* Everything works once the store does. */
   f->store.fail_save = FALSE;
@@ -495,6 +500,8 @@ test_failing_store (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_no_error (error);
   g_assert_nonnull (qmgr_group_create_job (empty, GUID_E, &error));
   g_assert_no_error (error);
+  g_assert_true (qmgr_job_tallies_hold (g->job));
+  g_assert_true (qmgr_job_tallies_hold (queued->job));
 }
 
 int

@@ -27,6 +27,8 @@ fixture_set_up (Fixture *f, gconstpointer data)
 static void
 fixture_tear_down (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
+  /* Whatever the test did, the job's sums match its files. */
+  g_assert_true (qmgr_job_tallies_hold (f->job));
   qmgr_manager_free (f->manager);
 }
 
@@ -462,8 +464,10 @@ file_at (QmgrJob *job, guint i)
 static void
 set_bytes (QmgrJob *job, guint i, guint64 total, guint64 transferred)
 {
+  qmgr_job_untally (job, file_at (job, i));
   file_at (job, i)->bytes_total = total;
   file_at (job, i)->bytes_transferred = transferred;
+  qmgr_job_tally (job, file_at (job, i));
 }
 
 static void

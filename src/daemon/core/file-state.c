@@ -26,7 +26,9 @@ qmgr_job_file_progress (QmgrJob *j, guint32 index, guint64 bytes_transferred)
   if (f == NULL || f->complete || f->bytes_transferred == bytes_transferred)
     return;
   moved = bytes_transferred > f->bytes_transferred;
+  qmgr_job_untally (j, f);
   f->bytes_transferred = bytes_transferred;
+  qmgr_job_tally (j, f);
   if (moved && j->num_retries != 0)
     {
       /* num_retries counts transient failures since the last progress. */
@@ -56,7 +58,9 @@ qmgr_job_file_response (QmgrJob *j, guint32 index, guint64 bytes_total, const ch
 
   old_total = f->bytes_total;
   old_validator = f->validator;
+  qmgr_job_untally (j, f);
   f->bytes_total = bytes_total;
+  qmgr_job_tally (j, f);
   f->validator = g_strdup (validator);
   /* A validator that replaces another must be on disk before the first byte it
    * vouches for is in the temp file: after a crash, the old one could make a
@@ -71,7 +75,9 @@ qmgr_job_file_response (QmgrJob *j, guint32 index, guint64 bytes_total, const ch
     {
       g_free (f->validator);
       f->validator = old_validator;
+      qmgr_job_untally (j, f);
       f->bytes_total = old_total;
+      qmgr_job_tally (j, f);
       return FALSE;
     }
   g_free (old_validator);

@@ -207,11 +207,8 @@ qmgr_group_get_effective_transfer_policy (QmgrGroup *g)
 guint64
 qmgr_group_get_size (QmgrGroup *g)
 {
-  if (g->job == NULL)
+  if (g->job == NULL || g->job->n_size_unknown > 0)
     return 0;
-  for (guint i = 0; i < g->job->files->len; i++)
-    if (((QmgrFile *) g_ptr_array_index (g->job->files, i))->bytes_total == QMGR_SIZE_UNKNOWN)
-      return 0;
   return qmgr_job_get_bytes_total (g->job);
 }
 
@@ -236,14 +233,7 @@ qmgr_group_get_files_total (QmgrGroup *g)
 guint32
 qmgr_group_get_files_transferred (QmgrGroup *g)
 {
-  guint32 n = 0;
-
-  if (g->job == NULL)
-    return 0;
-  for (guint i = 0; i < g->job->files->len; i++)
-    if (((QmgrFile *) g_ptr_array_index (g->job->files, i))->complete)
-      n++;
-  return n;
+  return g->job ? g->job->n_complete : 0;
 }
 
 const char *

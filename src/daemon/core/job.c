@@ -68,6 +68,48 @@ file_at (QmgrJob *j, guint i)
   return g_ptr_array_index (j->files, i);
 }
 
+void
+qmgr_job_untally (QmgrJob *j, const QmgrFile *f)
+{
+  j->n_complete -= f->complete ? 1 : 0;
+  if (f->bytes_total == QMGR_SIZE_UNKNOWN)
+    j->n_size_unknown--;
+  else
+    j->bytes_total_known -= f->bytes_total;
+  j->bytes_transferred -= f->bytes_transferred;
+}
+
+void
+qmgr_job_tally (QmgrJob *j, const QmgrFile *f)
+{
+  j->n_complete += f->complete ? 1 : 0;
+  if (f->bytes_total == QMGR_SIZE_UNKNOWN)
+    j->n_size_unknown++;
+  else
+    j->bytes_total_known += f->bytes_total;
+  j->bytes_transferred += f->bytes_transferred;
+}
+
+void
+qmgr_job_recount (QmgrJob *j)
+{
+  j->n_complete = j->n_size_unknown = 0;
+  j->bytes_total_known = j->bytes_transferred = 0;
+  for (guint i = 0; i < j->files->len; i++)
+    qmgr_job_tally (j, file_at (j, i));
+}
+
+gboolean
+qmgr_job_tallies_hold (QmgrJob *j)
+{
+  QmgrJob sums = { .files = j->files };
+
+  qmgr_job_recount (&sums);
+  return sums.n_complete == j->n_complete && sums.n_size_unknown == j->n_size_unknown &&
+         sums.bytes_total_known == j->bytes_total_known &&
+         sums.bytes_transferred == j->bytes_transferred;
+}
+
 guint32
 qmgr_job_get_file_count (QmgrJob *j)
 {
@@ -101,30 +143,21 @@ qmgr_job_get_status (QmgrJob *j)
 guint64
 qmgr_job_get_bytes_total (QmgrJob *j)
 {
-  guint64 total = 0;
-
-  for (guint i = 0; i < j->files->len; i++)
-    if (file_at (j, i)->bytes_total != QMGR_SIZE_UNKNOWN)
-      total += file_at (j, i)->bytes_total;
-  return total;
+  return j->bytes_total_known;
 }
 
 guint64
 qmgr_job_get_bytes_transferred (QmgrJob *j)
 {
-  guint64 done = 0;
-
-  for (guint i = 0; i < j->files->len; i++)
-    done += file_at (j, i)->bytes_transferred;
-  return done;
+  return j->bytes_transferred;
 }
 
 gboolean
 qmgr_job_get_progress (QmgrJob *j, guint32 flags, guint32 *progress, GError **error)
 {
-  guint n = j->files->len, n_complete = 0;
-  gboolean sizes_known = TRUE;
-  guint64 total = 0, done = 0;
+  guint n = j->files->len, n_complete = j->n_complete;
+  gboolean sizes_known = j->n_size_unknown == 0;
+  guint64 total = j->bytes_total_known, done = j->bytes_transferred;
 
   if (flags == QMGR_PROGRESS_TIME_DONE)
     {
@@ -137,17 +170,6 @@ qmgr_job_get_progress (QmgrJob *j, guint32 flags, guint32 *progress, GError **er
       g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
                    "Progress type %u is not one of PERCENT_DONE (1) or SIZE_DONE (3)", flags);
       return FALSE;
-    }
-
-  for (guint i = 0; i < n; i++)
-    {
-      QmgrFile *f = file_at (j, i);
-      if (f->bytes_total == QMGR_SIZE_UNKNOWN)
-        sizes_known = FALSE;
-      else
-        total += f->bytes_total;
-      done += f->bytes_transferred;
-      n_complete += f->complete ? 1 : 0;
     }
 
   if (flags == QMGR_PROGRESS_SIZE_DONE)
@@ -284,11 +306,16 @@ qmgr_job_add_files (QmgrJob *j, const QmgrFileSpec *files, guint n_files, GError
     return TRUE;
 
   for (guint i = 0; i < n_files; i++)
-    g_ptr_array_add (j->files, qmgr_file_new (files[i].remote_url, files[i].local_path,
-                                              files[i].size_hint));
+    {
+      QmgrFile *f = qmgr_file_new (files[i].remote_url, files[i].local_path, files[i].size_hint);
+      g_ptr_array_add (j->files, f);
+      qmgr_job_tally (j, f);
+    }
   g->modification_time = qmgr_manager_now (m);
   if (!qmgr_manager_save_group (m, g, error))
     {
+      for (guint i = old_len; i < j->files->len; i++)
+        qmgr_job_untally (j, file_at (j, i));
       g_ptr_array_set_size (j->files, old_len);
       g->modification_time = old_mtime;
       return FALSE;
@@ -383,11 +410,12 @@ qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error
     }
 
   saved = *f;
+  qmgr_job_untally (j, f);
   f->complete = TRUE;
   f->bytes_total = size;
   f->bytes_transferred = size;
-  for (guint i = 0; i < j->files->len; i++)
-    all_done = all_done && file_at (j, i)->complete;
+  qmgr_job_tally (j, f);
+  all_done = j->n_complete == j->files->len;
   g->modification_time = qmgr_manager_now (m);
   if (all_done)
     {
@@ -404,7 +432,9 @@ qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error
   if (!qmgr_manager_save_group_soon (m, g, error))
     {
       g_array_set_size (g->pending_notifications, old_pending);
+      qmgr_job_untally (j, f);
       *f = saved;
+      qmgr_job_tally (j, f);
       g->state = old_state;
       g->completion_time = 0;
       g->modification_time = old_mtime;

@@ -55,6 +55,13 @@ gboolean qmgr_job_file_fatal_error (QmgrJob *job, guint32 index, const char *nam
 
 /* Allocation only: for the group and the store. */
 QmgrJob *qmgr_job_new (QmgrGroup *group, QmgrGuid id);
+/* A file's part of the job's tallies: taken out before its size, bytes or
+ * completion change, put back after. qmgr_job_recount() sums them anew (after
+ * files were loaded); qmgr_job_tallies_hold() checks them (tests). */
+void qmgr_job_untally (QmgrJob *job, const QmgrFile *file);
+void qmgr_job_tally (QmgrJob *job, const QmgrFile *file);
+void qmgr_job_recount (QmgrJob *job);
+gboolean qmgr_job_tallies_hold (QmgrJob *job);
 void qmgr_job_free (QmgrJob *job);
 QmgrFile *qmgr_file_new (const char *remote_url, const char *local_path, guint64 size_hint);
 void qmgr_file_free (QmgrFile *file);

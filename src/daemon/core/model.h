@@ -33,6 +33,8 @@ typedef enum {
   QMGR_RUN_RETRYING,
 } QmgrRunState;
 
+/* bytes_total, bytes_transferred and complete are summed in the job's tallies:
+ * change them between qmgr_job_untally() and qmgr_job_tally() (job.h). */
 struct _QmgrFile {
   char *remote_url;
   char *local_path;
@@ -51,6 +53,11 @@ struct _QmgrJob {
   char *object_path;
   QmgrGroup *group;
   GPtrArray *files;           /* QmgrFile*, in the order they were added */
+  /* Sums over the files, so that a file's completion costs O(1), not O(files). */
+  guint n_complete;
+  guint n_size_unknown;
+  guint64 bytes_total_known;  /* of the files whose size is known */
+  guint64 bytes_transferred;
   guint current_file;
   char *error_name;           /* LastError, NULL when none */
   char *error_message;

@@ -759,6 +759,7 @@ job_from_keyfile (QmgrGroup *g, GKeyFile *kf, GError **error)
       qmgr_job_free (j);
       return NULL;
     }
+  qmgr_job_recount (j);
   return j;
 }
 
