@@ -4,7 +4,10 @@ loopback, every tool at 16 concurrent transfers, side by side in one run.
 
 qmgrd:  one group, one job holding all the files, MaxConcurrentTransfers = 16;
         timed from ResumeGroup until the group is COMPLETE (every file fsynced,
-        renamed into place, its directory fsynced, the store updated).
+        renamed into place, its directory fsynced, the store updated), as the
+        group's PropertiesChanged tells. With --file-signals the harness also
+        decodes the OnStatus sent for each file (the daemon sends them either
+        way), which costs it CPU the peers' runs do not share.
 aria2c: `aria2c -j16 -i LIST -d DIR` then `sync -f DIR`.
 curl:   `curl -Z --parallel-max 16 -K CONFIG` (url/output pairs) then `sync -f DIR`.
 
@@ -19,7 +22,7 @@ between rounds made whichever tool came next pay for scanning past them (up to
 two thirds of qmgrd's CPU in a round, and the bimodal times of every tool).
 
 Usage:
-    /usr/bin/python3 tests/bench/b2-many.py [--qmgrd build/src/daemon/qmgrd] [--files 2000] [--file-size 16384] [--runs 3]
+    /usr/bin/python3 tests/bench/b2-many.py [--qmgrd build/src/daemon/qmgrd] [--files 2000] [--file-size 16384] [--runs 3] [--file-signals]
 """
 import argparse
 import hashlib
@@ -45,9 +48,9 @@ def check_outputs(out_dir, names, shas):
         sys.exit(f"FAIL: {out_dir} holds unexpected files: {sorted(extra)[:5]}")
 
 
-def run_qmgrd(conn, daemon, nginx, names, out_dir, timeout_s):
+def run_qmgrd(conn, daemon, nginx, names, out_dir, timeout_s, file_signals):
     group, _ = qb.create_transfer(conn, [(nginx.url(n), os.path.join(out_dir, n)) for n in names])
-    watch = qb.CompletionWatch(conn, group)
+    watch = qb.CompletionWatch(conn, group, file_signals)
     qb.drop_dirty()
     cpu0 = daemon.cpu_s()
     t0 = time.monotonic()
@@ -97,6 +100,8 @@ def main():
     ap.add_argument("--file-size", type=int, default=16384)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--time-limit", type=int, default=3000, help="whole benchmark, seconds")
+    ap.add_argument("--file-signals", action="store_true",
+                    help="the harness also listens to each file's OnStatus")
     args = ap.parse_args()
     qb.install_guards(args.time_limit)
 
@@ -127,7 +132,7 @@ def main():
                 out_dir = os.path.join(tmp, f"out-{who}-{r}")
                 os.makedirs(out_dir)
                 if who == "qmgrd":
-                    w, c = run_qmgrd(bus.conn, daemon, nginx, names, out_dir, timeout_s)
+                    w, c = run_qmgrd(bus.conn, daemon, nginx, names, out_dir, timeout_s, args.file_signals)
                 elif who == "aria2c":
                     w, c = run_aria2(nginx, names, out_dir, tmp, timeout_s)
                 else:
