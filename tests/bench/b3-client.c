@@ -12,12 +12,17 @@
  * name instead, K in flight: the floor that dbus-daemon and this client put
  * under the 4N calls of the real run.
  *
+ * --count-signals also subscribes to every signal qmgrd sends and counts
+ * them ("signals" in the output): a census of what the bus routes per group,
+ * for a short untimed run (being delivered, they cost the bus more than the
+ * signals of a timed run, which nobody receives).
+ *
  * Prints one line of JSON on stdout:
- *   {"groups":N,"calls":4N,"wall_s":W,"cpu_s":C}
+ *   {"groups":N,"calls":4N,"wall_s":W,"cpu_s":C[,"signals":S]}
  * wall_s and cpu_s (user+sys of this process, getrusage) cover the calls
  * only, from the first call sent (the connection is up) to the last reply.
  *
- * Usage: b3-client --address ADDR [--groups N] [--in-flight K] --dir DIR
+ * Usage: b3-client --address ADDR [--groups N] [--in-flight K] --dir DIR [--count-signals]
  *        b3-client --address ADDR [--groups N] [--in-flight K] --ping
  */
 #include <errno.h>
@@ -77,6 +82,7 @@ struct run {
 	long next_group;        /* groups started */
 	long sent;              /* calls sent */
 	long replied;           /* calls answered successfully */
+	long signals;           /* signals from qmgrd received (--count-signals) */
 	bool failed;
 };
 
@@ -266,6 +272,14 @@ static int on_ping_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 	return 0;
 }
 
+static int on_signal(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct run *run = userdata;
+
+	run->signals++;
+	return 0;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -299,13 +313,14 @@ static long parse_count(const char *opt, const char *s, long min)
 
 static void usage(FILE *f)
 {
-	fputs("Usage: b3-client --address ADDR [--groups N] [--in-flight K] --dir DIR\n"
+	fputs("Usage: b3-client --address ADDR [--groups N] [--in-flight K] --dir DIR [--count-signals]\n"
 	      "       b3-client --address ADDR [--groups N] [--in-flight K] --ping\n"
 	      "  --address ADDR   D-Bus address of the bus qmgrd is on\n"
 	      "  --groups N       groups to create (4 calls each; default 10000)\n"
 	      "  --in-flight K    calls pending at once (default 64)\n"
 	      "  --dir DIR        absolute directory for the files' local paths\n"
-	      "  --ping           send 4N Peer.Ping calls to qmgrd instead\n",
+	      "  --ping           send 4N Peer.Ping calls to qmgrd instead\n"
+	      "  --count-signals  receive and count the signals qmgrd sends (a census)\n",
 	      f);
 }
 
@@ -317,6 +332,7 @@ int main(int argc, char **argv)
 		{ "in-flight", required_argument, NULL, 'k' },
 		{ "dir", required_argument, NULL, 'd' },
 		{ "ping", no_argument, NULL, 'p' },
+		{ "count-signals", no_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -324,18 +340,19 @@ int main(int argc, char **argv)
 	struct run run = { .n_groups = 10000 };
 	struct lane *lanes = NULL;
 	long in_flight = 64, n_lanes = 0;
-	bool ping = false;
+	bool ping = false, count_signals = false;
 	double t0, c0, wall, cpu;
 	const char *unique = NULL;
 	int c, r, ret = 1;
 
-	while ((c = getopt_long(argc, argv, "a:n:k:d:ph", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "a:n:k:d:psh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': address = optarg; break;
 		case 'n': run.n_groups = parse_count("--groups", optarg, 0); break;
 		case 'k': in_flight = parse_count("--in-flight", optarg, 1); break;
 		case 'd': run.dir = optarg; break;
 		case 'p': ping = true; break;
+		case 's': count_signals = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -356,6 +373,10 @@ int main(int argc, char **argv)
 	/* Blocks until Hello is answered: the connection is fully up before timing. */
 	if (r >= 0)
 		r = sd_bus_get_unique_name(run.bus, &unique);
+	/* Synchronous: the rule is in place before the first call. */
+	if (r >= 0 && count_signals)
+		r = sd_bus_add_match(run.bus, NULL, "type='signal',sender='" BUS_NAME "'", on_signal,
+				     &run);
 	if (r < 0) {
 		fprintf(stderr, "b3-client: cannot connect to %s: %s\n", address, strerror(-r));
 		goto out;
@@ -397,8 +418,13 @@ int main(int argc, char **argv)
 	if (run.failed)
 		goto out;
 
-	printf("{\"groups\":%ld,\"calls\":%ld,\"wall_s\":%.3f,\"cpu_s\":%.3f}\n", run.n_groups,
+	/* A group's signals are sent before the reply to its last call, and the
+	 * bus keeps their order: every signal has been processed by now. */
+	printf("{\"groups\":%ld,\"calls\":%ld,\"wall_s\":%.3f,\"cpu_s\":%.3f", run.n_groups,
 	       run.n_calls, wall, cpu);
+	if (count_signals)
+		printf(",\"signals\":%ld", run.signals);
+	printf("}\n");
 	ret = fflush(stdout) == 0 ? 0 : 1;
 
 out:

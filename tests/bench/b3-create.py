@@ -14,6 +14,11 @@ qmgrd:  for each group CreateGroup + CreateJob + AddFiles(1 file) +
 bus floor: once, before the runs, b3-client --ping sends 4 x groups
         org.freedesktop.DBus.Peer.Ping calls to the started daemon, 64 in
         flight: what dbus-daemon and the client cost on their own (INFO line).
+bus load: once, untimed, b3-client --count-signals creates 500 groups
+        receiving every signal qmgrd sends: the messages the bus routes per
+        group (4 calls, 4 replies, the contract's signals); at the floor's
+        time per message that is what the bus alone needs for B3's groups
+        (INFO line): the part of qmgrd's time no daemon could take off.
 aria2:  `aria2c --enable-rpc` on a random loopback port; aria2.addUri with
         {"pause": "true", "dir", "out"} per URI over 64 keep-alive HTTP
         connections from this same python (asyncio), one call in flight on
@@ -157,10 +162,11 @@ def default_client(qmgrd):
              + "): run `ninja -C build` (tests enabled), or pass --client PATH or --python-client")
 
 
-def run_client(client, address, n, files_dir=None, ping=False):
+def run_client(client, address, n, files_dir=None, ping=False, count_signals=False):
     """Runs b3-client; returns its JSON report (wall_s, cpu_s cover the calls only)."""
     argv = [client, "--address", address, "--groups", str(n), "--in-flight", str(IN_FLIGHT)]
     argv += ["--ping"] if ping else ["--dir", files_dir]
+    argv += ["--count-signals"] if count_signals else []
     p = qb.track(subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE))
     out, _ = p.communicate()
     qb.untrack(p)
@@ -206,6 +212,24 @@ def ping_floor(binary, client, bus, tmp, n):
     daemon.stop()
     shutil.rmtree(state, ignore_errors=True)
     return rep, cpu, bus_cpu
+
+
+CENSUS_GROUPS = 500
+
+
+def signal_census(binary, client, bus, tmp):
+    """Signals qmgrd sends per group of B3 (untimed, on a fresh daemon)."""
+    files_dir = os.path.join(tmp, "census-files")
+    state = os.path.join(tmp, "state-census")
+    os.makedirs(files_dir)
+    daemon = qb.Daemon(binary, state, bus.address)
+    daemon.start()
+    qb.wait_enum_groups(bus.conn)
+    rep = run_client(client, bus.address, CENSUS_GROUPS, files_dir=files_dir, count_signals=True)
+    daemon.stop()
+    shutil.rmtree(state, ignore_errors=True)
+    shutil.rmtree(files_dir, ignore_errors=True)
+    return rep["signals"] / CENSUS_GROUPS
 
 
 def run_qmgrd(binary, client, bus, tmp, n, r):
@@ -259,9 +283,11 @@ def main():
     res = {"qmgrd": [], "aria2": []}
     cpu = {"qmgrd": [], "aria2": []}
     floor = None
+    signals_per_group = None
     try:
         if client:
             floor = ping_floor(binary, client, bus, tmp, args.groups)
+            signals_per_group = signal_census(binary, client, bus, tmp)
         for r in range(args.runs):
             order = ("aria2", "qmgrd") if r % 2 == 0 else ("qmgrd", "aria2")
             for who in order:
@@ -299,6 +325,15 @@ def main():
         print(f"INFO B3-bus-floor {rep['wall_s']:.2f}s for {rep['calls']} Peer.Ping, "
               f"{IN_FLIGHT} in flight ({rep['calls'] / rep['wall_s']:.0f} calls/s; CPU: client "
               f"{rep['cpu_s']:.2f} s, qmgrd {dcpu:.2f} s, dbus-daemon {bcpu:.2f} s)")
+        # Each Ping is two messages through the bus (call, reply); each group
+        # is 4 calls, 4 replies and its signals.
+        per_msg = rep["wall_s"] / (2 * rep["calls"])
+        per_group = 8 + signals_per_group
+        bus_only = per_group * n * per_msg
+        print(f"INFO B3-bus-load {per_group:.1f} messages through the bus per group (4 calls, "
+              f"4 replies, {signals_per_group:.1f} signals); at the floor's "
+              f"{per_msg * 1e6:.1f} us per message the bus alone needs {bus_only:.2f}s = "
+              f"{bus_only / ma:.2f} x aria2's median")
 
 
 if __name__ == "__main__":
