@@ -15,14 +15,17 @@ B2  = median qmgrd wall / median aria2c wall    ≤ 0.80
 B2b = median qmgrd wall / median curl wall      ≤ 1.00
 
 Rounds rotate the order of the three tools; the median of --runs is taken.
-Every output file's sha256 is checked. Outputs are removed only at the end:
-ext4 without a journal (this machine's) skips inodes freed in the last minute
-when it allocates one, reading each from the inode table, so files deleted
-between rounds made whichever tool came next pay for scanning past them (up to
-two thirds of qmgrd's CPU in a round, and the bimodal times of every tool).
+Every output file's sha256 is checked. The outputs go to a fresh ext4 made for
+the run on a loop device (--fs loop, the default as root; qmgrbench.LoopFs),
+and are removed only at the end: ext4 without a journal (this machine's root)
+skips inodes freed in the last minutes when it allocates one, reading each
+from the inode table, so files deleted earlier (between rounds, or by the
+previous benchmark's cleanup) made whichever tool's directory landed near
+them pay for scanning past them: up to two thirds of a tool's CPU in a round,
+and times that moved 3x between runs. --fs tmp writes to the temp dir.
 
 Usage:
-    /usr/bin/python3 tests/bench/b2-many.py [--qmgrd build/src/daemon/qmgrd] [--files 2000] [--file-size 16384] [--runs 3] [--file-signals]
+    /usr/bin/python3 tests/bench/b2-many.py [--qmgrd build/src/daemon/qmgrd] [--files 2000] [--file-size 16384] [--runs 3] [--file-signals] [--fs loop|tmp]
 """
 import argparse
 import hashlib
@@ -102,10 +105,20 @@ def main():
     ap.add_argument("--time-limit", type=int, default=3000, help="whole benchmark, seconds")
     ap.add_argument("--file-signals", action="store_true",
                     help="the harness also listens to each file's OnStatus")
+    ap.add_argument("--fs", choices=("loop", "tmp"), default="loop",
+                    help="where the outputs go: a fresh ext4 on a loop device (root), or the "
+                         "temp dir")
     args = ap.parse_args()
     qb.install_guards(args.time_limit)
 
     tmp = qb.tempdir("b2")
+    out_base = tmp
+    if args.fs == "loop":
+        # Every output of every round, with room to spare.
+        need_mib = 3 * args.runs * args.files * (args.file_size + 4096) // (1 << 20)
+        out_base = qb.LoopFs(tmp, max(256, 2 * need_mib)).mount() or tmp
+    print(f"outputs on {'a fresh ext4 (loop device)' if out_base != tmp else 'the temp dir'}",
+          file=sys.stderr)
     srv, ngx = os.path.join(tmp, "srv"), os.path.join(tmp, "nginx")
     for d in (srv, ngx):
         os.makedirs(d)
@@ -129,7 +142,7 @@ def main():
     try:
         for r in range(args.runs):
             for who in orders[r % 3]:
-                out_dir = os.path.join(tmp, f"out-{who}-{r}")
+                out_dir = os.path.join(out_base, f"out-{who}-{r}")
                 os.makedirs(out_dir)
                 if who == "qmgrd":
                     w, c = run_qmgrd(bus.conn, daemon, nginx, names, out_dir, timeout_s, args.file_signals)
