@@ -117,8 +117,8 @@ def main():
         # Every output of every round, with room to spare.
         need_mib = 3 * args.runs * args.files * (args.file_size + 4096) // (1 << 20)
         out_base = qb.LoopFs(tmp, max(256, 2 * need_mib)).mount() or tmp
-    print(f"outputs on {'a fresh ext4 (loop device)' if out_base != tmp else 'the temp dir'}",
-          file=sys.stderr)
+    where = "a fresh ext4" if out_base != tmp else "the temp dir"
+    print(f"outputs on {where}", file=sys.stderr)
     srv, ngx = os.path.join(tmp, "srv"), os.path.join(tmp, "nginx")
     for d in (srv, ngx):
         os.makedirs(d)
@@ -164,8 +164,8 @@ def main():
     b2 = med(walls["qmgrd"]) / med(walls["aria2c"])
     b2b = med(walls["qmgrd"]) / med(walls["curl"])
     fmt = lambda xs: ", ".join(f"{x:.3f}" for x in xs)  # noqa: E731
-    print(f"| {args.files} files × {args.file_size} B, 16 at a time, {args.runs} runs "
-          f"| wall, runs (s) | wall, median (s) | files/s | CPU user+sys, median (s) | qmgrd / this |")
+    print(f"| {args.files} files × {args.file_size} B, 16 at a time, {args.runs} runs, outputs "
+          f"on {where} | wall, runs (s) | wall, median (s) | files/s | CPU user+sys, median (s) | qmgrd / this |")
     print("|---|---|---|---|---|---|")
     for who, label in (("qmgrd", "qmgrd (ResumeGroup → COMPLETE)"),
                        ("aria2c", "`aria2c -j16 -i list` + `sync -f`"),
