@@ -16,6 +16,7 @@
 #include "manager.h"
 #include "scheduler.h"
 #include "store.h"
+#include "tempfile.h"
 
 typedef struct {
   GMainLoop *loop;
@@ -203,6 +204,8 @@ main (int argc, char **argv)
 
   if (system_mode)
     umask (0022);   /* session mode keeps the user's umask for finished files */
+  /* Read (which sets it to 0 for an instant) before any thread starts. */
+  qmgr_temp_file_init ();
 
   d.store = qmgr_store_open (state_dir, &error);
   if (d.store == NULL)

@@ -265,6 +265,42 @@ test_commit_batch (Fixture *f, gconstpointer data)
   g_ptr_array_unref (c.errors);
 }
 
+/* A file whose final mode cannot be set (here: its descriptor is gone) is
+ * reported failed through the callback, on its own: it is not renamed, its temp
+ * file stays for a retry, and the others of its batch are put in place. */
+static void
+test_commit_finish_fails (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  Committed c = { 0, g_ptr_array_new (), g_ptr_array_new_with_free_func (g_free) };
+  QmgrCommitQueue *q = qmgr_commit_queue_new (on_committed, &c);
+  g_autofree char *other_dest = g_build_filename (f->dir, "other.bin", NULL);
+  QmgrTempFile *tf, *other;
+
+  tf = qmgr_temp_file_open (f->dest, HEX, 0, &error);
+  g_assert_no_error (error);
+  write_all (tf->fd, "never in place");
+  g_assert_cmpint (close (tf->fd), ==, 0);
+  tf->fd = -1;
+  other = qmgr_temp_file_open (other_dest, HEX, 1, &error);
+  g_assert_no_error (error);
+  write_all (other->fd, "in place");
+  qmgr_commit_queue_add (q, tf, 1000000000, GUINT_TO_POINTER (1));
+  qmgr_commit_queue_add (q, other, 0, GUINT_TO_POINTER (2));
+  wait_committed (&c, 2);
+
+  g_assert_cmpuint (GPOINTER_TO_UINT (g_ptr_array_index (c.done, 0)), ==, 1);
+  g_assert_nonnull (strstr (g_ptr_array_index (c.errors, 0), "set the mode of"));
+  g_assert_false (g_file_test (f->dest, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (f->temp, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (GPOINTER_TO_UINT (g_ptr_array_index (c.done, 1)), ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (c.errors, 1), ==, "");
+  g_assert_true (g_file_test (other_dest, G_FILE_TEST_IS_REGULAR));
+  qmgr_commit_queue_free (q);
+  g_ptr_array_unref (c.done);
+  g_ptr_array_unref (c.errors);
+}
+
 static void
 test_remove (Fixture *f, gconstpointer data)
 {
@@ -298,6 +334,7 @@ main (int argc, char **argv)
   ADD ("fifo-replaced", test_fifo_replaced);
   ADD ("commit", test_commit);
   ADD ("commit-batch", test_commit_batch);
+  ADD ("commit-finish-fails", test_commit_finish_fails);
   ADD ("remove", test_remove);
   ADD ("missing-directory", test_missing_directory);
   return g_test_run ();

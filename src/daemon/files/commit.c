@@ -137,7 +137,7 @@ sync_files (GArray *batch, GError **error)
   return TRUE;
 }
 
-/* Step 3: renames; marks the first item of each directory for step 3. */
+/* Step 3: renames; marks the first item of each directory for step 4. */
 static void
 install_batch (GArray *batch, const GError *sync_error)
 {
@@ -306,7 +306,7 @@ qmgr_commit_queue_new (QmgrCommitDone done, gpointer user_data)
   g_source_attach (q->source, q->context);
   g_mutex_init (&q->lock);
   g_cond_init (&q->cond);
-  qmgr_temp_file_init ();   /* before the thread that applies the umask */
+  qmgr_temp_file_init ();   /* main() did already; a no-op then (tests) */
   q->thread = g_thread_new ("qmgrd-commit", worker, q);
   return q;
 }

@@ -18,8 +18,8 @@ typedef struct {
 } QmgrTempFile;
 
 /* Reads the umask, which can only be done by setting it (for an instant, to
- * 0): call on the main thread before another thread could create a file or
- * need the umask. */
+ * 0): call on the main thread before any other thread starts (main() does).
+ * Later calls do nothing. */
 void qmgr_temp_file_init (void);
 
 /* Opens (creating with O_EXCL|O_NOFOLLOW, mode 0600) the temp file of file
