@@ -35,6 +35,7 @@
 #define MAX_HEADER 80
 #define ROOM_CHUNK (1 << 20)
 #define PENDING_KEEP (64 << 10)
+#define PENDING_MIN (PENDING_KEEP / 4)
 
 struct _QmgrJournal {
   int dir_fd;
@@ -501,10 +502,12 @@ write_pending (QmgrJournal *j, GError **error)
 {
   struct iovec iov;
   g_autoptr(GError) local = NULL;
+  gsize written;
   gboolean ok;
 
   if (j->pending->len == 0)
     return TRUE;
+  written = j->pending->len;
   iov.iov_base = j->pending->str;
   iov.iov_len = j->pending->len;
   ok = write_records (j, &iov, 1, &local);
@@ -515,11 +518,14 @@ write_pending (QmgrJournal *j, GError **error)
     }
   explicit_bzero (j->pending->str, j->pending->len);   /* passwords */
   g_string_truncate (j->pending, 0);
-  if (j->pending->allocated_len > PENDING_KEEP)
+  /* A big batch (a job of many files) does not pin its size for good, nor
+   * does a busy spell once the batches are small again: the buffer follows
+   * the batches' size within a factor of four. */
+  if (j->pending->allocated_len > PENDING_KEEP ||
+      (j->pending->allocated_len > PENDING_MIN && j->pending->allocated_len > 4 * written))
     {
-      /* A big batch (a job of many files) does not pin its size for good. */
       g_string_free (j->pending, TRUE);
-      j->pending = g_string_sized_new (PENDING_KEEP / 4);
+      j->pending = g_string_sized_new (PENDING_MIN);
     }
   return ok;
 }
