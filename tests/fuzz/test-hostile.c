@@ -2983,17 +2983,29 @@ log_has_line_after (gpointer user_data)
   g_autofree char *log = NULL;
   gsize len;
 
-  const char *line, *figure;
+  const char *line, *eol, *figure;
+  g_autofree char *text = NULL;
+  char *end = NULL;
+  long kib;
 
   if (!g_file_get_contents (w->log_path, &log, &len, NULL) || len <= w->offset)
     return FALSE;
   line = memmem (log + w->offset, len - w->offset, HEAP_RETURNED_LINE,
                  strlen (HEAP_RETURNED_LINE));
-  if (line == NULL)
+  /* Only a whole line: the daemon may be writing it as we read. */
+  eol = line != NULL ? memchr (line, '\n', (gsize) (log + len - line)) : NULL;
+  if (eol == NULL)
     return FALSE;
-  /* "... (heap: N KiB in use, M KiB free)" */
-  figure = strstr (line, "(heap: ");
-  w->heap_in_use_kib = figure != NULL ? strtol (figure + strlen ("(heap: "), NULL, 10) : -1;
+  /* "... (heap: N KiB in use, M KiB free)", within this line */
+  text = g_strndup (line, (gsize) (eol - line));
+  figure = strstr (text, "(heap: ");
+  w->heap_in_use_kib = -1;
+  if (figure != NULL)
+    {
+      kib = strtol (figure + strlen ("(heap: "), &end, 10);
+      if (end != figure + strlen ("(heap: ") && g_str_has_prefix (end, " KiB in use"))
+        w->heap_in_use_kib = kib;
+    }
   return TRUE;
 }
 
@@ -3163,7 +3175,7 @@ judge_memory (Fuzz *fz, Memory warm, Memory end, gboolean full)
                                                "TARGETS.md R3)", warm.rss, end.rss);
       violation (fz, NULL, "RSS", what);
     }
-  if (warm.heap_in_use <= 0 || end.heap_in_use < 0)
+  if (warm.heap_in_use <= 0 || end.heap_in_use <= 0)
     violation (fz, NULL, "heap figure", "the daemon's trim log line gave no heap figure");
   else if (full && (double) end.heap_in_use > (double) warm.heap_in_use * (1 + RSS_GROWTH_MAX))
     {

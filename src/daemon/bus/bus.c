@@ -455,6 +455,7 @@ on_trim_due (gpointer user_data)
 {
   QmgrBus *bus = user_data;
   gint64 quiet_us = g_get_monotonic_time () - bus->last_activity;
+  struct mallinfo2 heap;
 
   if (quiet_us < TRIM_AFTER_S * G_USEC_PER_SEC)
     {
@@ -465,15 +466,14 @@ on_trim_due (gpointer user_data)
     }
   bus->trim_source = 0;
   malloc_trim (0);
-  {
-    /* What the heap holds, for whoever watches memory (tests/fuzz reads it):
-     * bytes in use cannot be told from RSS, which also counts the free pages
-     * a block still in use keeps resident. */
-    struct mallinfo2 mi = mallinfo2 ();
-    g_debug ("No requests for %d s: free heap pages returned to the system "
-             "(heap: %zu KiB in use, %zu KiB free)", TRIM_AFTER_S, mi.uordblks / 1024,
-             mi.fordblks / 1024);
-  }
+  /* What the heap holds, for whoever watches memory (tests/fuzz reads it):
+   * bytes in use cannot be told from RSS, which also counts the free pages a
+   * block still in use keeps resident. In use includes the blocks big enough
+   * to be mapped on their own (M_MMAP_THRESHOLD, main.c). */
+  heap = mallinfo2 ();
+  g_debug ("No requests for %d s: free heap pages returned to the system "
+           "(heap: %zu KiB in use, %zu KiB free)", TRIM_AFTER_S,
+           (heap.uordblks + heap.hblkhd) / 1024, heap.fordblks / 1024);
   return G_SOURCE_REMOVE;
 }
 
