@@ -5,9 +5,9 @@
  * each its final mode and mtime, makes their data durable (one syncfs per file
  * system, or an fsync per file for a batch of one or two), renames each over
  * its destination, syncs each directory once and closes the files; only then
- * does the main loop report them complete. A file is never renamed before its bytes
- * are on disk; a crash before the rename leaves a complete temp file, which the
- * next start resumes with nothing left to fetch. */
+ * does the main loop report them complete. A file is never renamed before its
+ * bytes are on disk; a crash before the rename leaves a complete temp file,
+ * which the next start resumes with nothing left to fetch. */
 #pragma once
 
 #include "tempfile.h"
