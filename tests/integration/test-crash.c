@@ -10,6 +10,7 @@
 #include "it-util.h"
 #include "qmgr-test-server.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -56,6 +57,8 @@ typedef struct {
   GBytes *content;
   char *sha256;
   gboolean seen;         /* the destination was present at some kill point */
+  gsize partial;         /* bytes of an incomplete temp file at the last kill point */
+  guint requests;        /* requests the server had seen for it then */
 } CrashFile;
 
 typedef struct {
@@ -69,6 +72,8 @@ typedef struct {
   guint bad_temp;        /* temp files that are not a prefix of their content */
   guint vanished;        /* destinations that were there and went away */
   guint lost_groups;
+  guint resumes_checked; /* partial temp files whose next request was seen */
+  guint bad_resumes;     /* ... and did not ask for exactly the bytes missing */
 } Crash;
 
 static void
@@ -304,6 +309,35 @@ kill_at (Crash *c, Moment moment, guint kill_no)
 
 /* What is on disk while the daemon is dead: every destination present holds exactly
  * its content and stays present; every temp file is a prefix of its content. */
+/* A temp file left incomplete at a kill point must be resumed where it ends:
+ * when the server saw exactly one request for it since (more would hide the
+ * first), that request asked for "bytes=<its size>-". Only for temp files of
+ * RESUME_CHECK_MIN bytes or more: a file is resumed only once the validator of
+ * its first response is in the store, which is saved "soon" (200 ms) rather
+ * than at once, so the first 200 ms of a file (32 KiB at CRASH_RATE) may be
+ * fetched again. */
+#define RESUME_CHECK_MIN (64 * 1024)
+
+static void
+check_resume (Crash *c, CrashFile *f)
+{
+  guint requests = qmgr_test_server_get_request_count (c->server, f->route);
+  g_autofree char *range = NULL;
+  g_autofree char *expected = NULL;
+
+  if (f->partial == 0 || requests != f->requests + 1)
+    return;
+  range = qmgr_test_server_get_last_request_header (c->server, f->route, "Range");
+  expected = g_strdup_printf ("bytes=%" G_GSIZE_FORMAT "-", f->partial);
+  c->resumes_checked++;
+  if (g_strcmp0 (range, expected) != 0)
+    {
+      g_test_message ("%s: %" G_GSIZE_FORMAT " bytes were in its temp file, then asked "
+                      "with Range %s", f->route, f->partial, range ? range : "(none)");
+      c->bad_resumes++;
+    }
+}
+
 static void
 check_kill_point (Crash *c, guint kill_no)
 {
@@ -312,6 +346,10 @@ check_kill_point (Crash *c, guint kill_no)
       CrashFile *f = g_ptr_array_index (c->files, i);
       g_autofree char *data = NULL;
       gsize len;
+
+      check_resume (c, f);
+      f->partial = 0;
+      f->requests = qmgr_test_server_get_request_count (c->server, f->route);
 
       if (g_file_get_contents (f->dest, &data, &len, NULL))
         {
@@ -339,6 +377,8 @@ check_kill_point (Crash *c, guint kill_no)
                           "content", kill_no, f->temp, len);
           c->bad_temp++;
         }
+      else if (data != NULL && len >= RESUME_CHECK_MIN && len < g_bytes_get_size (f->content))
+        f->partial = len;
     }
 }
 
@@ -400,8 +440,12 @@ test_kill_restart (void)
 {
   g_autoptr(QmgrTestDaemon) d = qmgr_test_daemon_new ();
   g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
-  Crash c = { d, server, g_ptr_array_new_with_free_func ((GDestroyNotify) it_group_free),
-              g_ptr_array_new_with_free_func (crash_file_free), 0, { 0 }, 0, 0, 0, 0 };
+  Crash c = {
+    .d = d,
+    .server = server,
+    .groups = g_ptr_array_new_with_free_func ((GDestroyNotify) it_group_free),
+    .files = g_ptr_array_new_with_free_func (crash_file_free),
+  };
   ItGroup *main_group;
   guint wrong_final = 0, temp_left, groups_complete = 0, refetched = 0;
   gint64 start = g_get_monotonic_time ();
@@ -431,6 +475,8 @@ test_kill_restart (void)
         moment = MOMENT_BEFORE_RENAME;
       else if (k == 2)
         moment = MOMENT_AFTER_RENAME;
+      else if (k == 3)
+        moment = MOMENT_MID_BODY;
       kill_at (&c, moment, k);
       check_kill_point (&c, k);
       qmgr_test_daemon_start (d, NULL);
@@ -475,6 +521,8 @@ test_kill_restart (void)
         }
     }
   for (guint i = 0; i < c.files->len; i++)
+    check_resume (&c, g_ptr_array_index (c.files, i));
+  for (guint i = 0; i < c.files->len; i++)
     {
       CrashFile *f = g_ptr_array_index (c.files, i);
       guint64 sent = qmgr_test_server_get_body_bytes_sent (server, f->route);
@@ -507,6 +555,8 @@ test_kill_restart (void)
   g_test_message ("| temp files left | %u |", temp_left);
   g_test_message ("| bytes fetched / bytes of the files | %.3f |", fetched);
   g_test_message ("| files fetched 10 %% more than their size | %u |", refetched);
+  g_test_message ("| resumes checked; not from the temp file's end | %u; %u |",
+                  c.resumes_checked, c.bad_resumes);
   g_test_message ("| wall time | %.1f s |", (double) (g_get_monotonic_time () - start) / 1e6);
   g_test_message ("%s R1 lost=%u wrong=%u temp_left=%u",
                   c.lost_groups == 0 && c.wrong_at_kill == 0 && wrong_final == 0 &&
@@ -521,10 +571,103 @@ test_kill_restart (void)
   g_assert_cmpuint (groups_complete, ==, c.groups->len);
   g_assert_cmpuint (wrong_final, ==, 0);
   g_assert_cmpuint (temp_left, ==, 0);
+  g_assert_cmpuint (c.bad_resumes, ==, 0);
+  g_assert_cmpuint (c.resumes_checked, >, 0);
 
   qmgr_test_daemon_stop (d);
   g_ptr_array_unref (c.files);
   g_ptr_array_unref (c.groups);
+}
+
+typedef struct {
+  ItRecorder *rec;
+  const char *group_path;
+} CompleteWait;
+
+static gboolean
+group_done_heard (gpointer user_data)
+{
+  CompleteWait *w = user_data;
+
+  for (guint i = 0; i < w->rec->signals->len; i++)
+    {
+      ItSignal *s = g_ptr_array_index (w->rec->signals, i);
+      guint32 index, status;
+
+      if (g_strcmp0 (s->path, w->group_path) == 0 && g_strcmp0 (s->member, "OnStatus") == 0 &&
+          g_variant_is_of_type (s->params, G_VARIANT_TYPE ("(ouuuuu)")))
+        {
+          g_variant_get (s->params, "(&ouuuuu)", NULL, &index, &status, NULL, NULL, NULL);
+          if (index == 0xFFFFFFFFu && status == 0x140)
+            return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* Whoever hears that a group is complete may take its files: a crash right
+ * after must not bring the group back incomplete, fetch a file again and put
+ * it back in place. */
+static void
+test_kill_after_complete (void)
+{
+  g_autoptr(QmgrTestDaemon) d = qmgr_test_daemon_new ();
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
+  g_autoptr(ItGroup) g = NULL;
+  g_autoptr(ItRecorder) rec = NULL;
+  const char *names[] = { "a.bin", "b.bin" };
+  g_autofree char *taken = NULL;
+  CompleteWait w;
+  GVariantBuilder b;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  struct stat st;
+
+  qmgr_test_daemon_start (d, NULL);
+  rec = it_recorder_new (d);
+  g = it_group_create (d, TRUE);
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(sst)"));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *route = g_strconcat ("/", names[i], NULL);
+      g_autofree char *url = NULL;
+      g_autofree char *dest = it_file (d, names[i]);
+      g_autoptr(GBytes) content = qmgr_test_make_content (20000 + i, 77 + i);
+
+      qmgr_test_server_add_file (server, route, content, names[i], 1700000000);
+      url = qmgr_test_server_get_url_for (server, route);
+      g_variant_builder_add (&b, "(sst)", url, dest, (guint64) 0);
+    }
+  reply = qmgr_test_call (d, g->job_path, JOB, "AddFiles", g_variant_new ("(a(sst))", &b), "()",
+                          &error);
+  g_assert_no_error (error);
+  it_call_void (d, g->path, GROUP, "ResumeGroup", NULL);
+
+  w.rec = rec;
+  w.group_path = g->path;
+  g_assert_true (qmgr_test_wait_until (group_done_heard, &w, DEADLINE_MS));
+  qmgr_test_daemon_kill (d);
+  /* The client takes the first file as soon as it heard. */
+  {
+    g_autofree char *dest = it_file (d, names[0]);
+    taken = it_file (d, "taken.bin");
+    g_assert_cmpint (rename (dest, taken), ==, 0);
+  }
+
+  qmgr_test_daemon_start (d, NULL);
+  g_assert_cmphex (it_group_status (d, g->path), ==, 0x140);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *route = g_strconcat ("/", names[i], NULL);
+      g_assert_cmpuint (qmgr_test_server_get_request_count (server, route), ==, 1);
+    }
+  {
+    g_autofree char *dest = it_file (d, names[0]);
+    g_assert_cmpint (stat (dest, &st), <, 0);
+    g_assert_cmpint (stat (taken, &st), ==, 0);
+  }
+  g_assert_cmpuint (count_temp_files (&(Crash) { .d = d }), ==, 0);
+  qmgr_test_daemon_stop (d);
 }
 
 typedef struct {
@@ -636,5 +779,6 @@ main (int argc, char **argv)
   it_init (&argc, &argv);
   g_test_add_func ("/crash/kill-restart", test_kill_restart);
   g_test_add_func ("/crash/kill-after-file-changed", test_kill_after_file_changed);
+  g_test_add_func ("/crash/kill-after-complete", test_kill_after_complete);
   return g_test_run ();
 }

@@ -381,7 +381,8 @@ qmgr_job_cancel (QmgrJob *j, GError **error)
 }
 
 gboolean
-qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error)
+qmgr_job_record_completion (QmgrJob *j, guint32 index, guint64 size,
+                            QmgrCompletion *completion, GError **error)
 {
   QmgrGroup *g = j->group;
   QmgrManager *m = g->manager;
@@ -393,7 +394,6 @@ qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error
   gint64 old_mtime = g->modification_time;
   guint32 old_status = qmgr_group_get_status (g);
   guint64 old_size = qmgr_group_get_size (g);
-  QmgrGroupChange changes;
 
   if (index >= j->files->len)
     {
@@ -429,7 +429,9 @@ qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error
       qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_JOB_DONE, QMGR_FILE_INDEX_NONE);
       qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_GROUP_DONE, QMGR_FILE_INDEX_NONE);
     }
-  if (!qmgr_manager_save_group_soon (m, g, error))
+  /* Not "soon": whoever hears of the completion may take the file, so it is
+   * announced only once this is durable (the caller's batch, or now). */
+  if (!qmgr_manager_save_group (m, g, error))
     {
       g_array_set_size (g->pending_notifications, old_pending);
       qmgr_job_untally (j, f);
@@ -441,31 +443,58 @@ qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error
       return FALSE;
     }
 
-  changes = QMGR_GROUP_CHANGED_MODIFICATION_TIME | QMGR_GROUP_CHANGED_FILES_TRANSFERRED |
-            QMGR_GROUP_CHANGED_BYTES_TOTAL | QMGR_GROUP_CHANGED_BYTES_TRANSFERRED;
+  completion->job_id = j->id;
+  completion->index = index;
+  completion->all_done = all_done;
+  completion->was_queued = old_state == QMGR_GROUP_STATE_QUEUED;
+  completion->group_changes = QMGR_GROUP_CHANGED_MODIFICATION_TIME |
+                              QMGR_GROUP_CHANGED_FILES_TRANSFERRED |
+                              QMGR_GROUP_CHANGED_BYTES_TOTAL |
+                              QMGR_GROUP_CHANGED_BYTES_TRANSFERRED;
   /* Usually known since the response; announced (at once: it is not a
    * counter) only when this is what makes it known or changes it. */
   if (qmgr_group_get_size (g) != old_size)
-    changes |= QMGR_GROUP_CHANGED_SIZE;
+    completion->group_changes |= QMGR_GROUP_CHANGED_SIZE;
   if (all_done)
     {
       for (guint i = 0; i < j->files->len; i++)
         qmgr_manager_release_destination (m, g->owner, file_at (j, i));
-      changes |= QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_WAIT_REASON |
-                 QMGR_GROUP_CHANGED_COMPLETION_TIME;
+      completion->group_changes |= QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_WAIT_REASON |
+                                   QMGR_GROUP_CHANGED_COMPLETION_TIME;
     }
-  qmgr_manager_emit_group_changed (m, g, changes);
-  qmgr_manager_emit_job_changed (m, j, QMGR_JOB_CHANGED_BYTES_TOTAL |
-                                 QMGR_JOB_CHANGED_BYTES_TRANSFERRED |
-                                 (qmgr_group_get_status (g) != old_status ?
-                                  QMGR_JOB_CHANGED_STATUS : 0));
-  qmgr_manager_emit_status_event (m, g, index, QMGR_STATUS_EVENT_FILE_DONE);
-  if (all_done)
+  completion->job_changes = QMGR_JOB_CHANGED_BYTES_TOTAL | QMGR_JOB_CHANGED_BYTES_TRANSFERRED |
+                            (qmgr_group_get_status (g) != old_status ? QMGR_JOB_CHANGED_STATUS : 0);
+  return TRUE;
+}
+
+void
+qmgr_job_announce_completion (QmgrManager *m, const QmgrCompletion *c)
+{
+  QmgrJob *j = qmgr_manager_lookup_job (m, c->job_id);
+  QmgrGroup *g;
+
+  if (j == NULL)
+    return;   /* cancelled meanwhile: its removal was announced instead */
+  g = j->group;
+  qmgr_manager_emit_group_changed (m, g, c->group_changes);
+  qmgr_manager_emit_job_changed (m, j, c->job_changes);
+  qmgr_manager_emit_status_event (m, g, c->index, QMGR_STATUS_EVENT_FILE_DONE);
+  if (c->all_done)
     {
       qmgr_manager_emit_status_event (m, g, QMGR_FILE_INDEX_NONE, QMGR_STATUS_EVENT_JOB_DONE);
       qmgr_manager_emit_status_event (m, g, QMGR_FILE_INDEX_NONE, QMGR_STATUS_EVENT_GROUP_DONE);
+      if (c->was_queued)
+        qmgr_manager_emit_stopped (m, g);
     }
-  if (all_done && old_state == QMGR_GROUP_STATE_QUEUED)
-    qmgr_manager_emit_stopped (m, g);
+}
+
+gboolean
+qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error)
+{
+  QmgrCompletion c;
+
+  if (!qmgr_job_record_completion (j, index, size, &c, error))
+    return FALSE;
+  qmgr_job_announce_completion (j->group->manager, &c);
   return TRUE;
 }

@@ -28,7 +28,26 @@ gboolean qmgr_job_get_file_status (QmgrJob *job, guint32 index, guint32 *status,
 gboolean qmgr_job_cancel (QmgrJob *job, GError **error);
 
 /* The transfer engine's seam: a file's bytes are all in place. When it was the
- * last file the job and the group become complete. */
+ * last file the job and the group become complete.
+ *
+ * Whoever hears of a completion may take the file, so no one may hear of one a
+ * crash could still undo: qmgr_job_record_completion() saves it (durable when
+ * it returns, or at the end of the caller's batch) and fills @completion with
+ * what to announce; qmgr_job_announce_completion() announces it, once the save
+ * is durable (a job cancelled meanwhile is skipped). qmgr_job_file_completed()
+ * does both, outside a batch. */
+typedef struct {
+  QmgrGuid job_id;
+  guint32 index;
+  gboolean all_done;
+  gboolean was_queued;
+  QmgrGroupChange group_changes;
+  QmgrJobChange job_changes;
+} QmgrCompletion;
+
+gboolean qmgr_job_record_completion (QmgrJob *job, guint32 index, guint64 size,
+                                     QmgrCompletion *completion, GError **error);
+void qmgr_job_announce_completion (QmgrManager *manager, const QmgrCompletion *completion);
 gboolean qmgr_job_file_completed (QmgrJob *job, guint32 index, guint64 size, GError **error);
 
 /* ---- The transfer engine's seams (file-state.c) ---- */

@@ -107,11 +107,13 @@ void qmgr_manager_emit_stopped (QmgrManager *manager, QmgrGroup *group);
 void qmgr_manager_emit_status_event (QmgrManager *manager, QmgrGroup *group, guint32 file_index,
                                      QmgrStatusEvent event);
 gboolean qmgr_manager_save_group (QmgrManager *manager, QmgrGroup *group, GError **error);
-/* For what the daemon learns by itself (transfer progress, completions,
+/* For what the daemon learns by itself (transfer progress, validators,
  * failures, deliveries) rather than what a client asked: saved soon, batched
  * with other such changes, not before this returns. A crash in between loses
- * only what will be learned again (a file is fetched again; a callback is
- * delivered again). Falls back to an immediate save without the hook. */
+ * only what will be learned again (bytes are fetched again; a callback is
+ * delivered again). Not for completions: whoever hears of one may take the
+ * file (see qmgr_job_record_completion). Falls back to an immediate save
+ * without the hook. */
 gboolean qmgr_manager_save_group_soon (QmgrManager *manager, QmgrGroup *group, GError **error);
 gint64 qmgr_manager_now (QmgrManager *manager);
 void qmgr_manager_index_job (QmgrManager *manager, QmgrJob *job);

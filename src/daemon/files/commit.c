@@ -42,6 +42,8 @@ typedef struct {
 
 struct _QmgrCommitQueue {
   QmgrCommitDone done;
+  QmgrCommitBatchHook batch_begin;
+  QmgrCommitBatchHook batch_end;
   gpointer user_data;
   GMainContext *context;
   GSource *source;            /* dispatched when the worker has finished a batch */
@@ -251,12 +253,16 @@ report_batch (QmgrCommitQueue *q)
   g_autoptr(GArray) batch = g_steal_pointer (&q->batch);
 
   q->finishing = batch;
+  if (q->batch_begin != NULL)
+    q->batch_begin (q->user_data);
   for (guint i = 0; i < batch->len; i++)
     {
       Item *item = &g_array_index (batch, Item, i);
       if (!g_atomic_int_get (&item->cancelled))
         q->done (item->data, item->error, q->user_data);
     }
+  if (q->batch_end != NULL)
+    q->batch_end (q->user_data);
   q->finishing = NULL;
   start_batch (q);
 }
@@ -289,6 +295,14 @@ static GSourceFuncs commit_source_funcs = {
   .check = commit_source_check,
   .dispatch = commit_source_dispatch,
 };
+
+void
+qmgr_commit_queue_set_batch_hooks (QmgrCommitQueue *q, QmgrCommitBatchHook begin,
+                                   QmgrCommitBatchHook end)
+{
+  q->batch_begin = begin;
+  q->batch_end = end;
+}
 
 QmgrCommitQueue *
 qmgr_commit_queue_new (QmgrCommitDone done, gpointer user_data)

@@ -41,6 +41,7 @@ struct _QmgrScheduler {
   GHashTable *active;       /* QmgrFile* → Active*: transferring */
   GHashTable *committing;   /* QmgrFile* → Active*: transferred, being made durable */
   QmgrCommitQueue *commits;
+  GArray *completions;      /* QmgrCompletion: recorded in this commit batch */
   guint schedule_source;
   QmgrTokenBucket background_bucket;  /* the manager's BandwidthLimit */
 };
@@ -296,7 +297,11 @@ on_committed (gpointer data, const GError *commit_error, gpointer user_data)
   g_hash_table_steal (s->committing, file_of (a->job, a->index));
   if (commit_error == NULL)
     {
-      if (!qmgr_job_file_completed (a->job, a->index, a->bytes_total, &error))
+      QmgrCompletion c;
+
+      if (qmgr_job_record_completion (a->job, a->index, a->bytes_total, &c, &error))
+        g_array_append_val (s->completions, c);
+      else
         g_warning ("Could not record a completed file: %s", error->message);
     }
   else if (a->group->state == QMGR_GROUP_STATE_QUEUED)
@@ -304,6 +309,30 @@ on_committed (gpointer data, const GError *commit_error, gpointer user_data)
   /* else suspended meanwhile: the temp file stays and is finished on resume. */
   active_free (a);
   schedule_soon (s);
+}
+
+/* A batch's completions are saved together and announced once durable. */
+static void
+on_commit_batch_begin (gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+
+  qmgr_manager_begin_batch (s->manager);
+}
+
+static void
+on_commit_batch_end (gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* Announced even if not durable: the model says so already, and a later
+   * read answers the same; the next save tries again. */
+  if (!qmgr_manager_end_batch (s->manager, &error))
+    g_warning ("Completed files could not be recorded durably: %s", error->message);
+  for (guint i = 0; i < s->completions->len; i++)
+    qmgr_job_announce_completion (s->manager, &g_array_index (s->completions, QmgrCompletion, i));
+  g_array_set_size (s->completions, 0);
 }
 
 static void
@@ -622,6 +651,8 @@ qmgr_scheduler_new (QmgrManager *manager, QmgrTransferEngine *engine)
   s->committing = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                          (GDestroyNotify) active_free);
   s->commits = qmgr_commit_queue_new (on_committed, s);
+  qmgr_commit_queue_set_batch_hooks (s->commits, on_commit_batch_begin, on_commit_batch_end);
+  s->completions = g_array_new (FALSE, FALSE, sizeof (QmgrCompletion));
   qmgr_token_bucket_init (&s->background_bucket, manager->settings.bandwidth_limit,
                           g_get_monotonic_time ());
   qmgr_manager_add_listener (manager, &scheduler_listener, s);
@@ -643,6 +674,7 @@ qmgr_scheduler_free (QmgrScheduler *s)
   /* Files not yet in place stay as complete temp files for the next start. */
   qmgr_commit_queue_free (s->commits);
   g_hash_table_unref (s->committing);
+  g_array_unref (s->completions);
   g_hash_table_unref (s->states);
   g_queue_clear (&s->queue);
   g_free (s);
