@@ -136,6 +136,33 @@ wait_on_status (ItRecorder *rec, ItGroup *g, guint32 file_index, guint32 status)
   return qmgr_test_wait_until (on_status_seen, &w, DEADLINE_MS);
 }
 
+static gboolean
+tick (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Re-evaluates @cond every 20 ms (iterating the main context meanwhile) until it
+ * holds or @timeout_ms passed: for what no signal announces. */
+static gboolean
+poll_until (gboolean (*cond) (gpointer), gpointer user_data, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!cond (user_data))
+    {
+      gboolean ticked = FALSE;
+
+      if (g_get_monotonic_time () >= deadline)
+        return FALSE;
+      g_timeout_add (20, tick, &ticked);
+      while (!ticked)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  return TRUE;
+}
+
 static void
 test_complete (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 {
@@ -619,7 +646,7 @@ check_progress_callbacks (ItFixture *f, gboolean ex)
   g_autoptr(GError) error = NULL;
   g_autofree char *body = make_body (size);
   CallbackLog log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
-  guint registration, n_ex;
+  guint registration, n_ex, n_mid = 0;
   gint64 start, elapsed_us;
 
   info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
@@ -678,7 +705,13 @@ check_progress_callbacks (ItFixture *f, gboolean ex)
       g_assert_cmpstr (job, ==, g->job_path);
       g_assert_cmpuint (index, ==, 0);
       g_assert_cmpuint (value, <=, size);
+      if (value > 0 && value < size)
+        n_mid++;
     }
+  /* 1 MiB at 384 KiB/s moves for over two seconds, called back once a second: some
+   * callbacks came while the bytes moved, not only when they stopped. */
+  g_test_message ("%u %s mid-transfer", n_mid, method);
+  g_assert_cmpuint (n_mid, >=, 1);
 
   g_dbus_connection_unregister_object (client, registration);
   g_dbus_connection_close_sync (client, NULL, NULL);
@@ -726,9 +759,61 @@ test_cancel_while_transferring (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_assert_false (g_file_test (local, G_FILE_TEST_EXISTS));
 }
 
+typedef struct {
+  QmgrTestDaemon *d;
+  const char *path;
+  guint64 size;
+} MidTransferWait;
+
+static gboolean
+bytes_mid_transfer (gpointer user_data)
+{
+  MidTransferWait *w = user_data;
+  guint64 bytes = it_get_t (w->d, w->path, GROUP, "BytesTransferred");
+
+  g_assert_cmpuint (bytes, <, w->size);   /* done before we looked: the pacing failed */
+  return bytes > 0;
+}
+
+/* While the paced transfer runs, GetProgress of the group and of the job answers
+ * what has moved so far, strictly between nothing and everything, and agrees with
+ * the BytesTransferred properties read just before and after. */
+static void
+check_progress_mid_transfer (QmgrTestDaemon *d, ItGroup *g, guint64 size)
+{
+  MidTransferWait w = { d, g->path, size };
+  guint64 before, job_bytes, after;
+  guint32 group_size_done, group_percent, job_size_done, job_percent;
+
+  g_assert_true (poll_until (bytes_mid_transfer, &w, DEADLINE_MS));
+  /* In the order of time: each value read is at least the one read before. */
+  before = it_get_t (d, g->path, GROUP, "BytesTransferred");
+  group_size_done = progress (d, g->path, GROUP, 3);
+  group_percent = progress (d, g->path, GROUP, 1);
+  job_size_done = progress (d, g->job_path, JOB, 3);
+  job_percent = progress (d, g->job_path, JOB, 1);
+  job_bytes = it_get_t (d, g->job_path, JOB, "BytesTransferred");
+  after = it_get_t (d, g->path, GROUP, "BytesTransferred");
+  g_test_message ("mid-transfer: %" G_GUINT64_FORMAT " <= %u (%u %%) <= %u (%u %%) <= %"
+                  G_GUINT64_FORMAT " <= %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT,
+                  before, group_size_done, group_percent, job_size_done, job_percent,
+                  job_bytes, after, size);
+  g_assert_cmpuint (before, >, 0);
+  g_assert_cmpuint (group_size_done, >=, before);
+  g_assert_cmpuint (job_size_done, >=, group_size_done);
+  g_assert_cmpuint (job_bytes, >=, job_size_done);
+  g_assert_cmpuint (after, >=, job_bytes);
+  g_assert_cmpuint (after, <, size);
+  /* Every size is known (Content-Length): percent is of bytes, never 100 before the end. */
+  g_assert_cmpuint (group_percent, >=, before * 100 / size);
+  g_assert_cmpuint (job_percent, >=, group_percent);
+  g_assert_cmpuint (job_percent, <=, after * 100 / size);
+  g_assert_cmpuint (job_percent, <, 100);
+}
+
 /* The group's BandwidthLimit paces the transfer; OnProgress and the byte counters'
- * PropertiesChanged come at most twice a second, and the counters once more when they
- * stop. */
+ * PropertiesChanged come at most twice a second, carry values while the bytes move
+ * (not only the final one), and the counters come once more when they stop. */
 static void
 test_progress_signals (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 {
@@ -740,7 +825,7 @@ test_progress_signals (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_autofree char *body = make_body (size);
   g_autoptr(ItRecorder) rec = NULL;
   guint32 last_progress = 0;
-  guint n_progress = 0, n_bytes_changed = 0;
+  guint n_progress = 0, n_bytes_changed = 0, n_progress_mid = 0, n_bytes_mid = 0;
   guint64 last_bytes = 0;
   gint64 start, elapsed_us;
   guint max_per_2hz;
@@ -753,6 +838,7 @@ test_progress_signals (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   rec = it_recorder_new (f->d);
   start = g_get_monotonic_time ();
   it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+  check_progress_mid_transfer (f->d, g, size);
   g_assert_true (it_recorder_wait_property (rec, g->path, GROUP, "Status",
                                             g_variant_new_uint32 (0x140), 60000));
   elapsed_us = g_get_monotonic_time () - start;
@@ -783,6 +869,8 @@ test_progress_signals (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
           g_assert_cmpuint (value, <=, size);
           last_progress = value;
           n_progress++;
+          if (value > 0 && value < size)
+            n_progress_mid++;
         }
       else if (g_strcmp0 (sig->member, "PropertiesChanged") == 0)
         {
@@ -797,13 +885,20 @@ test_progress_signals (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
           g_assert_cmpuint (g_variant_get_uint64 (bytes), >=, last_bytes);
           last_bytes = g_variant_get_uint64 (bytes);
           n_bytes_changed++;
+          if (last_bytes > 0 && last_bytes < size)
+            n_bytes_mid++;
         }
     }
-  g_test_message ("%u OnProgress, %u BytesTransferred changes", n_progress, n_bytes_changed);
+  g_test_message ("%u OnProgress (%u mid-transfer), %u BytesTransferred changes (%u "
+                  "mid-transfer)", n_progress, n_progress_mid, n_bytes_changed, n_bytes_mid);
   g_assert_cmpuint (n_progress, >=, 1);
   g_assert_cmpuint (n_progress, <=, max_per_2hz);
   g_assert_cmpuint (n_bytes_changed, >=, 1);
   g_assert_cmpuint (n_bytes_changed, <=, max_per_2hz);
+  /* The completion's flush alone would satisfy the counts above: values sent while
+   * the transfer ran (≥ 1.5 s, announced twice a second) must be among them. */
+  g_assert_cmpuint (n_progress_mid, >=, 1);
+  g_assert_cmpuint (n_bytes_mid, >=, 1);
   /* Once when they stop: the last value sent is the final one. */
   g_assert_cmpuint (last_bytes, ==, size);
   g_assert_cmpuint (it_get_t (f->d, g->path, GROUP, "BytesTransferred"), ==, size);
