@@ -916,8 +916,23 @@ get_file_status (QmgrTestDaemon *d, ItGroup *g, guint32 index, guint32 *status,
   return total;
 }
 
+typedef struct {
+  const char *dir;
+  const char *name;
+} FileWait;
+
+static gboolean
+file_exists (gpointer user_data)
+{
+  FileWait *w = user_data;
+  g_autofree char *path = g_build_filename (w->dir, w->name, NULL);
+
+  return g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
 /* One file done, one whose size nobody has proved yet: Size stays 0 (QMGR) while
- * BytesTotal is the partial sum, and percent progress counts files. */
+ * BytesTotal is the partial sum, and percent progress counts files. Cancelling
+ * then keeps the completed file and removes the other's temp file. */
 static void
 test_partial_sizes (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 {
@@ -962,12 +977,32 @@ test_partial_sizes (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpstr (contents, ==, "old");
 
+  /* The stalled file's transfer has its temp file (opened when it starts), so that
+   * the check after CancelGroup has something to find gone. */
+  {
+    g_autofree char *hex = it_guid_hex (g->job_id);
+    g_autofree char *temp = g_strdup_printf (".qmgrd-%s-1.part", hex);
+    FileWait w = { qmgr_test_daemon_get_files_dir (f->d), temp };
+
+    g_assert_true (poll_until (file_exists, &w, DEADLINE_MS));
+  }
+
   it_call_void (f->d, g->path, GROUP, "CancelGroup", NULL);
   g_clear_pointer (&contents, g_free);
   g_file_get_contents (stalled, &contents, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (contents, ==, "old");
   assert_no_temp_files (f->d);
+  /* The completed file stays, as it was. */
+  {
+    g_autofree char *quick = it_file (f->d, "quick");
+    g_autofree char *kept = NULL;
+    gsize len;
+
+    g_file_get_contents (quick, &kept, &len, &error);
+    g_assert_no_error (error);
+    g_assert_cmpmem (kept, len, body, 16);
+  }
 }
 
 /* REMOTEUSERID/REMOTEUSERPWD answer a Basic challenge; without them the 401 is a
