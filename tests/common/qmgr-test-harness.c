@@ -40,6 +40,7 @@ struct _QmgrTestDaemon {
   char *config_dir;
   char *files_dir;
   char *xdg_dir;
+  char *services_dir;  /* the private bus's <servicedir> */
   char *log_path;
   GPid pid;            /* 0 when no process is running or waiting to be reaped */
   int pidfd;
@@ -219,10 +220,12 @@ qmgr_test_daemon_new (void)
   d->config_dir = g_build_filename (d->root, "config", NULL);
   d->files_dir = g_build_filename (d->root, "files", NULL);
   d->xdg_dir = g_build_filename (d->root, "xdg", NULL);
+  d->services_dir = g_build_filename (d->root, "services", NULL);
   d->log_path = g_build_filename (d->root, "qmgrd.log", NULL);
   make_dir (d->state_dir, 0700);
   make_dir (d->config_dir, 0700);
   make_dir (d->files_dir, 0700);
+  make_dir (d->services_dir, 0700);
   for (const char *const *sub = (const char *const[]) { "state", "data", "cache", "runtime",
                                                         "config-dirs", NULL };
        *sub; sub++)
@@ -232,6 +235,7 @@ qmgr_test_daemon_new (void)
     }
 
   d->bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_test_dbus_add_service_dir (d->bus, d->services_dir);
   mark_descriptors_cloexec ();
   g_test_dbus_up (d->bus);
   return d;
@@ -546,6 +550,35 @@ qmgr_test_daemon_get_bus_address (QmgrTestDaemon *d)
   return g_test_dbus_get_bus_address (d->bus);
 }
 
+void
+qmgr_test_daemon_add_service (QmgrTestDaemon *d, const char *name, const char *const *argv)
+{
+  g_autoptr(GString) exec = g_string_new (NULL);
+  g_autofree char *file = g_strconcat (name, ".service", NULL);
+  g_autofree char *path = g_build_filename (d->services_dir, file, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_dbus_is_name (name) && !g_dbus_is_unique_name (name));
+  g_assert_nonnull (argv);
+  g_assert_true (argv[0] != NULL && g_path_is_absolute (argv[0]));
+  /* dbus-daemon splits Exec as a shell would (it took GLib's parser). */
+  for (const char *const *arg = argv; *arg; arg++)
+    {
+      g_autofree char *quoted = g_shell_quote (*arg);
+
+      if (exec->len > 0)
+        g_string_append_c (exec, ' ');
+      g_string_append (exec, quoted);
+    }
+  /* dbus-daemon notices the new file and tries to reload its configuration, which
+   * GTestDBus has already deleted ("Unable to reload configuration" on stderr): the
+   * old one stays, and the unknown name makes it read its service directories. */
+  contents = g_strdup_printf ("[D-BUS Service]\nName=%s\nExec=%s\n", name, exec->str);
+  g_file_set_contents (path, contents, -1, &error);
+  g_assert_no_error (error);
+}
+
 const char *
 qmgr_test_daemon_get_log (QmgrTestDaemon *d)
 {
@@ -603,6 +636,7 @@ qmgr_test_daemon_free (QmgrTestDaemon *d)
   g_free (d->config_dir);
   g_free (d->files_dir);
   g_free (d->xdg_dir);
+  g_free (d->services_dir);
   g_free (d->log_path);
   g_free (d->owner);
   g_clear_pointer (&d->extra_env, g_hash_table_unref);

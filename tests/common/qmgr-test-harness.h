@@ -17,7 +17,8 @@ G_BEGIN_DECLS
 typedef struct _QmgrTestDaemon QmgrTestDaemon;
 
 /* A private dbus-daemon (GTestDBus, G_TEST_DBUS_NONE) and fresh temp dirs: state dir,
- * config dir, a "files" dir for destinations; the daemon's XDG_* point into them. */
+ * config dir, a "files" dir for destinations, the bus's service directory; the
+ * daemon's XDG_* point into them. */
 QmgrTestDaemon *qmgr_test_daemon_new (void);
 /* An environment variable for every later start of the daemon (after the harness's own,
  * so it may override them); @value NULL removes @name from the daemon's environment. */
@@ -40,6 +41,12 @@ const char *qmgr_test_daemon_get_state_dir (QmgrTestDaemon *d);
 const char *qmgr_test_daemon_get_config_dir (QmgrTestDaemon *d);
 const char *qmgr_test_daemon_get_files_dir (QmgrTestDaemon *d);
 const char *qmgr_test_daemon_get_bus_address (QmgrTestDaemon *d);
+/* Makes @name D-Bus activatable on the private bus: writes <name>.service into the
+ * bus's service directory (empty until then; the bus reads it when a message for
+ * an unknown name asks to be auto-started), with @argv (absolute program path
+ * first) as its Exec line. The program starts with DBUS_STARTER_ADDRESS set. */
+void qmgr_test_daemon_add_service (QmgrTestDaemon *d, const char *name,
+                                   const char *const *argv);
 /* Path of the log file (all runs of the daemon, appended). */
 const char *qmgr_test_daemon_get_log (QmgrTestDaemon *d);
 GPid qmgr_test_daemon_get_pid (QmgrTestDaemon *d);

@@ -631,6 +631,81 @@ test_notify_clsid (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_ptr_array_unref (log.calls);
 }
 
+typedef struct {
+  const char *path;
+  char *contents;
+} RecordWait;
+
+static gboolean
+record_written (gpointer user_data)
+{
+  RecordWait *w = user_data;
+
+  if (w->contents == NULL)
+    g_file_get_contents (w->path, &w->contents, NULL, NULL);
+  return w->contents != NULL;
+}
+
+static gboolean
+name_has_owner (GDBusConnection *connection, const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  gboolean owned;
+
+  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "NameHasOwner",
+                                       g_variant_new ("(s)", name), G_VARIANT_TYPE ("(b)"),
+                                       G_DBUS_CALL_FLAGS_NONE, 25000, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(b)", &owned);
+  return owned;
+}
+
+/* A NOTIFYCLSID target that is not running is started by D-Bus activation: the
+ * daemon's OnStatus call asks the bus to auto-start the name (the private bus has
+ * a .service file for it), and the program it starts receives the call. */
+static void
+test_notify_clsid_activation (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  const char *name = "org.example.QmgrTestActivated";
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
+  g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *record = it_file (f->d, "activated.record");
+  g_autofree char *xml = g_build_filename (g_getenv ("QMGR_INTROSPECTION_DIR"),
+                                           QMGR_TEST_CALLBACK_IFACE ".xml", NULL);
+  g_autofree char *expected = NULL;
+  const char *const argv[] = {
+    QMGR_CALLBACK_HELPER, "--name", name, "--path", "/org/example/Activated/cb",
+    "--record", record, "--interface-xml", xml, NULL
+  };
+  RecordWait w = { record, NULL };
+
+  g_assert_nonnull (g_getenv ("QMGR_INTROSPECTION_DIR"));
+  qmgr_test_daemon_add_service (f->d, name, argv);
+  g_assert_false (name_has_owner (qmgr_test_daemon_get_connection (f->d), name));
+
+  serve (server, "/a", "activate\n", 9);
+  add_file (f->d, g, server, "/a", "a");
+  it_setprop (f->d, g->path, 7,
+              g_variant_new_string ("org.example.QmgrTestActivated:/org/example/Activated/cb"),
+              &error);
+  g_assert_no_error (error);
+  it_setprop (f->d, g->path, 6, g_variant_new_uint32 (0x4), &error);   /* GROUP_DONE */
+  g_assert_no_error (error);
+
+  it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (wait_status (f->d, g, 0x140));
+  /* Nobody but the bus starts the helper, and it records only the call it answers. */
+  g_assert_true (poll_until (record_written, &w, DEADLINE_MS));
+  g_test_message ("the activated target recorded: %s", w.contents);
+  expected = g_strdup_printf ("OnStatus %s %s %u %u 0 0 0 session\n", g->path, g->job_path,
+                              NO_FILE, 0x140u);
+  g_assert_cmpstr (w.contents, ==, expected);
+  g_free (w.contents);
+}
+
 /* PROGRESS asks for progress callbacks on the live pointer, at most once a second;
  * with USE_PROGRESSEX they are OnProgressEx with empty data instead of OnProgress. */
 static void
@@ -1075,6 +1150,7 @@ main (int argc, char **argv)
   it_add ("/transfer/partial-sizes", test_partial_sizes);
   it_add_with_args ("/transfer/http-auth", verbose_args, test_http_auth);
   it_add ("/transfer/notify-clsid", test_notify_clsid);
+  it_add ("/transfer/notify-clsid-activation", test_notify_clsid_activation);
   it_add ("/transfer/progress-callbacks", test_progress_callbacks);
   it_add ("/transfer/progress-ex-callbacks", test_progress_ex_callbacks);
   return g_test_run ();
