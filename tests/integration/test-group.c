@@ -3,6 +3,7 @@
  * pointer, GetProp/SetProp for every id, GetProgress, the D-Bus properties and their
  * PropertiesChanged signals. */
 #include "it-util.h"
+#include "qmgr-test-server.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -581,6 +582,209 @@ test_set_notification_pointer (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_clear_pointer (&reply, g_variant_unref);
   it_call_void (f->d, g->path, GROUP, "CancelGroup", NULL);
   g_assert_true (qmgr_test_daemon_is_running (f->d));
+}
+
+/* ---- where callbacks go when the live pointer's owner leaves ---- */
+
+typedef struct {
+  GPtrArray *calls;   /* GVariant* "(s@*)": member name and parameters */
+} CallbackLog;
+
+static void
+callback_method (G_GNUC_UNUSED GDBusConnection *connection, G_GNUC_UNUSED const char *sender,
+                 G_GNUC_UNUSED const char *path, G_GNUC_UNUSED const char *iface,
+                 const char *method, GVariant *params,
+                 GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  CallbackLog *log = user_data;
+
+  g_ptr_array_add (log->calls, g_variant_ref_sink (g_variant_new ("(s@*)", method, params)));
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+static const GDBusInterfaceVTable callback_vtable = { callback_method, NULL, NULL, { NULL } };
+
+static gboolean
+log_not_empty (gpointer user_data)
+{
+  return ((CallbackLog *) user_data)->calls->len > 0;
+}
+
+static void
+name_acquired (G_GNUC_UNUSED GDBusConnection *connection, G_GNUC_UNUSED const char *name,
+               gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+flag_is_set (gpointer user_data)
+{
+  return *(gboolean *) user_data;
+}
+
+typedef struct {
+  GDBusConnection *connection;
+  const char *name;
+} OwnerWait;
+
+static gboolean
+tick (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+name_gone (gpointer user_data)
+{
+  OwnerWait *w = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  gboolean owned;
+
+  reply = g_dbus_connection_call_sync (w->connection, "org.freedesktop.DBus",
+                                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                       "NameHasOwner", g_variant_new ("(s)", w->name),
+                                       G_VARIANT_TYPE ("(b)"), G_DBUS_CALL_FLAGS_NONE, 25000,
+                                       NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(b)", &owned);
+  return !owned;
+}
+
+/* Asks the bus every 20 ms until @name has no owner (deadline @timeout_ms). */
+static gboolean
+wait_name_gone (GDBusConnection *connection, const char *name, guint timeout_ms)
+{
+  OwnerWait w = { connection, name };
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!name_gone (&w))
+    {
+      gboolean ticked = FALSE;
+
+      if (g_get_monotonic_time () >= deadline)
+        return FALSE;
+      g_timeout_add (20, tick, &ticked);
+      while (!ticked)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  return TRUE;
+}
+
+/* GROUP_DONE callbacks of a group with a NOTIFYCLSID target, a file to fetch from
+ * @route, and a live pointer at /org/example/live on @live. */
+static void
+setup_callback_group (QmgrTestDaemon *d, ItGroup *g, QmgrTestServer *server, const char *route,
+                      GDBusConnection *live)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GBytes) body = g_bytes_new_static ("fallback\n", 9);
+  g_autofree char *url = qmgr_test_server_get_url_for (server, route);
+  g_autofree char *local = it_file (d, route + 1);
+
+  qmgr_test_server_add_file (server, route, body, NULL, 0);
+  it_add_file (d, g->job_path, url, local, 0, &error);
+  g_assert_no_error (error);
+  it_setprop (d, g->path, 7,
+              g_variant_new_string ("org.example.QmgrTestFallback:/org/example/Updater/cb"),
+              &error);
+  g_assert_no_error (error);
+  it_setprop (d, g->path, 6, g_variant_new_uint32 (0x4), &error);   /* GROUP_DONE */
+  g_assert_no_error (error);
+  reply = set_pointer (live, g->path, QMGR_TEST_CALLBACK_IFACE, "/org/example/live", &error);
+  g_assert_no_error (error);
+}
+
+/* The one call in @log: OnStatus for @g's completion. */
+static void
+assert_group_done_call (CallbackLog *log, ItGroup *g)
+{
+  GVariant *call;
+  const char *method, *group_path, *job_path;
+  g_autoptr(GVariant) params = NULL;
+  guint32 index, status, retries, win32, transport;
+
+  g_assert_cmpuint (log->calls->len, ==, 1);
+  call = g_ptr_array_index (log->calls, 0);
+  g_variant_get (call, "(&s@*)", &method, &params);
+  g_assert_cmpstr (method, ==, "OnStatus");
+  g_assert_cmpstr (g_variant_get_type_string (params), ==, "(oouuuuu)");
+  g_variant_get (params, "(&o&ouuuuu)", &group_path, &job_path, &index, &status, &retries,
+                 &win32, &transport);
+  g_assert_cmpstr (group_path, ==, g->path);
+  g_assert_cmpstr (job_path, ==, g->job_path);
+  g_assert_cmpuint (index, ==, 0xFFFFFFFFu);
+  g_assert_cmpuint (status, ==, 0x140);
+}
+
+/* A live pointer lasts until its connection leaves the bus; then the group's OnStatus
+ * callbacks go to NOTIFYCLSID's name again, not to the departed pointer. */
+static void
+test_pointer_owner_leaves (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
+  g_autoptr(ItGroup) before = it_group_create (f->d, TRUE);
+  g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
+  g_autoptr(GDBusConnection) app = qmgr_test_daemon_new_connection (f->d);
+  g_autoptr(GDBusConnection) live = qmgr_test_daemon_new_connection (f->d);
+  g_autoptr(GDBusNodeInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *live_name = g_strdup (g_dbus_connection_get_unique_name (live));
+  CallbackLog app_log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
+  CallbackLog live_log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
+  gboolean owned = FALSE;
+  guint app_registration, live_registration, owner_id;
+
+  info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
+  /* The application behind NOTIFYCLSID, and a second client with a live pointer. */
+  app_registration = g_dbus_connection_register_object (app, "/org/example/Updater/cb",
+                                                        info->interfaces[0], &callback_vtable,
+                                                        &app_log, NULL, &error);
+  g_assert_no_error (error);
+  owner_id = g_bus_own_name_on_connection (app, "org.example.QmgrTestFallback",
+                                           G_BUS_NAME_OWNER_FLAGS_NONE, name_acquired, NULL,
+                                           &owned, NULL);
+  g_assert_true (qmgr_test_wait_until (flag_is_set, &owned, 5000));
+  live_registration = g_dbus_connection_register_object (live, "/org/example/live",
+                                                         info->interfaces[0], &callback_vtable,
+                                                         &live_log, NULL, &error);
+  g_assert_no_error (error);
+
+  setup_callback_group (f->d, before, server, "/before", live);
+  setup_callback_group (f->d, g, server, "/after", live);
+
+  /* While its client is there, the live pointer is called, not NOTIFYCLSID's name. */
+  it_call_void (f->d, before->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (qmgr_test_wait_until (log_not_empty, &live_log, 20000));
+  assert_group_done_call (&live_log, before);
+  g_assert_cmpuint (app_log.calls->len, ==, 0);
+
+  /* The live pointer's client leaves; once the bus says so, the daemon has been told
+   * (NameOwnerChanged went out before the bus answers our question, and the Ping
+   * below is read after it). */
+  g_dbus_connection_unregister_object (live, live_registration);
+  g_dbus_connection_close_sync (live, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (wait_name_gone (qmgr_test_daemon_get_connection (f->d), live_name, 20000));
+  it_call_void (f->d, QMGR_TEST_MANAGER_PATH, "org.freedesktop.DBus.Peer", "Ping", NULL);
+
+  it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (it_wait_property (f->d, g->path, GROUP, "Status",
+                                   g_variant_new_uint32 (0x140), 20000));
+  /* Had the daemon kept the departed pointer, it would retry there and never get here. */
+  g_assert_true (qmgr_test_wait_until (log_not_empty, &app_log, 20000));
+  assert_group_done_call (&app_log, g);
+  g_assert_cmpuint (live_log.calls->len, ==, 1);   /* still only the first group's */
+  g_assert_true (qmgr_test_daemon_is_running (f->d));
+
+  g_bus_unown_name (owner_id);
+  g_dbus_connection_unregister_object (app, app_registration);
+  g_dbus_connection_close_sync (app, NULL, NULL);
+  g_ptr_array_unref (app_log.calls);
+  g_ptr_array_unref (live_log.calls);
 }
 
 static void
@@ -1287,6 +1491,7 @@ main (int argc, char **argv)
   it_add ("/group/get-job-enum-jobs", test_get_job_enum_jobs);
   it_add ("/group/query-new-job-interface", test_query_new_job_interface);
   it_add ("/group/set-notification-pointer", test_set_notification_pointer);
+  it_add ("/group/set-notification-pointer/owner-leaves", test_pointer_owner_leaves);
   it_add ("/group/take-ownership", test_take_ownership);
   it_add ("/group/switch-to-foreground", test_switch_to_foreground);
   it_add ("/group/getprop/defaults", test_getprop_defaults);
