@@ -12,7 +12,7 @@ PACKAGES="
     build-essential meson ninja-build pkg-config gettext
     libglib2.0-dev libglib2.0-bin libsystemd-dev libcurl4-openssl-dev zlib1g-dev
     dbus dbus-daemon systemd
-    libsoup-3.0-dev
+    libsoup-3.0-dev glib-networking libgnutls28-dev
     python3 python3-gi
 "
 

@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <linux/sockios.h>
 
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <libsoup/soup.h>
 
 #define BODY_CHUNK_SIZE (256 * 1024)
@@ -43,6 +45,8 @@ struct _QmgrTestServer {
   GMainLoop *loop;
   char *url;
   guint port;
+  gboolean tls;               /* also an HTTPS listener */
+  char *https_url;
 
   /* Server thread only. */
   SoupServer *soup;
@@ -56,7 +60,12 @@ struct _QmgrTestServer {
   GHashTable *files;          /* path → FileEntry */
   GHashTable *faults;         /* path → FaultEntry */
   GHashTable *stats;          /* path → PathStats */
+  guint connections;          /* that carried a request in this generation */
+  guint generation;           /* of the stats: reset_stats starts a new one */
 };
+
+/* On a client's GSocket: the stats generation in which it was counted. */
+#define COUNTED_KEY "qmgr-test-server-counted"
 
 /* ---------------------------------------------------------------- entries */
 
@@ -122,12 +131,20 @@ copy_header (const char *name, const char *value, gpointer user_data)
 
 static void
 record_request (QmgrTestServer *s, const char *path, const char *method,
-                SoupMessageHeaders *request_headers)
+                SoupMessageHeaders *request_headers, GSocket *socket)
 {
   SoupMessageHeaders *copy = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
   soup_message_headers_foreach (request_headers, copy_header, copy);
 
   g_mutex_lock (&s->lock);
+  /* A mark on the socket object rather than its address or fd, which a later
+   * connection may reuse. */
+  if (socket != NULL &&
+      GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (socket), COUNTED_KEY)) != s->generation)
+    {
+      g_object_set_data (G_OBJECT (socket), COUNTED_KEY, GUINT_TO_POINTER (s->generation));
+      s->connections++;
+    }
   PathStats *st = stats_for (s, path);
   st->requests++;
   g_free (st->method);
@@ -390,7 +407,8 @@ plan_file_response (Response *r, SoupMessageHeaders *req, const FileEntry *file,
     }
 
   if (range_value != NULL && kind != QMGR_FAULT_IGNORE_RANGE &&
-      (if_range == NULL || if_range_matches (if_range, file)))
+      (if_range == NULL || kind == QMGR_FAULT_IGNORE_IF_RANGE ||
+       if_range_matches (if_range, file)))
     range = parse_range (range_value, size, &start, &end);
 
   if (kind == QMGR_FAULT_WRONG_CONTENT_RANGE && size > 0)
@@ -484,6 +502,7 @@ plan_response (Response *r, const char *path, SoupMessageHeaders *req,
     case QMGR_FAULT_LONG_BODY:
     case QMGR_FAULT_CLOSE_BEFORE_HEADERS:
     case QMGR_FAULT_SLOW:
+    case QMGR_FAULT_IGNORE_IF_RANGE:
     default:
       break;
     }
@@ -837,6 +856,7 @@ raw_body (GBytes *body, gboolean head_only, const QmgrTestFault *fault)
     case QMGR_FAULT_CLOSE_BEFORE_HEADERS:
     case QMGR_FAULT_REQUIRE_AUTH:
     case QMGR_FAULT_SLOW:
+    case QMGR_FAULT_IGNORE_IF_RANGE:
     default:
       return g_bytes_ref (full);
     }
@@ -863,6 +883,7 @@ fault_is_raw (const FaultEntry *fault)
     case QMGR_FAULT_IGNORE_RANGE:
     case QMGR_FAULT_WRONG_CONTENT_RANGE:
     case QMGR_FAULT_REQUIRE_AUTH:
+    case QMGR_FAULT_IGNORE_IF_RANGE:
     default:
       return FALSE;
     }
@@ -911,7 +932,7 @@ handle_request (G_GNUC_UNUSED SoupServer *server, SoupServerMessage *msg, const 
   const char *method = soup_server_message_get_method (msg);
   Response r;
 
-  record_request (s, path, method, req);
+  record_request (s, path, method, req, soup_server_message_get_socket (msg));
   g_autoptr(FileEntry) file = lookup_file (s, path);
   g_autoptr(FaultEntry) fault = take_fault (s, path);
 
@@ -944,6 +965,89 @@ drain_context (GMainContext *context)
     ;
 }
 
+/* A self-signed certificate for 127.0.0.1 and its key (ECDSA P-256), made now: valid
+ * from a day ago for a year, so that a client refuses it only for being untrusted.
+ * Made rather than committed: no private key in the tree and no expiry to watch;
+ * GnuTLS, which glib-networking uses anyway, makes it in about a millisecond. */
+static GTlsCertificate *
+make_certificate (GError **error)
+{
+  static const unsigned char loopback[4] = { 127, 0, 0, 1 };
+  gnutls_x509_privkey_t key = NULL;
+  gnutls_x509_crt_t crt = NULL;
+  gnutls_datum_t crt_pem = { NULL, 0 }, key_pem = { NULL, 0 };
+  time_t now = time (NULL);
+  guint8 serial[8];
+  GTlsCertificate *certificate = NULL;
+  int rc;
+
+  for (gsize i = 0; i < sizeof serial; i++)
+    serial[i] = (guint8) g_random_int_range (0, 256);
+  serial[0] = (serial[0] & 0x7f) | 0x01;  /* positive, and not 0 */
+
+  rc = gnutls_x509_privkey_init (&key);
+  if (rc >= 0)
+    rc = gnutls_x509_privkey_generate (key, GNUTLS_PK_ECDSA,
+                                       GNUTLS_CURVE_TO_BITS (GNUTLS_ECC_CURVE_SECP256R1), 0);
+  if (rc >= 0)
+    rc = gnutls_x509_crt_init (&crt);
+  if (rc >= 0)
+    rc = gnutls_x509_crt_set_version (crt, 3);
+  if (rc >= 0)
+    rc = gnutls_x509_crt_set_serial (crt, serial, sizeof serial);
+  if (rc >= 0)
+    rc = gnutls_x509_crt_set_activation_time (crt, now - 24 * 3600);
+  if (rc >= 0)
+    rc = gnutls_x509_crt_set_expiration_time (crt, now + 365 * 24 * 3600);
+  if (rc >= 0)
+    rc = gnutls_x509_crt_set_dn (crt, "O=qmgrd tests,CN=127.0.0.1", NULL);
+  if (rc >= 0)
+    rc = gnutls_x509_crt_set_subject_alt_name (crt, GNUTLS_SAN_IPADDRESS, loopback,
+                                               sizeof loopback, GNUTLS_FSAN_SET);
+  if (rc >= 0)
+    rc = gnutls_x509_crt_set_basic_constraints (crt, 0, -1);
+  if (rc >= 0)
+    rc = gnutls_x509_crt_set_key (crt, key);
+  if (rc >= 0)
+    rc = gnutls_x509_crt_sign2 (crt, crt, key, GNUTLS_DIG_SHA256, 0);
+  if (rc >= 0)
+    rc = gnutls_x509_crt_export2 (crt, GNUTLS_X509_FMT_PEM, &crt_pem);
+  if (rc >= 0)
+    rc = gnutls_x509_privkey_export2_pkcs8 (key, GNUTLS_X509_FMT_PEM, NULL, GNUTLS_PKCS_PLAIN,
+                                            &key_pem);
+  if (rc >= 0)
+    {
+      g_autofree char *pem = g_strdup_printf ("%.*s%.*s", (int) crt_pem.size,
+                                              (const char *) crt_pem.data, (int) key_pem.size,
+                                              (const char *) key_pem.data);
+      certificate = g_tls_certificate_new_from_pem (pem, -1, error);
+    }
+  else
+    g_set_error (error, G_TLS_ERROR, G_TLS_ERROR_MISC, "qmgr-test-server: GnuTLS: %s",
+                 gnutls_strerror (rc));
+  gnutls_free (crt_pem.data);
+  gnutls_free (key_pem.data);
+  if (crt != NULL)
+    gnutls_x509_crt_deinit (crt);
+  if (key != NULL)
+    gnutls_x509_privkey_deinit (key);
+  return certificate;
+}
+
+/* The HTTPS listener: SoupServer does the TLS (GIO's backend, glib-networking). */
+static gboolean
+listen_tls (QmgrTestServer *s, GError **error)
+{
+  g_autoptr(GTlsCertificate) certificate = make_certificate (error);
+
+  if (certificate == NULL)
+    return FALSE;
+  g_object_set (s->soup, "tls-certificate", certificate, NULL);
+  return soup_server_listen_local (s->soup, 0,
+                                   SOUP_SERVER_LISTEN_IPV4_ONLY | SOUP_SERVER_LISTEN_HTTPS,
+                                   error);
+}
+
 static gpointer
 server_thread (gpointer data)
 {
@@ -954,12 +1058,25 @@ server_thread (gpointer data)
 
   s->soup = soup_server_new ("server-header", "qmgr-test-server", NULL);
   soup_server_add_handler (s->soup, NULL, handle_request, s, NULL);
-  if (soup_server_listen_local (s->soup, s->port, SOUP_SERVER_LISTEN_IPV4_ONLY, &error))
+  if (soup_server_listen_local (s->soup, s->port, SOUP_SERVER_LISTEN_IPV4_ONLY, &error) &&
+      s->tls)
+    listen_tls (s, &error);
+  if (error == NULL)
     {
       GSList *uris = soup_server_get_uris (s->soup);
       g_assert (uris != NULL);
-      s->port = (guint) g_uri_get_port (uris->data);
-      s->url = g_strdup_printf ("http://127.0.0.1:%u", s->port);
+      for (GSList *l = uris; l != NULL; l = l->next)
+        {
+          guint port = (guint) g_uri_get_port (l->data);
+          if (strcmp (g_uri_get_scheme (l->data), "https") == 0)
+            s->https_url = g_strdup_printf ("https://127.0.0.1:%u", port);
+          else
+            {
+              s->port = port;
+              s->url = g_strdup_printf ("http://127.0.0.1:%u", port);
+            }
+        }
+      g_assert (s->url != NULL && s->tls == (s->https_url != NULL));
       g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
     }
 
@@ -992,13 +1109,16 @@ server_thread (gpointer data)
   return NULL;
 }
 
-QmgrTestServer *
-qmgr_test_server_new_full (guint port, GError **error)
+static QmgrTestServer *
+server_new (guint port, gboolean tls, GError **error)
 {
-  QmgrTestServer *s = g_new0 (QmgrTestServer, 1);
+  QmgrTestServer *s;
 
   g_return_val_if_fail (port <= G_MAXUINT16, NULL);
 
+  s = g_new0 (QmgrTestServer, 1);
+  s->tls = tls;
+  s->generation = 1;
   g_mutex_init (&s->lock);
   g_cond_init (&s->cond);
   s->port = port;
@@ -1022,6 +1142,18 @@ qmgr_test_server_new_full (guint port, GError **error)
       return NULL;
     }
   return s;
+}
+
+QmgrTestServer *
+qmgr_test_server_new_full (guint port, GError **error)
+{
+  return server_new (port, FALSE, error);
+}
+
+QmgrTestServer *
+qmgr_test_server_new_tls (GError **error)
+{
+  return server_new (0, TRUE, error);
 }
 
 QmgrTestServer *
@@ -1063,6 +1195,7 @@ qmgr_test_server_free (QmgrTestServer *s)
   g_hash_table_unref (s->stats);
   g_clear_error (&s->start_error);
   g_free (s->url);
+  g_free (s->https_url);
   g_mutex_clear (&s->lock);
   g_cond_clear (&s->cond);
   g_free (s);
@@ -1087,6 +1220,19 @@ qmgr_test_server_get_url_for (QmgrTestServer *s, const char *path)
 {
   g_return_val_if_fail (path != NULL && path[0] == '/', NULL);
   return g_strconcat (s->url, path, NULL);
+}
+
+const char *
+qmgr_test_server_get_https_url (QmgrTestServer *s)
+{
+  return s->https_url;
+}
+
+char *
+qmgr_test_server_get_https_url_for (QmgrTestServer *s, const char *path)
+{
+  g_return_val_if_fail (path != NULL && path[0] == '/', NULL);
+  return s->https_url != NULL ? g_strconcat (s->https_url, path, NULL) : NULL;
 }
 
 void
@@ -1183,11 +1329,22 @@ qmgr_test_server_get_last_request_method (QmgrTestServer *s, const char *path)
   return method;
 }
 
+guint
+qmgr_test_server_get_connection_count (QmgrTestServer *s)
+{
+  g_mutex_lock (&s->lock);
+  guint n = s->connections;
+  g_mutex_unlock (&s->lock);
+  return n;
+}
+
 void
 qmgr_test_server_reset_stats (QmgrTestServer *s)
 {
   g_mutex_lock (&s->lock);
   g_hash_table_remove_all (s->stats);
+  s->connections = 0;
+  s->generation++;
   g_mutex_unlock (&s->lock);
 }
 

@@ -14,6 +14,13 @@ typedef struct _QmgrTestServer QmgrTestServer;
 QmgrTestServer *qmgr_test_server_new (void);
 /* As above on a given port (0 = random); NULL with @error set if it cannot listen. */
 QmgrTestServer *qmgr_test_server_new_full (guint port, GError **error);
+/* As qmgr_test_server_new_full (0, …), and also listening with TLS on a second random
+ * port of 127.0.0.1, with a self-signed certificate made for it (CN and
+ * subjectAltName 127.0.0.1, valid from a day ago for a year): a client that verifies
+ * certificates must refuse it, for that reason only. The same files, faults and
+ * counters answer on both ports. NULL with @error set if GIO has no TLS backend
+ * (glib-networking) or either port cannot listen. */
+QmgrTestServer *qmgr_test_server_new_tls (GError **error);
 /* Closes every connection (stalled ones too), stops and joins the thread. NULL is ok. */
 void qmgr_test_server_free (QmgrTestServer *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrTestServer, qmgr_test_server_free)
@@ -23,6 +30,10 @@ const char *qmgr_test_server_get_url (QmgrTestServer *s);
 guint qmgr_test_server_get_port (QmgrTestServer *s);
 /* get_url + @path (which starts with '/'); free with g_free. */
 char *qmgr_test_server_get_url_for (QmgrTestServer *s, const char *path);
+/* "https://127.0.0.1:PORT" of a server made by qmgr_test_server_new_tls, else NULL;
+ * and the same + @path (free with g_free; NULL without TLS). */
+const char *qmgr_test_server_get_https_url (QmgrTestServer *s);
+char *qmgr_test_server_get_https_url_for (QmgrTestServer *s, const char *path);
 
 /* Serves @content (referenced, not copied) at @path (e.g. "/a.bin"). Requests are
  * matched on their path as libsoup decodes it: percent-escapes undone ("/a%20b" is
@@ -83,6 +94,10 @@ typedef enum {
   /* The normal response (ranges included), its body sent at @param bytes per second
    * (0 means 1). */
   QMGR_FAULT_SLOW,
+  /* If-Range is not looked at: a Range is served from the current file (206) whatever
+   * validator came with it, as a server without If-Range support does. The response
+   * carries the current file's ETag and Last-Modified. */
+  QMGR_FAULT_IGNORE_IF_RANGE,
 } QmgrTestFaultKind;
 
 /* Responses with RESET_AFTER, STALL_AFTER, SHORT_BODY, LONG_BODY,
@@ -116,6 +131,10 @@ char *qmgr_test_server_get_last_request_header (QmgrTestServer *s, const char *p
                                                 const char *header);
 /* Method of the latest request for @path, or NULL. Free with g_free. */
 char *qmgr_test_server_get_last_request_method (QmgrTestServer *s, const char *path);
+/* Client connections (TCP, or TLS over TCP) that carried at least one request since
+ * the start (or the last reset_stats), all paths together: a keep-alive connection
+ * that serves several requests counts once. */
+guint qmgr_test_server_get_connection_count (QmgrTestServer *s);
 /* Forgets all counters and recorded headers (files and faults stay). */
 void qmgr_test_server_reset_stats (QmgrTestServer *s);
 

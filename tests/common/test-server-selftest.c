@@ -970,7 +970,74 @@ test_require_auth (Fixture *fx, G_GNUC_UNUSED gconstpointer data)
   }
 }
 
+/* A server without If-Range support: the Range is served from the current file
+ * whatever the validator, and the response names the current validators. */
+static void
+test_ignore_if_range (Fixture *fx, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(GBytes) changed = qmgr_test_make_content (FILE_SIZE, 43);
+  const char *stale[] = { ETAG, LAST_MODIFIED_HTTP, "W/\"v1\"" };
+
+  qmgr_test_server_add_file (fx->server, "/a.bin", changed, "v2", LAST_MODIFIED + 60);
+  set_fault (fx, "/a.bin", QMGR_FAULT_IGNORE_IF_RANGE, 0, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (stale); i++)
+    {
+      g_auto(Reply) r;
+      soup_request (fx, "GET", "/a.bin", FALSE, &r, "Range", "bytes=500-",
+                    "If-Range", stale[i], NULL);
+      g_assert_no_error (r.error);
+      g_assert_cmpuint (r.status, ==, 206);
+      assert_header (r.headers, "Content-Range", "bytes 500-99999/100000");
+      assert_header (r.headers, "ETag", "\"v2\"");
+      assert_header (r.headers, "Last-Modified", "Tue, 14 Nov 2023 22:14:20 GMT");
+      assert_body_is_slice (r.body, changed, 500, FILE_SIZE - 500);
+    }
+  /* Without a Range: the whole file, as usual. */
+  {
+    g_auto(Reply) r;
+    soup_request (fx, "GET", "/a.bin", FALSE, &r, "If-Range", ETAG, NULL);
+    g_assert_cmpuint (r.status, ==, 200);
+    g_assert_true (g_bytes_equal (r.body, changed));
+  }
+}
+
 /* ---------------------------------------------------------------- bookkeeping */
+
+/* Connections are counted once however many requests they carry, again after
+ * reset_stats, and a new one each time a client opens one. */
+static void
+test_connections (Fixture *fx, G_GNUC_UNUSED gconstpointer data)
+{
+  g_assert_cmpuint (qmgr_test_server_get_connection_count (fx->server), ==, 0);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_auto(Reply) r;
+      soup_request (fx, "GET", i == 1 ? "/missing.bin" : "/a.bin", FALSE, &r, NULL);
+      g_assert_no_error (r.error);
+    }
+  /* One SoupSession, keep-alive: one connection for the three. */
+  g_assert_cmpuint (qmgr_test_server_get_connection_count (fx->server), ==, 1);
+
+  /* Raw requests each open their own. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_auto(RawReply) raw;
+      raw_request_full (fx, "HEAD", "/a.bin", NULL, 5000, 0, &raw);
+      g_assert_cmpuint (raw.status, ==, 200);
+    }
+  g_assert_cmpuint (qmgr_test_server_get_connection_count (fx->server), ==, 3);
+
+  /* After a reset, the session's kept-alive connection counts once more. */
+  qmgr_test_server_reset_stats (fx->server);
+  g_assert_cmpuint (qmgr_test_server_get_connection_count (fx->server), ==, 0);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_auto(Reply) r;
+      soup_request (fx, "GET", "/a.bin", FALSE, &r, NULL);
+      g_assert_no_error (r.error);
+    }
+  g_assert_cmpuint (qmgr_test_server_get_connection_count (fx->server), ==, 1);
+}
 
 static gpointer
 delayed_get (gpointer data)
@@ -1019,6 +1086,75 @@ test_counters (Fixture *fx, G_GNUC_UNUSED gconstpointer data)
   GThread *thread = g_thread_new ("late-client", delayed_get, fx);
   g_assert_true (qmgr_test_server_wait_for_requests (fx->server, "/late.bin", 1, 10000));
   g_thread_join (thread);
+}
+
+static gboolean
+accept_any_certificate (G_GNUC_UNUSED SoupMessage *msg, G_GNUC_UNUSED GTlsCertificate *cert,
+                        G_GNUC_UNUSED GTlsCertificateFlags errors, gpointer user_data)
+{
+  *(GTlsCertificate **) user_data = g_object_ref (cert);
+  return TRUE;
+}
+
+/* The HTTPS listener serves what the plain one does, with the self-signed test
+ * certificate: refused by a verifying client, fine for one that accepts it. */
+static void
+test_tls (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new_tls (&error);
+  g_autoptr(GBytes) content = qmgr_test_make_content (FILE_SIZE, 44);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *expected = NULL;
+  g_autofree char *url = NULL;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (server);
+  expected = g_strdup_printf ("https://127.0.0.1:%u", qmgr_test_server_get_port (server));
+  g_assert_true (g_str_has_prefix (qmgr_test_server_get_https_url (server), "https://127.0.0.1:"));
+  g_assert_cmpstr (qmgr_test_server_get_https_url (server), !=, expected);  /* its own port */
+  g_assert_true (g_str_has_prefix (qmgr_test_server_get_url (server), "http://127.0.0.1:"));
+  url = qmgr_test_server_get_https_url_for (server, "/t.bin");
+  qmgr_test_server_add_file (server, "/t.bin", content, "t1", LAST_MODIFIED);
+
+  /* Verified against the system's CAs: refused, and no request got through. */
+  {
+    g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+    g_autoptr(GBytes) body = soup_session_send_and_read (session, msg, NULL, &error);
+    g_assert_null (body);
+    g_assert_error (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE);
+    g_clear_error (&error);
+    g_assert_cmpuint (qmgr_test_server_get_request_count (server, "/t.bin"), ==, 0);
+    g_assert_cmpuint (qmgr_test_server_get_connection_count (server), ==, 0);
+  }
+  /* Accepted: the file, ranges and all, over TLS. */
+  {
+    g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+    g_autoptr(GTlsCertificate) seen = NULL;
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+    g_autoptr(GSocketConnectable) address = g_network_address_new ("127.0.0.1", 443);
+    g_autoptr(GDateTime) after = NULL;
+    g_autoptr(GDateTime) before = NULL;
+    g_autoptr(GBytes) body = NULL;
+
+    soup_message_headers_append (soup_message_get_request_headers (msg), "Range", "bytes=10-");
+    g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), &seen);
+    body = soup_session_send_and_read (session, msg, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (soup_message_get_status (msg), ==, 206);
+    assert_body_is_slice (body, content, 10, FILE_SIZE - 10);
+    g_assert_cmpuint (qmgr_test_server_get_request_count (server, "/t.bin"), ==, 1);
+    g_assert_cmpuint (qmgr_test_server_get_connection_count (server), ==, 1);
+
+    /* Untrusted only for being self-signed: checked as its own issuer (a NULL CA),
+     * it is for 127.0.0.1 and valid now. */
+    g_assert_nonnull (seen);
+    g_assert_cmpint (g_tls_certificate_verify (seen, address, NULL), ==, 0);
+    after = g_tls_certificate_get_not_valid_after (seen);
+    before = g_tls_certificate_get_not_valid_before (seen);
+    g_assert_cmpint (g_date_time_compare (before, now), <, 0);
+    g_assert_cmpint (g_date_time_compare (now, after), <, 0);
+  }
 }
 
 static void
@@ -1072,6 +1208,8 @@ main (int argc, char **argv)
   ADD ("/server/ranges", test_ranges);
   ADD ("/server/if-range", test_if_range);
   ADD ("/server/counters", test_counters);
+  ADD ("/server/connections", test_connections);
+  g_test_add_func ("/server/tls", test_tls);
   ADD ("/server/own-context", test_own_context);
   g_test_add_func ("/server/fixed-port", test_fixed_port);
   ADD ("/fault/reset-after", test_reset_after);
@@ -1088,6 +1226,7 @@ main (int argc, char **argv)
   ADD ("/fault/close-before-headers", test_close_before_headers);
   ADD ("/fault/require-auth", test_require_auth);
   ADD ("/fault/slow", test_slow);
+  ADD ("/fault/ignore-if-range", test_ignore_if_range);
 
   return g_test_run ();
 }
