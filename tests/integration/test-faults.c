@@ -1040,6 +1040,32 @@ test_last_modified_changed (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_assert_cmpuint (requests (c), ==, 2);
 }
 
+/* The file changed and the server ignores If-Range: it answers the resume with a
+ * 206 of its new file. That 206 carries a validator other than the one asked with
+ * (@data: a strong ETag, else Last-Modified as the only validator), so nothing is
+ * spliced: the file starts again from byte 0 and ends as the new content. */
+static void
+test_if_range_ignored (ItFixture *f, gconstpointer data)
+{
+  gboolean etag = GPOINTER_TO_INT (data);
+  g_autoptr(Case) c = case_new (f, etag ? "/etag-ir.bin" : "/lm-ir.bin", etag ? "v1" : NULL,
+                                LM1);
+  g_autoptr(GBytes) changed = qmgr_test_make_content (SIZE, etag ? 11 : 12);
+  gint64 mtime = etag ? LM1 : LM2;   /* with an ETag, only the ETag tells */
+
+  make_partial (c, PARTIAL);
+  case_replace_content (c, changed, etag ? "v2" : NULL, mtime);
+  set_fault (c, QMGR_FAULT_IGNORE_IF_RANGE, 0, 0);
+  resume (c);
+  assert_complete (c, changed, mtime);
+  /* The stalled first attempt, the resume whose 206 was refused, the restart: a
+   * request without Range that got the whole file. */
+  g_assert_cmpuint (requests (c), ==, 3);
+  assert_not_ranged (c);
+  g_assert_cmpuint (qmgr_test_server_get_body_bytes_sent (c->server, c->route), >=,
+                    PARTIAL + SIZE);
+}
+
 /* A weak ETag and no Last-Modified: nothing to resume safely with, so the next
  * attempt starts from byte 0 without Range. */
 static void
@@ -1254,6 +1280,10 @@ main (int argc, char **argv)
   it_add ("/faults/etag-changed", test_etag_changed);
   it_add ("/faults/last-modified-changed", test_last_modified_changed);
   it_add ("/faults/no-validator", test_no_validator);
+  add_with ("/faults/etag-changed-if-range-ignored", GINT_TO_POINTER (TRUE),
+            test_if_range_ignored);
+  add_with ("/faults/last-modified-changed-if-range-ignored", GINT_TO_POINTER (FALSE),
+            test_if_range_ignored);
   it_add ("/faults/200-to-range", test_range_ignored);
   it_add ("/faults/wrong-content-range", test_wrong_content_range);
   it_add ("/faults/wrong-content-range-persistent", test_wrong_content_range_persistent);

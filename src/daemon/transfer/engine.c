@@ -229,6 +229,24 @@ response_validator (QmgrTransfer *t)
   return t->last_modified;
 }
 
+/* Whether a 206 comes from another version of the file than the one whose bytes
+ * we hold: its validator of the kind we asked If-Range with differs. A server
+ * that ignores If-Range answers with the range of its current file; only this
+ * comparison keeps those bytes from being spliced onto the old ones. */
+static gboolean
+validator_changed (QmgrTransfer *t)
+{
+  if (t->validator == NULL)
+    return FALSE;
+  if (t->validator[0] == '"')
+    return t->etag != NULL && strcmp (t->validator, t->etag) != 0;
+  /* A Last-Modified date: the same instant, however the server spells it. */
+  if (t->last_modified == NULL || strcmp (t->validator, t->last_modified) == 0)
+    return FALSE;
+  time_t ours = curl_getdate (t->validator, NULL);
+  return ours == -1 || ours != curl_getdate (t->last_modified, NULL);
+}
+
 /* Decides, before the first body byte is kept, what the answer means. */
 static void
 evaluate_response (QmgrTransfer *t)
@@ -246,8 +264,7 @@ evaluate_response (QmgrTransfer *t)
       guint64 start, end, total;
       if (t->offset == 0 || !parse_content_range (t->content_range, &start, &end, &total) ||
           start != t->offset || (total != QMGR_SIZE_UNKNOWN && end >= total) ||
-          (t->validator != NULL && t->etag != NULL && t->validator[0] == '"' &&
-           g_strcmp0 (t->validator, t->etag) != 0))
+          validator_changed (t))
         {
           /* Not the bytes we asked for, or not of the same file: never splice. */
           t->restart = TRUE;
