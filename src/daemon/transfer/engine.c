@@ -127,6 +127,12 @@ static void
 classify_curl_error (QmgrTransfer *t, CURLcode code, QmgrTransferResult *r)
 {
   const char *what = curl_easy_strerror (code);
+  long os_errno = 0;
+
+  /* The errno of a failed connect, send or receive (ECONNREFUSED, ECONNRESET…);
+   * libcurl leaves it 0 when no system call failed (a peer's orderly close). */
+  if (curl_easy_getinfo (t->easy, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK && os_errno > 0)
+    r->win32_result = (guint32) os_errno;
 
   switch (code)
     {
