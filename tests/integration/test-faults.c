@@ -1232,6 +1232,81 @@ test_redirect_forbidden (ItFixture *f, gconstpointer data)
   g_assert_cmpuint (requests (c), ==, 1);
 }
 
+/* ---- TLS ---- */
+
+/* A server whose certificate nobody trusts (self-signed): fatal TlsFailure, no
+ * request ever reaches it, and ResumeGroup fails the same way; verification is
+ * never turned off. */
+static void
+test_tls_untrusted (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(QmgrTestServer) tls = qmgr_test_server_new_tls (&error);
+  g_autofree char *url = NULL;
+  g_autoptr(Case) c = NULL;
+
+  g_assert_no_error (error);
+  url = qmgr_test_server_get_https_url_for (tls, "/tls.bin");
+  c = case_new_full (f, "/tls.bin", SIZE, 1, "v1", LM1, url);
+  qmgr_test_server_add_file (tls, "/tls.bin", c->content, "v1", LM1);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      it_recorder_clear (c->rec);
+      resume (c);
+      assert_fatal (c, TRANSFER_ERROR ("TlsFailure"), 0, 0);
+      assert_dest_untouched (c, NULL);
+      g_assert_cmpuint (qmgr_test_server_get_request_count (tls, "/tls.bin"), ==, 0);
+      g_assert_cmpuint (qmgr_test_server_get_connection_count (tls), ==, 0);
+    }
+}
+
+/* ---- connections ---- */
+
+/* The files of a job on one server share connections. One job moves as many files
+ * at a time as MaxConcurrentTransfers allows (the scheduler's only bound on it), so
+ * that many connections at most, whatever the number of files; one with 1. */
+static void
+test_connection_reuse (ItFixture *f, gconstpointer data)
+{
+  const guint max = GPOINTER_TO_UINT (data);
+  const guint n_files = 3 * max + 2;
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
+  g_autoptr(ItGroup) g = it_group_create (f->d, TRUE);
+  g_autoptr(GPtrArray) contents = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr(GPtrArray) dests = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+
+  it_set_property (f->d, QMGR_TEST_MANAGER_PATH, QMGR_TEST_MANAGER_IFACE,
+                   "MaxConcurrentTransfers", g_variant_new_uint32 (max), &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < n_files; i++)
+    {
+      g_autofree char *route = g_strdup_printf ("/many-%u.bin", i);
+      g_autofree char *url = qmgr_test_server_get_url_for (server, route);
+      GBytes *content = qmgr_test_make_content (4096 + i, 100 + i);
+
+      qmgr_test_server_add_file (server, route, content, NULL, LM1);
+      g_ptr_array_add (contents, content);
+      g_ptr_array_add (dests, it_file (f->d, route + 1));
+      it_add_file (f->d, g->job_path, url, dests->pdata[i], 0, &error);
+      g_assert_no_error (error);
+    }
+  it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (it_wait_property (f->d, g->path, GROUP, "Status",
+                                   g_variant_new_uint32 (0x140), DEADLINE_MS));
+  for (guint i = 0; i < n_files; i++)
+    {
+      g_autofree char *route = g_strdup_printf ("/many-%u.bin", i);
+      assert_file_equals (dests->pdata[i], contents->pdata[i]);
+      g_assert_cmpuint (qmgr_test_server_get_request_count (server, route), ==, 1);
+    }
+  g_test_message ("%u files, MaxConcurrentTransfers %u: %u connection(s)", n_files, max,
+                  qmgr_test_server_get_connection_count (server));
+  g_assert_cmpuint (qmgr_test_server_get_connection_count (server), >=, 1);
+  g_assert_cmpuint (qmgr_test_server_get_connection_count (server), <=, max);
+}
+
 /* ---- the local side ---- */
 
 /* The destination directory vanished: a fatal LocalFile with the errno; once it is
@@ -1305,6 +1380,9 @@ main (int argc, char **argv)
   add_with ("/faults/redirect-file", "file", test_redirect_forbidden);
   add_with ("/faults/redirect-ftp", "ftp", test_redirect_forbidden);
   it_add ("/faults/local-file-fatal", test_local_file_fatal);
+  it_add ("/faults/tls-untrusted", test_tls_untrusted);
+  add_with ("/faults/connection-reuse-1", GUINT_TO_POINTER (1), test_connection_reuse);
+  add_with ("/faults/connection-reuse-4", GUINT_TO_POINTER (4), test_connection_reuse);
   /* Last: it measures time, and a failure ends the program. */
   it_add ("/faults/status-503-retry-after", test_503_retry_after);
   return g_test_run ();
