@@ -954,6 +954,46 @@ test_stall_no_progress (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   }
 }
 
+/* R2's other stall: the headers come, then not one byte of the body. The same end:
+ * fatal NoProgress with ETIMEDOUT once NoProgressTimeout has passed since the
+ * request (the headers are the last thing that came), nothing kept; ResumeGroup
+ * then fetches the whole file. */
+static void
+test_stall_before_body (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(Case) c = case_new (f, "/stall0.bin", "v1", LM1);
+  gint64 start, requested, latency;
+
+  set_group_u (c->d, c->g, "NoProgressTimeout", 2);
+  set_fault (c, QMGR_FAULT_STALL_AFTER, 0, 0);
+  start = g_get_monotonic_time ();
+  resume (c);
+  g_assert_true (qmgr_test_server_wait_for_requests (c->server, c->route, 1, DEADLINE_MS));
+  requested = g_get_monotonic_time ();
+  g_assert_true (wait_on_status (c, 0, 0xFFFFFFFFu, 0x380));
+  latency = g_get_monotonic_time () - requested;
+  g_test_message ("NoProgress %" G_GINT64_FORMAT " ms after the request, %" G_GINT64_FORMAT
+                  " ms after ResumeGroup", latency / 1000,
+                  (g_get_monotonic_time () - start) / 1000);
+  g_assert_cmpint (latency, <, 4500 * 1000);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 2 * G_USEC_PER_SEC);
+  assert_fatal (c, TRANSFER_ERROR ("NoProgress"), ETIMEDOUT, 0);
+  g_assert_cmpuint (requests (c), ==, 1);
+  g_assert_cmpuint (qmgr_test_server_get_body_bytes_sent (c->server, c->route), ==, 0);
+  assert_dest_untouched (c, NULL);
+  {
+    struct stat st;
+    if (stat (c->temp, &st) == 0)
+      g_assert_cmpint (st.st_size, ==, 0);
+  }
+
+  clear_fault (c);
+  it_recorder_clear (c->rec);
+  resume (c);
+  assert_complete (c, c->content, LM1);
+  g_assert_cmpuint (requests (c), ==, 2);
+}
+
 static const char *const stalled_names[] = { TRANSFER_ERROR ("Timeout"),
                                              TRANSFER_ERROR ("NoProgress"), NULL };
 
@@ -1362,6 +1402,7 @@ main (int argc, char **argv)
   add_with ("/faults/status-410", GUINT_TO_POINTER (410), test_fatal_status);
   it_add ("/faults/status-401", test_401);
   it_add ("/faults/stall-no-progress", test_stall_no_progress);
+  it_add ("/faults/stall-before-body", test_stall_before_body);
   it_add ("/faults/paced-not-stalled", test_paced_not_stalled);
   it_add ("/faults/416-complete", test_416_complete);
   it_add ("/faults/416-restart", test_416_restart);
