@@ -316,8 +316,10 @@ test_error_state (void)
   job->error_name = g_strdup (QMGR_TRANSFER_ERROR_PREFIX "HttpStatus");
   job->error_message = g_strdup ("404 Not Found");
   job->transport_result = 404;
+  job->win32_result = 5;
   job->num_retries = 3;
   job->error_file_index = 1;
+  g->retrying_since = G_GINT64_CONSTANT (1700000000) * G_USEC_PER_SEC;
 
   assert_status (g, 0x380, 0x18);
   g_assert_cmpstr (qmgr_group_get_wait_reason (g), ==, "error");
@@ -338,6 +340,10 @@ test_error_state (void)
   assert_status (g, 0x480, 0x28);
   g_assert_null (job->error_name);
   g_assert_cmpuint (job->num_retries, ==, 0);
+  /* GetStatus: no failure since; NoProgressTimeout starts anew. */
+  g_assert_cmpuint (job->win32_result, ==, 0);
+  g_assert_cmpuint (job->transport_result, ==, 0);
+  g_assert_cmpint (g->retrying_since, ==, 0);
   g_assert_cmpuint (unit_recorder_count (rec, EV_GROUP_RUNNABLE), ==, 1);
   g_assert_true (unit_recorder_changes (rec, EV_JOB_CHANGED, job) & QMGR_JOB_CHANGED_LAST_ERROR);
   g_assert_true (unit_recorder_changes (rec, EV_GROUP_CHANGED, g) & QMGR_GROUP_CHANGED_STATUS);

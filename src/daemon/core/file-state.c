@@ -34,6 +34,14 @@ qmgr_job_file_progress (QmgrJob *j, guint32 index, guint64 bytes_transferred)
       /* num_retries counts transient failures since the last progress. */
       j->num_retries = 0;
     }
+  if (moved && j->group->retrying_since != 0)
+    {
+      g_autoptr(GError) error = NULL;
+
+      j->group->retrying_since = 0;
+      if (!qmgr_manager_save_group_soon (j->group->manager, j->group, &error))
+        g_warning ("Could not save group %s: %s", j->group->id_str, error->message);
+    }
   qmgr_manager_emit_job_changed (j->group->manager, j, QMGR_JOB_CHANGED_BYTES_TRANSFERRED);
   qmgr_manager_emit_group_changed (j->group->manager, j->group, changes);
 }
@@ -163,19 +171,24 @@ forget_saved (SavedError *saved)
 
 gboolean
 qmgr_job_file_transient_error (QmgrJob *j, guint32 index, const char *name, const char *message,
-                               guint32 win32_result, guint32 transport_result, GError **error)
+                               guint32 win32_result, guint32 transport_result,
+                               gint64 last_progress, GError **error)
 {
   QmgrGroup *g = j->group;
   QmgrFile *f = file_at (j, index);
   SavedError saved;
+  gint64 old_retrying_since = g->retrying_since;
 
   if (f == NULL)
     return TRUE;
   record_error (j, f, index, name, message, win32_result, transport_result, &saved);
   j->num_retries = saved.retries + 1;
+  if (g->retrying_since == 0)
+    g->retrying_since = MAX (last_progress, 1);
   if (!qmgr_manager_save_group_soon (g->manager, g, error))
     {
       restore_error (j, f, &saved);
+      g->retrying_since = old_retrying_since;
       return FALSE;
     }
   forget_saved (&saved);

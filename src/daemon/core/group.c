@@ -338,6 +338,8 @@ qmgr_group_suspend (QmgrGroup *g, GError **error)
 gboolean
 qmgr_group_resume (QmgrGroup *g, GError **error)
 {
+  gint64 old_retrying_since;
+
   if (g->state == QMGR_GROUP_STATE_COMPLETE)
     return invalid_state (g, error, "is complete");
   if (g->job == NULL)
@@ -347,6 +349,9 @@ qmgr_group_resume (QmgrGroup *g, GError **error)
   if (g->state == QMGR_GROUP_STATE_QUEUED)
     return TRUE;
 
+  /* A client's resume gives NoProgressTimeout a fresh start. */
+  old_retrying_since = g->retrying_since;
+  g->retrying_since = 0;
   if (g->state == QMGR_GROUP_STATE_ERROR)
     {
       /* Resuming clears the error and retries at once. */
@@ -354,19 +359,30 @@ qmgr_group_resume (QmgrGroup *g, GError **error)
       g_autofree char *old_name = g_steal_pointer (&job->error_name);
       g_autofree char *old_message = g_steal_pointer (&job->error_message);
       guint32 old_retries = job->num_retries;
+      guint32 old_win32 = job->win32_result, old_transport = job->transport_result;
 
       job->num_retries = 0;
+      job->win32_result = 0;
+      job->transport_result = 0;
       if (!commit_state (g, QMGR_GROUP_STATE_QUEUED, g->foreground, error))
         {
           job->error_name = g_steal_pointer (&old_name);
           job->error_message = g_steal_pointer (&old_message);
           job->num_retries = old_retries;
+          job->win32_result = old_win32;
+          job->transport_result = old_transport;
+          g->retrying_since = old_retrying_since;
           return FALSE;
         }
       qmgr_manager_emit_job_changed (g->manager, job, QMGR_JOB_CHANGED_LAST_ERROR);
       return TRUE;
     }
-  return commit_state (g, QMGR_GROUP_STATE_QUEUED, g->foreground, error);
+  if (!commit_state (g, QMGR_GROUP_STATE_QUEUED, g->foreground, error))
+    {
+      g->retrying_since = old_retrying_since;
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean

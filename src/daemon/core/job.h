@@ -62,10 +62,13 @@ gboolean qmgr_job_file_response (QmgrJob *job, guint32 index, guint64 bytes_tota
 void qmgr_job_file_restart (QmgrJob *job, guint32 index);
 void qmgr_job_set_current_file (QmgrJob *job, guint32 index);
 /* A transient failure: LastError is set, the retry count grows, the group waits
- * (WaitReason "retrying"). */
+ * (WaitReason "retrying"). @last_progress (µs since the epoch) is when the
+ * group last made progress: the first failure since records it in
+ * QmgrGroup.retrying_since, which progress or a resume clears. */
 gboolean qmgr_job_file_transient_error (QmgrJob *job, guint32 index, const char *name,
                                         const char *message, guint32 win32_result,
-                                        guint32 transport_result, GError **error);
+                                        guint32 transport_result, gint64 last_progress,
+                                        GError **error);
 /* A fatal failure: the group goes to ERROR|SUSPENDED and listeners hear
  * QMGR_STATUS_EVENT_FATAL_ERROR. */
 gboolean qmgr_job_file_fatal_error (QmgrJob *job, guint32 index, const char *name,

@@ -106,6 +106,10 @@ struct _QmgrGroup {
   gint64 creation_time;       /* µs since the epoch */
   gint64 modification_time;
   gint64 completion_time;     /* 0: never */
+  /* The last progress before the transient failures since (µs since the
+   * epoch; 0: none since the last progress or resume). Persisted, so that
+   * NoProgressTimeout counts across restarts of the daemon. */
+  gint64 retrying_since;
 
   GArray *pending_notifications;  /* QmgrPendingNotification, oldest first */
 

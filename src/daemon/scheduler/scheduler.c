@@ -61,6 +61,18 @@ qmgr_scheduler_retry_delay (guint32 minimum_s, guint32 n, double jitter)
   return (guint) (delay + (guint64) (delay * 0.25 * jitter));
 }
 
+/* The monotonic time of the group's last progress: now, unless transient
+ * failures have gone on since an earlier one (also before a restart). */
+static gint64
+last_progress_of (QmgrScheduler *s, QmgrGroup *g)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (g->retrying_since == 0)
+    return now;
+  return now - CLAMP (qmgr_manager_now (s->manager) - g->retrying_since, 0, now);
+}
+
 static GroupState *
 group_state (QmgrScheduler *s, QmgrGroup *g)
 {
@@ -72,7 +84,7 @@ group_state (QmgrScheduler *s, QmgrGroup *g)
       st->scheduler = s;
       st->group = g;
       qmgr_token_bucket_init (&st->bucket, g->bandwidth_limit, g_get_monotonic_time ());
-      st->last_progress = g_get_monotonic_time ();
+      st->last_progress = last_progress_of (s, g);
       g_hash_table_insert (s->states, g, st);
     }
   return st;
@@ -236,7 +248,8 @@ transient_failure (QmgrScheduler *s, Active *a, const QmgrTransferResult *r)
   QmgrGroup *g = a->group;
   GroupState *st = group_state (s, g);
   g_autoptr(GError) error = NULL;
-  gint64 idle_s = (g_get_monotonic_time () - st->last_progress) / G_USEC_PER_SEC;
+  gint64 idle_us = g_get_monotonic_time () - st->last_progress;
+  gint64 idle_s = idle_us / G_USEC_PER_SEC;
   guint delay;
 
   if (idle_s >= (gint64) g->no_progress_timeout)
@@ -252,7 +265,8 @@ transient_failure (QmgrScheduler *s, Active *a, const QmgrTransferResult *r)
   /* The whole group waits, as a BITS job in its transient-error state does. */
   stop_group_transfers (s, g);
   if (!qmgr_job_file_transient_error (a->job, a->index, r->error_name, r->message,
-                                      r->win32_result, r->http_status, &error))
+                                      r->win32_result, r->http_status,
+                                      qmgr_manager_now (s->manager) - idle_us, &error))
     g_warning ("Could not record an error: %s", error->message);
   delay = qmgr_scheduler_retry_delay (g->minimum_retry_delay, MAX (a->job->num_retries, 1u),
                                       g_random_double ());
@@ -576,7 +590,7 @@ on_group_runnable (QmgrGroup *g, gpointer user_data)
 
   if (g_queue_find (&s->queue, g) == NULL)
     g_queue_push_tail (&s->queue, g);
-  group_state (s, g)->last_progress = g_get_monotonic_time ();
+  group_state (s, g)->last_progress = last_progress_of (s, g);
   schedule_soon (s);
 }
 

@@ -330,6 +330,8 @@ qmgr_store_group_to_data (QmgrGroup *g, gsize *length)
   kf_i64 (out, "CreationTime", g->creation_time);
   kf_i64 (out, "ModificationTime", g->modification_time);
   kf_i64 (out, "CompletionTime", g->completion_time);
+  if (g->retrying_since != 0)
+    kf_i64 (out, "RetryingSince", g->retrying_since);
   kf_u64 (out, "PendingNotifications", g->pending_notifications->len);
 
   for (guint i = 0; i < g->pending_notifications->len; i++)
@@ -814,6 +816,7 @@ qmgr_store_group_from_keyfile (QmgrManager *m, GKeyFile *kf, GError **error)
   g->creation_time = read_i64 (&r, "CreationTime");
   g->modification_time = read_i64 (&r, "ModificationTime");
   g->completion_time = read_i64 (&r, "CompletionTime");
+  g->retrying_since = read_i64 (&r, "RetryingSince");
   {
     guint64 n_pending = read_u64 (&r, "PendingNotifications", 10000, 0);
     for (guint64 i = 0; i < n_pending && !r.failed; i++)
