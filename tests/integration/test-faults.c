@@ -774,6 +774,21 @@ test_connection_refused (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   assert_complete (c, c->content, LM1);
 }
 
+/* A name that does not resolve (RFC 6761's .invalid) is transient
+ * HostNotFound: the group waits and retries, nothing is an error yet. */
+static const char *const host_not_found[] = { TRANSFER_ERROR ("HostNotFound"), NULL };
+
+static void
+test_host_not_found (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(Case) c = case_new_full (f, "/nowhere.bin", SIZE, 1, "v1", LM1,
+                                     "http://qmgrd-test.invalid/nowhere.bin");
+
+  resume (c);
+  assert_retrying (c, host_not_found, ANY, 0);
+  assert_dest_untouched (c, NULL);
+}
+
 /* ---- transient: the server's answer ---- */
 
 /* 500, 408 and 429 are transient HttpStatus with the status as transport_result;
@@ -1394,6 +1409,7 @@ main (int argc, char **argv)
   it_add ("/faults/reset-mid-body", test_reset_mid_body);
   it_add ("/faults/close-before-headers", test_close_before_headers);
   it_add ("/faults/connection-refused", test_connection_refused);
+  it_add ("/faults/host-not-found", test_host_not_found);
   add_with ("/faults/status-500", GUINT_TO_POINTER (500), test_transient_status);
   add_with ("/faults/status-408", GUINT_TO_POINTER (408), test_transient_status);
   add_with ("/faults/status-429", GUINT_TO_POINTER (429), test_transient_status);
