@@ -446,6 +446,8 @@ test_background_resume_order (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
     }
 }
 
+#define ORDER_TIE_SAMPLES (100000 / SAMPLE_INTERVAL_US)   /* 100 ms */
+
 /* The scheduler's figures (scheduler.c, fill_slots): at most MaxConcurrentTransfers
  * files in flight in all; within that, a job has no share of its own: its files start
  * in their order, as many at once as there are free slots. */
@@ -498,9 +500,12 @@ test_default_cap_and_file_order (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
       g_assert_cmpuint (b[i].seen[0], <, b[2].seen[0]);
     }
   /* The rest of the second job in its order, and all four slots for it once the
-   * first group is done. */
+   * first group is done. Files started in one pass (two slots freed together)
+   * may reach the server in either order, over two connections: a tie is
+   * anything within ORDER_TIE_SAMPLES; a file started a pass later comes
+   * about a second later. */
   for (guint i = 2; i < 5; i++)
-    g_assert_cmpuint (b[i].seen[0], <=, b[i + 1].seen[0]);
+    g_assert_cmpuint (b[i].seen[0], <=, b[i + 1].seen[0] + ORDER_TIE_SAMPLES);
   g_assert_cmpuint (sampler->max_in_flight_of_job[1], ==, 4);
   for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
     {

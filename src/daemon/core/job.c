@@ -429,9 +429,10 @@ qmgr_job_record_completion (QmgrJob *j, guint32 index, guint64 size,
       qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_JOB_DONE, QMGR_FILE_INDEX_NONE);
       qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_GROUP_DONE, QMGR_FILE_INDEX_NONE);
     }
-  /* Not "soon": whoever hears of the completion may take the file, so it is
-   * announced only once this is durable (the caller's batch, or now). */
-  if (!qmgr_manager_save_group (m, g, error))
+  /* Saved soon, with the other completions of the moment (a group is written
+   * whole: once per completion would be quadratic in its files); announced
+   * only once the caller has made it durable. */
+  if (!qmgr_manager_save_group_soon (m, g, error))
     {
       g_array_set_size (g->pending_notifications, old_pending);
       qmgr_job_untally (j, f);
@@ -494,6 +495,8 @@ qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error
   QmgrCompletion c;
 
   if (!qmgr_job_record_completion (j, index, size, &c, error))
+    return FALSE;
+  if (!qmgr_manager_sync_store (j->group->manager, error))
     return FALSE;
   qmgr_job_announce_completion (j->group->manager, &c);
   return TRUE;

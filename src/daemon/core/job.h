@@ -31,11 +31,10 @@ gboolean qmgr_job_cancel (QmgrJob *job, GError **error);
  * last file the job and the group become complete.
  *
  * Whoever hears of a completion may take the file, so no one may hear of one a
- * crash could still undo: qmgr_job_record_completion() saves it (durable when
- * it returns, or at the end of the caller's batch) and fills @completion with
- * what to announce; qmgr_job_announce_completion() announces it, once the save
- * is durable (a job cancelled meanwhile is skipped). qmgr_job_file_completed()
- * does both, outside a batch. */
+ * crash could still undo: qmgr_job_record_completion() saves it soon and fills
+ * @completion with what to announce; once qmgr_manager_sync_store() has made
+ * it durable, qmgr_job_announce_completion() announces it (a job cancelled
+ * meanwhile is skipped). qmgr_job_file_completed() does all three. */
 typedef struct {
   QmgrGuid job_id;
   guint32 index;

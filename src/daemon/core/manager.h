@@ -53,7 +53,8 @@ void qmgr_manager_set_store (QmgrManager *manager, const QmgrStoreHooks *hooks, 
  * makes every one of them durable and says whether that worked. Nestable. */
 void qmgr_manager_begin_batch (QmgrManager *manager);
 gboolean qmgr_manager_end_batch (QmgrManager *manager, GError **error);
-/* Makes every save so far durable now, inside a batch too. */
+/* Makes every save so far durable now (those saved soon included), inside a
+ * batch too. */
 gboolean qmgr_manager_sync_store (QmgrManager *manager, GError **error);
 void qmgr_manager_set_destination_check (QmgrManager *manager, QmgrDestinationCheck check,
                                          gpointer user_data);

@@ -197,6 +197,7 @@ typedef struct {
    * need not be durable when they return; end_batch (or sync) makes them so. */
   void (*begin_batch) (gpointer store);
   gboolean (*end_batch) (gpointer store, GError **error);
+  /* Every save so far durable now, those saved soon included. */
   gboolean (*sync) (gpointer store, GError **error);
 } QmgrStoreHooks;
 

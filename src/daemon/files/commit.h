@@ -24,9 +24,9 @@ typedef struct _QmgrCommitQueue QmgrCommitQueue;
 typedef void (*QmgrCommitDone) (gpointer data, const GError *error, gpointer user_data);
 
 QmgrCommitQueue *qmgr_commit_queue_new (QmgrCommitDone done, gpointer user_data);
-/* Called from the main loop around the @done calls of each batch (both or
- * neither), so that the caller can make what it records of the batch durable
- * together. */
+/* Called from the main loop before and after the @done calls of each batch
+ * (either may be NULL), so that the caller can make what it records of the
+ * batch durable together. */
 typedef void (*QmgrCommitBatchHook) (gpointer user_data);
 
 void qmgr_commit_queue_set_batch_hooks (QmgrCommitQueue *q, QmgrCommitBatchHook begin,

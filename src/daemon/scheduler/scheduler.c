@@ -41,7 +41,8 @@ struct _QmgrScheduler {
   GHashTable *active;       /* QmgrFile* → Active*: transferring */
   GHashTable *committing;   /* QmgrFile* → Active*: transferred, being made durable */
   QmgrCommitQueue *commits;
-  GArray *completions;      /* QmgrCompletion: recorded in this commit batch */
+  GArray *completions;      /* QmgrCompletion: recorded, not yet announced */
+  guint announce_source;
   guint schedule_source;
   QmgrTokenBucket background_bucket;  /* the manager's BandwidthLimit */
 };
@@ -325,28 +326,47 @@ on_committed (gpointer data, const GError *commit_error, gpointer user_data)
   schedule_soon (s);
 }
 
-/* A batch's completions are saved together and announced once durable. */
-static void
-on_commit_batch_begin (gpointer user_data)
+/* Completed files are made durable together, then announced: at once when
+ * one of them completes its group, else within ANNOUNCE_WITHIN_MS, so that a
+ * job of many small files costs a store sync per ANNOUNCE_WITHIN_MS rather
+ * than one per commit batch. */
+#define ANNOUNCE_WITHIN_MS 20
+
+static gboolean
+announce_completions (gpointer user_data)
 {
   QmgrScheduler *s = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) completions = g_steal_pointer (&s->completions);
 
-  qmgr_manager_begin_batch (s->manager);
+  if (s->announce_source != 0)
+    {
+      g_source_remove (s->announce_source);
+      s->announce_source = 0;
+    }
+  s->completions = g_array_new (FALSE, FALSE, sizeof (QmgrCompletion));
+  /* Announced even if not durable: the model says so already, and a later
+   * read answers the same; the store tries again. */
+  if (!qmgr_manager_sync_store (s->manager, &error))
+    g_warning ("Completed files could not be recorded durably: %s", error->message);
+  for (guint i = 0; i < completions->len; i++)
+    qmgr_job_announce_completion (s->manager, &g_array_index (completions, QmgrCompletion, i));
+  return G_SOURCE_REMOVE;
 }
 
 static void
 on_commit_batch_end (gpointer user_data)
 {
   QmgrScheduler *s = user_data;
-  g_autoptr(GError) error = NULL;
 
-  /* Announced even if not durable: the model says so already, and a later
-   * read answers the same; the next save tries again. */
-  if (!qmgr_manager_end_batch (s->manager, &error))
-    g_warning ("Completed files could not be recorded durably: %s", error->message);
   for (guint i = 0; i < s->completions->len; i++)
-    qmgr_job_announce_completion (s->manager, &g_array_index (s->completions, QmgrCompletion, i));
-  g_array_set_size (s->completions, 0);
+    if (g_array_index (s->completions, QmgrCompletion, i).all_done)
+      {
+        announce_completions (s);
+        return;
+      }
+  if (s->completions->len > 0 && s->announce_source == 0)
+    s->announce_source = g_timeout_add (ANNOUNCE_WITHIN_MS, announce_completions, s);
 }
 
 static void
@@ -665,7 +685,7 @@ qmgr_scheduler_new (QmgrManager *manager, QmgrTransferEngine *engine)
   s->committing = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                          (GDestroyNotify) active_free);
   s->commits = qmgr_commit_queue_new (on_committed, s);
-  qmgr_commit_queue_set_batch_hooks (s->commits, on_commit_batch_begin, on_commit_batch_end);
+  qmgr_commit_queue_set_batch_hooks (s->commits, NULL, on_commit_batch_end);
   s->completions = g_array_new (FALSE, FALSE, sizeof (QmgrCompletion));
   qmgr_token_bucket_init (&s->background_bucket, manager->settings.bandwidth_limit,
                           g_get_monotonic_time ());
@@ -688,6 +708,10 @@ qmgr_scheduler_free (QmgrScheduler *s)
   /* Files not yet in place stay as complete temp files for the next start. */
   qmgr_commit_queue_free (s->commits);
   g_hash_table_unref (s->committing);
+  /* Not announced: the store is flushed on the way out, and the callbacks
+   * they queued are delivered after the next start. */
+  if (s->announce_source != 0)
+    g_source_remove (s->announce_source);
   g_array_unref (s->completions);
   g_hash_table_unref (s->states);
   g_queue_clear (&s->queue);

@@ -455,11 +455,32 @@ store_save_group (gpointer data, QmgrGroup *group, GError **error)
   return s->batch_depth > 0 || store_sync (s, error);
 }
 
-void
-qmgr_store_flush (QmgrStore *s)
+/* Appends the groups saved "soon" (not synced). On a failure the group stays
+ * dirty, for the next flush, and the rest wait with it. */
+static gboolean
+append_dirty (QmgrStore *s, GError **error)
 {
   GHashTableIter iter;
   gpointer group;
+
+  g_hash_table_iter_init (&iter, s->dirty);
+  while (g_hash_table_iter_next (&iter, &group, NULL))
+    {
+      g_hash_table_iter_steal (&iter);
+      if (!append_group (s, group, TRUE, error))
+        {
+          g_prefix_error (error, "Could not save group %s: ", ((QmgrGroup *) group)->id_str);
+          g_hash_table_add (s->dirty, group);
+          return FALSE;
+        }
+      g_hash_table_iter_init (&iter, s->dirty);
+    }
+  return TRUE;
+}
+
+void
+qmgr_store_flush (QmgrStore *s)
+{
   g_autoptr(GError) error = NULL;
 
   if (s->flush_source != 0)
@@ -467,20 +488,10 @@ qmgr_store_flush (QmgrStore *s)
       g_source_remove (s->flush_source);
       s->flush_source = 0;
     }
-  g_hash_table_iter_init (&iter, s->dirty);
-  while (g_hash_table_iter_next (&iter, &group, NULL))
+  if (!append_dirty (s, &error))
     {
-      g_hash_table_iter_steal (&iter);
-      if (!append_group (s, group, TRUE, &error))
-        {
-          /* Keep it: the next flush tries again. */
-          g_warning ("Could not save group %s: %s", ((QmgrGroup *) group)->id_str,
-                     error->message);
-          g_hash_table_add (s->dirty, group);
-          g_clear_error (&error);
-          break;
-        }
-      g_hash_table_iter_init (&iter, s->dirty);
+      g_warning ("%s", error->message);
+      g_clear_error (&error);
     }
   if (s->batch_depth == 0 && !store_sync (s, &error))
     g_warning ("Could not save groups: %s", error->message);
@@ -539,10 +550,20 @@ store_end_batch (gpointer data, GError **error)
   return store_sync (s, error);
 }
 
+/* Everything saved so far, "soon" included, durable now. */
 static gboolean
 store_sync_hook (gpointer data, GError **error)
 {
-  return store_sync (data, error);
+  QmgrStore *s = data;
+
+  if (!append_dirty (s, error))
+    return FALSE;   /* the flush timer, if any, tries again */
+  if (s->flush_source != 0)
+    {
+      g_source_remove (s->flush_source);
+      s->flush_source = 0;
+    }
+  return store_sync (s, error);
 }
 
 void
