@@ -223,6 +223,7 @@ assert_same_group (QmgrGroup *a, QmgrGroup *b)
   g_assert_cmpint (a->creation_time, ==, b->creation_time);
   g_assert_cmpint (a->modification_time, ==, b->modification_time);
   g_assert_cmpint (a->completion_time, ==, b->completion_time);
+  g_assert_cmpint (a->retrying_since, ==, b->retrying_since);
   /* Live pointers are not persisted. */
   g_assert_null (b->live_callback_name);
   g_assert_null (b->live_callback_path);
@@ -294,6 +295,7 @@ populate (QmgrManager *m)
   unit_clock_advance (1000);
   g_assert_true (qmgr_job_file_completed (g2->job, 1, 4096, &error));
   g_assert_no_error (error);
+  g2->retrying_since = g2->creation_time + 500;   /* retrying since (saved with the group) */
   file = g_ptr_array_index (g2->job->files, 0);
   qmgr_job_untally (g2->job, file);
   file->bytes_total = 10000;

@@ -152,6 +152,8 @@ deliver_next (Delivery *d)
       gboolean activate;
       int r;
 
+      if (n->held)
+        break;   /* delivered once durable (qmgr_job_announce_completion kicks) */
       if (qmgr_manager_now (g->manager) - n->created > GIVE_UP_AFTER_USEC)
         {
           drop_first (d, "undelivered for 24 hours");

@@ -34,14 +34,7 @@ qmgr_job_file_progress (QmgrJob *j, guint32 index, guint64 bytes_transferred)
       /* num_retries counts transient failures since the last progress. */
       j->num_retries = 0;
     }
-  if (moved && j->group->retrying_since != 0)
-    {
-      g_autoptr(GError) error = NULL;
 
-      j->group->retrying_since = 0;
-      if (!qmgr_manager_save_group_soon (j->group->manager, j->group, &error))
-        g_warning ("Could not save group %s: %s", j->group->id_str, error->message);
-    }
   qmgr_manager_emit_job_changed (j->group->manager, j, QMGR_JOB_CHANGED_BYTES_TRANSFERRED);
   qmgr_manager_emit_group_changed (j->group->manager, j->group, changes);
 }

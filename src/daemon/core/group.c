@@ -100,6 +100,18 @@ qmgr_group_queue_notification (QmgrGroup *g, QmgrStatusEvent event, guint32 file
   g_array_append_val (g->pending_notifications, n);
 }
 
+void
+qmgr_group_made_progress (QmgrGroup *g)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g->retrying_since == 0)
+    return;
+  g->retrying_since = 0;
+  if (!qmgr_manager_save_group_soon (g->manager, g, &error))
+    g_warning ("Could not save group %s: %s", g->id_str, error->message);
+}
+
 gboolean
 qmgr_group_notification_done (QmgrGroup *g, GError **error)
 {

@@ -64,6 +64,9 @@ gboolean qmgr_group_take_ownership (QmgrGroup *group, uid_t caller, GError **err
 gboolean qmgr_group_has_callback_target (QmgrGroup *group);
 void qmgr_group_queue_notification (QmgrGroup *group, QmgrStatusEvent event, guint32 file_index);
 gboolean qmgr_group_notification_done (QmgrGroup *group, GError **error);
+/* Bytes came from the server: NoProgressTimeout starts anew (retrying_since is
+ * cleared, saved soon). Not for bytes found in a temp file at a restart. */
+void qmgr_group_made_progress (QmgrGroup *group);
 
 /* The scheduler reports why a queued group waits (or that it moves). */
 void qmgr_group_set_run_state (QmgrGroup *group, QmgrRunState run_state);

@@ -429,6 +429,8 @@ qmgr_job_record_completion (QmgrJob *j, guint32 index, guint64 size,
       qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_JOB_DONE, QMGR_FILE_INDEX_NONE);
       qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_GROUP_DONE, QMGR_FILE_INDEX_NONE);
     }
+  for (guint i = old_pending; i < g->pending_notifications->len; i++)
+    g_array_index (g->pending_notifications, QmgrPendingNotification, i).held = TRUE;
   /* Saved soon, with the other completions of the moment (a group is written
    * whole: once per completion would be quadratic in its files); announced
    * only once the caller has made it durable. */
@@ -444,6 +446,7 @@ qmgr_job_record_completion (QmgrJob *j, guint32 index, guint64 size,
       return FALSE;
     }
 
+  completion->group_id = g->id;
   completion->job_id = j->id;
   completion->index = index;
   completion->all_done = all_done;
@@ -471,12 +474,15 @@ qmgr_job_record_completion (QmgrJob *j, guint32 index, guint64 size,
 void
 qmgr_job_announce_completion (QmgrManager *m, const QmgrCompletion *c)
 {
+  QmgrGroup *g = qmgr_manager_lookup_group (m, c->group_id);
   QmgrJob *j = qmgr_manager_lookup_job (m, c->job_id);
-  QmgrGroup *g;
 
-  if (j == NULL)
+  if (g == NULL)
     return;   /* cancelled meanwhile: its removal was announced instead */
-  g = j->group;
+  for (guint i = 0; i < g->pending_notifications->len; i++)
+    g_array_index (g->pending_notifications, QmgrPendingNotification, i).held = FALSE;
+  if (j == NULL || j->group != g)
+    return;
   qmgr_manager_emit_group_changed (m, g, c->group_changes);
   qmgr_manager_emit_job_changed (m, j, c->job_changes);
   qmgr_manager_emit_status_event (m, g, c->index, QMGR_STATUS_EVENT_FILE_DONE);
@@ -494,10 +500,13 @@ qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error
 {
   QmgrCompletion c;
 
+  QmgrManager *m = j->group->manager;
+  gboolean durable;
+
   if (!qmgr_job_record_completion (j, index, size, &c, error))
     return FALSE;
-  if (!qmgr_manager_sync_store (j->group->manager, error))
-    return FALSE;
-  qmgr_job_announce_completion (j->group->manager, &c);
-  return TRUE;
+  /* Announced either way, as the model says it: the store tries again. */
+  durable = qmgr_manager_sync_store (m, error);
+  qmgr_job_announce_completion (m, &c);
+  return durable;
 }

@@ -34,8 +34,10 @@ gboolean qmgr_job_cancel (QmgrJob *job, GError **error);
  * crash could still undo: qmgr_job_record_completion() saves it soon and fills
  * @completion with what to announce; once qmgr_manager_sync_store() has made
  * it durable, qmgr_job_announce_completion() announces it (a job cancelled
- * meanwhile is skipped). qmgr_job_file_completed() does all three. */
+ * meanwhile is skipped) and releases the callbacks it queued, which are held
+ * until then. qmgr_job_file_completed() does all three. */
 typedef struct {
+  QmgrGuid group_id;
   QmgrGuid job_id;
   guint32 index;
   gboolean all_done;

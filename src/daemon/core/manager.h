@@ -109,12 +109,13 @@ void qmgr_manager_emit_status_event (QmgrManager *manager, QmgrGroup *group, gui
                                      QmgrStatusEvent event);
 gboolean qmgr_manager_save_group (QmgrManager *manager, QmgrGroup *group, GError **error);
 /* For what the daemon learns by itself (transfer progress, validators,
- * failures, deliveries) rather than what a client asked: saved soon, batched
- * with other such changes, not before this returns. A crash in between loses
- * only what will be learned again (bytes are fetched again; a callback is
- * delivered again). Not for completions: whoever hears of one may take the
- * file (see qmgr_job_record_completion). Falls back to an immediate save
- * without the hook. */
+ * completions, failures, deliveries) rather than what a client asked: saved
+ * soon, batched with other such changes, not before this returns. A crash in
+ * between loses only what will be learned again (bytes are fetched again; a
+ * callback is delivered again). Completions are the exception: whoever hears
+ * of one may take the file, so they are announced only once
+ * qmgr_manager_sync_store() made them durable (qmgr_job_record_completion).
+ * Falls back to an immediate save without the hook. */
 gboolean qmgr_manager_save_group_soon (QmgrManager *manager, QmgrGroup *group, GError **error);
 gint64 qmgr_manager_now (QmgrManager *manager);
 void qmgr_manager_index_job (QmgrManager *manager, QmgrJob *job);

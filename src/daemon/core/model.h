@@ -76,6 +76,8 @@ typedef struct {
   guint32 win32_result;
   guint32 transport_result;
   gint64 created;             /* µs since the epoch */
+  gboolean held;              /* memory only: its event is not durable yet, so
+                               * neither it nor any after it is delivered */
 } QmgrPendingNotification;
 
 struct _QmgrGroup {

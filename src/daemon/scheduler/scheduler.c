@@ -63,15 +63,18 @@ qmgr_scheduler_retry_delay (guint32 minimum_s, guint32 n, double jitter)
 }
 
 /* The monotonic time of the group's last progress: now, unless transient
- * failures have gone on since an earlier one (also before a restart). */
+ * failures have gone on since an earlier one (also before a restart or a
+ * reboot: the result may be before the monotonic clock's start, which only
+ * differences use). Never before the group was created (a clock that was
+ * wrong when the time was taken). */
 static gint64
 last_progress_of (QmgrScheduler *s, QmgrGroup *g)
 {
-  gint64 now = g_get_monotonic_time ();
+  gint64 since = MAX (g->retrying_since, g->creation_time);
 
   if (g->retrying_since == 0)
-    return now;
-  return now - CLAMP (qmgr_manager_now (s->manager) - g->retrying_since, 0, now);
+    return g_get_monotonic_time ();
+  return g_get_monotonic_time () - MAX (qmgr_manager_now (s->manager) - since, 0);
 }
 
 static GroupState *
@@ -190,6 +193,7 @@ on_progress (QmgrTransfer *t, guint64 bytes_in_file, gpointer user_data)
 
   group_state (a->scheduler, a->group)->last_progress = g_get_monotonic_time ();
   qmgr_job_file_progress (a->job, a->index, bytes_in_file);
+  qmgr_group_made_progress (a->group);
 }
 
 static gboolean
@@ -328,9 +332,9 @@ on_committed (gpointer data, const GError *commit_error, gpointer user_data)
 
 /* Completed files are made durable together, then announced: at once when
  * one of them completes its group, else within ANNOUNCE_WITHIN_MS, so that a
- * job of many small files costs a store sync per ANNOUNCE_WITHIN_MS rather
- * than one per commit batch. */
-#define ANNOUNCE_WITHIN_MS 20
+ * job of many small files costs a store sync (and a copy of the whole group
+ * in the journal) per ANNOUNCE_WITHIN_MS rather than one per commit batch. */
+#define ANNOUNCE_WITHIN_MS 100
 
 static gboolean
 announce_completions (gpointer user_data)
@@ -623,11 +627,25 @@ on_group_stopped (QmgrGroup *g, gpointer user_data)
   schedule_soon (s);
 }
 
+/* A job of the same GUID may come back within the window: nothing of this
+ * one is announced on it. */
+static void
+forget_completions (QmgrScheduler *s, QmgrGroup *g)
+{
+  for (guint i = s->completions->len; i-- > 0;)
+    if (qmgr_guid_equal (g_array_index (s->completions, QmgrCompletion, i).group_id, g->id))
+      g_array_remove_index (s->completions, i);
+  /* Callbacks held for them: the job they name is going away. */
+  for (guint i = 0; i < g->pending_notifications->len; i++)
+    g_array_index (g->pending_notifications, QmgrPendingNotification, i).held = FALSE;
+}
+
 static void
 on_group_removing (QmgrGroup *g, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
 
+  forget_completions (s, g);
   forget_group (s, g);
   cancel_commits (s, g);
   schedule_soon (s);
@@ -639,6 +657,7 @@ on_job_removing (QmgrJob *job, gpointer user_data)
   QmgrScheduler *s = user_data;
 
   /* Cancelled work leaves nothing behind; completed files stay. */
+  forget_completions (s, job->group);
   forget_group (s, job->group);
   cancel_commits (s, job->group);
   remove_temp_files (job);
