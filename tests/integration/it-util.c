@@ -301,26 +301,34 @@ wake_up (gpointer user_data)
 }
 
 gboolean
+it_poll_until (gboolean (*cond) (gpointer), gpointer user_data, guint interval_ms,
+               guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!cond (user_data))
+    {
+      gboolean tick = FALSE;
+
+      if (g_get_monotonic_time () >= deadline)
+        return cond (user_data);
+      g_timeout_add (interval_ms, wake_up, &tick);
+      while (!tick)
+        g_main_context_iteration (NULL, TRUE);
+    }
+  return TRUE;
+}
+
+gboolean
 it_wait_property (QmgrTestDaemon *d, const char *path, const char *iface, const char *name,
                   GVariant *expected, guint timeout_ms)
 {
   g_autoptr(GVariant) owned = g_variant_ref_sink (expected);
   PropertyWait w = { d, path, iface, name, owned };
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
 
-  /* Re-read the property every 20 ms until the deadline: the daemon may change it
-   * from its scheduler without any call of ours. */
-  while (!property_matches (&w))
-    {
-      gboolean tick = FALSE;
-
-      if (g_get_monotonic_time () >= deadline)
-        return FALSE;
-      g_timeout_add (20, wake_up, &tick);
-      while (!tick)
-        g_main_context_iteration (NULL, TRUE);
-    }
-  return TRUE;
+  /* Re-read every 20 ms: the daemon may change it from its scheduler without
+   * any call of ours. */
+  return it_poll_until (property_matches, &w, 20, timeout_ms);
 }
 
 /* ---- signal recorder ---- */

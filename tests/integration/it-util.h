@@ -99,6 +99,11 @@ char *it_file (QmgrTestDaemon *d, const char *name);
  * network never allows: the group is queued (0x80) and nothing moves. */
 void it_resume_blocked (QmgrTestDaemon *d, const char *group_path);
 
+/* Checks @cond every @interval_ms, the main context running meanwhile, until it
+ * holds or @timeout_ms passed; returns its last value. For what no event
+ * announces: the test server counts on a thread of its own, files appear. */
+gboolean it_poll_until (gboolean (*cond) (gpointer), gpointer user_data, guint interval_ms,
+                        guint timeout_ms);
 /* Waits until the property reads @expected (deadline @timeout_ms). */
 gboolean it_wait_property (QmgrTestDaemon *d, const char *path, const char *iface,
                            const char *name, GVariant *expected, guint timeout_ms);

@@ -175,34 +175,6 @@ content_bytes (Crash *c)
   return total;
 }
 
-static gboolean
-wake_up (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Checks @cond every @interval_ms (the main context runs meanwhile) until it holds
- * or @timeout_ms pass. */
-static gboolean
-poll_until (gboolean (*cond) (gpointer), gpointer user_data, guint interval_ms,
-            guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (!cond (user_data))
-    {
-      gboolean tick = FALSE;
-
-      if (g_get_monotonic_time () >= deadline)
-        return cond (user_data);
-      g_timeout_add (interval_ms, wake_up, &tick);
-      while (!tick)
-        g_main_context_iteration (NULL, TRUE);
-    }
-  return TRUE;
-}
-
 typedef struct {
   Crash *c;
   guint64 until;
@@ -278,7 +250,7 @@ kill_at (Crash *c, Moment moment, guint kill_no)
       {
         BytesWait w = { c, server_bytes (c) +
                            (guint64) g_test_rand_int_range (4096, CRASH_RATE * 2) };
-        if (!poll_until (bytes_reached, &w, 2, DEADLINE_MS))
+        if (!it_poll_until (bytes_reached, &w, 2, DEADLINE_MS))
           detail = " (no bytes moved: killed at the deadline)";
         break;
       }
@@ -291,7 +263,7 @@ kill_at (Crash *c, Moment moment, guint kill_no)
         for (guint i = 0; i < c->files->len; i++)
           present[i] = g_file_test (((CrashFile *) g_ptr_array_index (c->files, i))->dest,
                                     G_FILE_TEST_EXISTS);
-        if (poll_until (rename_near, &w, 1, DEADLINE_MS))
+        if (it_poll_until (rename_near, &w, 1, DEADLINE_MS))
           detail = w.why;
         else
           detail = " (nothing completed: killed at the deadline)";
@@ -490,7 +462,7 @@ test_kill_restart (void)
   for (guint i = 0; i < c.files->len; i++)
     qmgr_test_server_set_fault (server, ((CrashFile *) g_ptr_array_index (c.files, i))->route,
                                 NULL);
-  if (!poll_until (all_complete, &c, 50, FINISH_DEADLINE_MS))
+  if (!it_poll_until (all_complete, &c, 50, FINISH_DEADLINE_MS))
     {
       for (guint i = 0; i < c.groups->len; i++)
         {
@@ -796,9 +768,9 @@ test_kill_after_file_callback (void)
   g_assert_cmpuint (first, <, 2);
   other = 1 - first;
   dest1 = it_file (d, names[other]);
-  g_assert_true (poll_until (file_present, dest1, 1, DEADLINE_MS));
+  g_assert_true (it_poll_until (file_present, dest1, 1, DEADLINE_MS));
   until = g_get_monotonic_time () + 20000;   /* its completion recorded, likely not yet synced */
-  poll_until (time_reached, &until, 5, 1000);
+  it_poll_until (time_reached, &until, 5, 1000);
   g_dbus_method_invocation_return_value (g_steal_pointer (&callee.held), NULL);
   {
     CalleeWait w = { &callee, 2 };
@@ -883,7 +855,7 @@ test_kill_after_file_changed (void)
   it_call_void (d, g->path, GROUP, "ResumeGroup", NULL);
   {
     BytesAtLeast w = { temp, partial };
-    g_assert_true (poll_until (bytes_at_least, &w, 1, DEADLINE_MS));
+    g_assert_true (it_poll_until (bytes_at_least, &w, 1, DEADLINE_MS));
   }
   it_call_void (d, g->path, GROUP, "SuspendGroup", NULL);
   g_assert_true (g_file_get_contents (temp, &data, &len, NULL));
@@ -897,7 +869,7 @@ test_kill_after_file_changed (void)
   it_call_void (d, g->path, GROUP, "ResumeGroup", NULL);
   {
     PrefixWait w = { temp, b, partial };
-    g_assert_true (poll_until (short_prefix_of, &w, 1, DEADLINE_MS));
+    g_assert_true (it_poll_until (short_prefix_of, &w, 1, DEADLINE_MS));
   }
   qmgr_test_daemon_kill (d);
   g_assert_true (g_file_get_contents (temp, &data, &len, NULL));

@@ -25,31 +25,6 @@
 
 static gboolean private_namespace;
 
-static gboolean
-wake_up (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-poll_until (gboolean (*cond) (gpointer), gpointer user_data, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (!cond (user_data))
-    {
-      gboolean tick = FALSE;
-
-      if (g_get_monotonic_time () >= deadline)
-        return cond (user_data);
-      g_timeout_add (10, wake_up, &tick);
-      while (!tick)
-        g_main_context_iteration (NULL, TRUE);
-    }
-  return TRUE;
-}
-
 typedef struct {
   QmgrTestDaemon *d;
   ItGroup *g;
@@ -131,7 +106,7 @@ test_disk_full (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   /* Full: a transient LocalFile error with the errno. */
   {
     RetryWait w = { f->d, g, 1 };
-    g_assert_true (poll_until (retrying_after_local_error, &w, DEADLINE_MS));
+    g_assert_true (it_poll_until (retrying_after_local_error, &w, 10, DEADLINE_MS));
   }
   job_status (f->d, g, &status, &win32, &transport, &retries);
   g_test_message ("disk full: job status 0x%x, win32 %u, transport %u, retries %u", status,
@@ -156,7 +131,7 @@ test_disk_full (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   /* It stays transient while the disk is full: retries grow, no error OnStatus. */
   {
     RetryWait w = { f->d, g, retries + 1 };
-    g_assert_true (poll_until (retrying_after_local_error, &w, DEADLINE_MS));
+    g_assert_true (it_poll_until (retrying_after_local_error, &w, 10, DEADLINE_MS));
   }
   it_recorder_sync (rec);
   g_assert_cmpuint (it_recorder_count (rec, g->path, GROUP, "OnStatus"), ==, 0);

@@ -193,35 +193,6 @@ wait_reason (Case *c)
 }
 
 static gboolean
-wake_up (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Checks @cond every 10 ms (and whenever the main context has work) until it holds
- * or @timeout_ms pass: for state with no event of its own (files, the server). */
-static gboolean
-poll_until (gboolean (*cond) (gpointer), gpointer user_data, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (!cond (user_data))
-    {
-      gboolean tick = FALSE;
-      guint source;
-
-      if (g_get_monotonic_time () >= deadline)
-        return cond (user_data);
-      source = g_timeout_add (10, wake_up, &tick);
-      g_main_context_iteration (NULL, TRUE);
-      if (!tick)
-        g_source_remove (source);
-    }
-  return TRUE;
-}
-
-static gboolean
 name_in (const char *name, const char *const *names)
 {
   return name != NULL && g_strv_contains (names, name);
@@ -378,7 +349,7 @@ assert_retrying (Case *c, const char *const *names, guint32 win32, guint32 trans
   RetryingWait w = { c, names };
   JobStatus s;
 
-  g_assert_true (poll_until (retrying_now, &w, DEADLINE_MS));
+  g_assert_true (it_poll_until (retrying_now, &w, 10, DEADLINE_MS));
   s = job_get_status (c);
   g_test_message ("retrying: job status 0x%x, win32 %u, transport %u, retries %u", s.status,
                   s.win32, s.transport, s.retries);
@@ -425,7 +396,7 @@ assert_retries_grow (Case *c, guint32 from)
 {
   RetriesWait w = { c, from + 1 };
 
-  g_assert_true (poll_until (retries_reached, &w, DEADLINE_MS));
+  g_assert_true (it_poll_until (retries_reached, &w, 10, DEADLINE_MS));
   g_assert_cmpuint (it_group_status (c->d, c->g->path), ==, IT_STATUS_GROUP_INCOMPLETE);
 }
 
@@ -637,7 +608,7 @@ make_partial (Case *c, gsize bytes)
 
   set_fault (c, QMGR_FAULT_STALL_AFTER, bytes, 1);
   resume (c);
-  g_assert_true (poll_until (file_has_size, &w, DEADLINE_MS));
+  g_assert_true (it_poll_until (file_has_size, &w, 10, DEADLINE_MS));
   it_call_void (c->d, c->g->path, GROUP, "SuspendGroup", NULL);
   g_assert_cmpuint (it_group_status (c->d, c->g->path), ==, 0x180);
   g_assert_true (file_has_size (&w));

@@ -60,33 +60,6 @@ case_finish (Case *c)
 }
 
 static gboolean
-wake_up (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Re-evaluates @cond every 20 ms until it holds or @timeout_ms passed: the
- * server counts requests on a thread of its own, which wakes nothing here. */
-static gboolean
-poll_until (gboolean (*cond) (gpointer), gpointer user_data, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (!cond (user_data))
-    {
-      gboolean tick = FALSE;
-
-      if (g_get_monotonic_time () >= deadline)
-        return FALSE;
-      g_timeout_add (20, wake_up, &tick);
-      while (!tick)
-        g_main_context_iteration (NULL, TRUE);
-    }
-  return TRUE;
-}
-
-static gboolean
 errored (gpointer user_data)
 {
   Case *c = user_data;
@@ -156,7 +129,7 @@ test_no_progress_across_restarts (void)
     {
       LifeWait w = { &c, g_get_monotonic_time () + RESTART_EVERY_MS * 1000 };
 
-      g_assert_true (poll_until (errored_or_due, &w, DEADLINE_MS));
+      g_assert_true (it_poll_until (errored_or_due, &w, 20, DEADLINE_MS));
       if (errored (&c))
         break;
       /* Retrying for ever: the clock started anew with every run. */

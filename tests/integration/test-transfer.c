@@ -136,33 +136,6 @@ wait_on_status (ItRecorder *rec, ItGroup *g, guint32 file_index, guint32 status)
   return qmgr_test_wait_until (on_status_seen, &w, DEADLINE_MS);
 }
 
-static gboolean
-tick (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* Re-evaluates @cond every 20 ms (iterating the main context meanwhile) until it
- * holds or @timeout_ms passed: for what no signal announces. */
-static gboolean
-poll_until (gboolean (*cond) (gpointer), gpointer user_data, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (!cond (user_data))
-    {
-      gboolean ticked = FALSE;
-
-      if (g_get_monotonic_time () >= deadline)
-        return FALSE;
-      g_timeout_add (20, tick, &ticked);
-      while (!ticked)
-        g_main_context_iteration (NULL, TRUE);
-    }
-  return TRUE;
-}
-
 static void
 test_complete (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 {
@@ -698,7 +671,7 @@ test_notify_clsid_activation (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
   g_assert_true (wait_status (f->d, g, 0x140));
   /* Nobody but the bus starts the helper, and it records only the call it answers. */
-  g_assert_true (poll_until (record_written, &w, DEADLINE_MS));
+  g_assert_true (it_poll_until (record_written, &w, 20, DEADLINE_MS));
   g_test_message ("the activated target recorded: %s", w.contents);
   expected = g_strdup_printf ("OnStatus %s %s %u %u 0 0 0 session\n", g->path, g->job_path,
                               NO_FILE, 0x140u);
@@ -860,7 +833,7 @@ check_progress_mid_transfer (QmgrTestDaemon *d, ItGroup *g, guint64 size)
   guint64 before, job_bytes, after;
   guint32 group_size_done, group_percent, job_size_done, job_percent;
 
-  g_assert_true (poll_until (bytes_mid_transfer, &w, DEADLINE_MS));
+  g_assert_true (it_poll_until (bytes_mid_transfer, &w, 20, DEADLINE_MS));
   /* In the order of time: each value read is at least the one read before. */
   before = it_get_t (d, g->path, GROUP, "BytesTransferred");
   group_size_done = progress (d, g->path, GROUP, 3);
@@ -1059,7 +1032,7 @@ test_partial_sizes (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
     g_autofree char *temp = g_strdup_printf (".qmgrd-%s-1.part", hex);
     FileWait w = { qmgr_test_daemon_get_files_dir (f->d), temp };
 
-    g_assert_true (poll_until (file_exists, &w, DEADLINE_MS));
+    g_assert_true (it_poll_until (file_exists, &w, 20, DEADLINE_MS));
   }
 
   it_call_void (f->d, g->path, GROUP, "CancelGroup", NULL);
