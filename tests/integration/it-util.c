@@ -331,6 +331,35 @@ it_wait_property (QmgrTestDaemon *d, const char *path, const char *iface, const 
   return it_poll_until (property_matches, &w, 20, timeout_ms);
 }
 
+/* ---- a client's Callback object ---- */
+
+static void
+callback_log_method (G_GNUC_UNUSED GDBusConnection *connection,
+                     G_GNUC_UNUSED const char *sender, G_GNUC_UNUSED const char *path,
+                     G_GNUC_UNUSED const char *iface, const char *method, GVariant *params,
+                     GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  ItCallbackLog *log = user_data;
+
+  g_ptr_array_add (log->calls, g_variant_ref_sink (g_variant_new ("(s@*)", method, params)));
+  g_dbus_method_invocation_return_value (invocation, NULL);
+}
+
+const GDBusInterfaceVTable it_callback_log_vtable = { callback_log_method, NULL, NULL, { NULL } };
+
+void
+it_name_acquired (G_GNUC_UNUSED GDBusConnection *connection, G_GNUC_UNUSED const char *name,
+                  gpointer flag)
+{
+  *(gboolean *) flag = TRUE;
+}
+
+gboolean
+it_flag_is_set (gpointer flag)
+{
+  return *(gboolean *) flag;
+}
+
 /* ---- signal recorder ---- */
 
 static void

@@ -146,6 +146,19 @@ guint it_recorder_count (ItRecorder *r, const char *path, const char *iface,
 guint it_recorder_count_property (ItRecorder *r, const char *path, const char *iface,
                                   const char *prop, GVariant *expected);
 
+/* A client's Callback object (register it with it_callback_log_vtable and the
+ * log as user data): records every call and answers it at once. */
+typedef struct {
+  GPtrArray *calls;   /* GVariant* "(s@*)": member name and parameters */
+} ItCallbackLog;
+
+extern const GDBusInterfaceVTable it_callback_log_vtable;
+
+/* For g_bus_own_name_on_connection (@flag: a gboolean), and a condition that
+ * waits for it. */
+void it_name_acquired (GDBusConnection *connection, const char *name, gpointer flag);
+gboolean it_flag_is_set (gpointer flag);
+
 /* introspection/<interface_name>.xml (from $QMGR_INTROSPECTION_DIR), the one
  * interface it declares at interfaces[0]: the source of truth, also for the
  * Callback objects tests export. */

@@ -52,19 +52,6 @@ nothing_pending (gpointer user_data)
   return ((QmgrGroup *) user_data)->pending_notifications->len == 0;
 }
 
-static void
-name_acquired (G_GNUC_UNUSED GDBusConnection *connection, G_GNUC_UNUSED const char *name,
-               gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-}
-
-static gboolean
-flag_is_set (gpointer user_data)
-{
-  return *(gboolean *) user_data;
-}
-
 /* A group completes; its GROUP_DONE callback is refused once; the clock moves by
  * @age_at_retry before the retry is due. Returns what the target saw. */
 static Target
@@ -85,8 +72,8 @@ deliver_with_age (gint64 age_at_retry)
                                                     &target_vtable, &target, NULL, &error);
   g_assert_no_error (error);
   owner_id = g_bus_own_name_on_connection (connection, TARGET_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
-                                           name_acquired, NULL, &owned, NULL);
-  g_assert_true (qmgr_test_wait_until (flag_is_set, &owned, DEADLINE_MS));
+                                           it_name_acquired, NULL, &owned, NULL);
+  g_assert_true (qmgr_test_wait_until (it_flag_is_set, &owned, DEADLINE_MS));
 
   /* GTestDBus made the private bus the session bus of this process. */
   g_assert_cmpstr (g_getenv ("DBUS_SESSION_BUS_ADDRESS"), ==,

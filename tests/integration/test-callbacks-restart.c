@@ -208,19 +208,6 @@ app_has_more (gpointer user_data)
 }
 
 static void
-name_acquired (G_GNUC_UNUSED GDBusConnection *connection, G_GNUC_UNUSED const char *name,
-               gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-}
-
-static gboolean
-flag_set (gpointer user_data)
-{
-  return *(gboolean *) user_data;
-}
-
-static void
 set_notify (QmgrTestDaemon *d, ItGroup *g, guint32 flags)
 {
   g_autoptr(GError) error = NULL;
@@ -291,8 +278,8 @@ test_late_client (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
                                                     &app_vtable, &app, NULL, &error);
   g_assert_no_error (error);
   owner_id = g_bus_own_name_on_connection (client, APP_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
-                                           name_acquired, NULL, &owned, NULL);
-  g_assert_true (qmgr_test_wait_until (flag_set, &owned, DEADLINE_MS));
+                                           it_name_acquired, NULL, &owned, NULL);
+  g_assert_true (qmgr_test_wait_until (it_flag_is_set, &owned, DEADLINE_MS));
   g_assert_true (qmgr_test_wait_until (app_has_all, &all, DEADLINE_MS));
 
   /* As DBUS-API.md's table says: the file (the group's Status then), the group, and

@@ -586,41 +586,10 @@ test_set_notification_pointer (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 
 /* ---- where callbacks go when the live pointer's owner leaves ---- */
 
-typedef struct {
-  GPtrArray *calls;   /* GVariant* "(s@*)": member name and parameters */
-} CallbackLog;
-
-static void
-callback_method (G_GNUC_UNUSED GDBusConnection *connection, G_GNUC_UNUSED const char *sender,
-                 G_GNUC_UNUSED const char *path, G_GNUC_UNUSED const char *iface,
-                 const char *method, GVariant *params,
-                 GDBusMethodInvocation *invocation, gpointer user_data)
-{
-  CallbackLog *log = user_data;
-
-  g_ptr_array_add (log->calls, g_variant_ref_sink (g_variant_new ("(s@*)", method, params)));
-  g_dbus_method_invocation_return_value (invocation, NULL);
-}
-
-static const GDBusInterfaceVTable callback_vtable = { callback_method, NULL, NULL, { NULL } };
-
 static gboolean
 log_not_empty (gpointer user_data)
 {
-  return ((CallbackLog *) user_data)->calls->len > 0;
-}
-
-static void
-name_acquired (G_GNUC_UNUSED GDBusConnection *connection, G_GNUC_UNUSED const char *name,
-               gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-}
-
-static gboolean
-flag_is_set (gpointer user_data)
-{
-  return *(gboolean *) user_data;
+  return ((ItCallbackLog *) user_data)->calls->len > 0;
 }
 
 typedef struct {
@@ -700,7 +669,7 @@ setup_callback_group (QmgrTestDaemon *d, ItGroup *g, QmgrTestServer *server, con
 
 /* The one call in @log: OnStatus for @g's completion. */
 static void
-assert_group_done_call (CallbackLog *log, ItGroup *g)
+assert_group_done_call (ItCallbackLog *log, ItGroup *g)
 {
   GVariant *call;
   const char *method, *group_path, *job_path;
@@ -733,23 +702,23 @@ test_pointer_owner_leaves (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_autoptr(GDBusNodeInfo) info = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *live_name = g_strdup (g_dbus_connection_get_unique_name (live));
-  CallbackLog app_log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
-  CallbackLog live_log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
+  ItCallbackLog app_log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
+  ItCallbackLog live_log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
   gboolean owned = FALSE;
   guint app_registration, live_registration, owner_id;
 
   info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   /* The application behind NOTIFYCLSID, and a second client with a live pointer. */
   app_registration = g_dbus_connection_register_object (app, "/org/example/Updater/cb",
-                                                        info->interfaces[0], &callback_vtable,
+                                                        info->interfaces[0], &it_callback_log_vtable,
                                                         &app_log, NULL, &error);
   g_assert_no_error (error);
   owner_id = g_bus_own_name_on_connection (app, "org.example.QmgrTestFallback",
-                                           G_BUS_NAME_OWNER_FLAGS_NONE, name_acquired, NULL,
+                                           G_BUS_NAME_OWNER_FLAGS_NONE, it_name_acquired, NULL,
                                            &owned, NULL);
-  g_assert_true (qmgr_test_wait_until (flag_is_set, &owned, 5000));
+  g_assert_true (qmgr_test_wait_until (it_flag_is_set, &owned, 5000));
   live_registration = g_dbus_connection_register_object (live, "/org/example/live",
-                                                         info->interfaces[0], &callback_vtable,
+                                                         info->interfaces[0], &it_callback_log_vtable,
                                                          &live_log, NULL, &error);
   g_assert_no_error (error);
 

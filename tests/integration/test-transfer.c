@@ -392,25 +392,7 @@ test_fatal_error (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 /* ---- the live callback pointer ---- */
 
 typedef struct {
-  GPtrArray *calls;   /* GVariant* "(s@*)": member name and parameters */
-} CallbackLog;
-
-static void
-callback_method (G_GNUC_UNUSED GDBusConnection *connection, G_GNUC_UNUSED const char *sender,
-                 G_GNUC_UNUSED const char *path, G_GNUC_UNUSED const char *iface,
-                 const char *method, GVariant *params,
-                 GDBusMethodInvocation *invocation, gpointer user_data)
-{
-  CallbackLog *log = user_data;
-
-  g_ptr_array_add (log->calls, g_variant_ref_sink (g_variant_new ("(s@*)", method, params)));
-  g_dbus_method_invocation_return_value (invocation, NULL);
-}
-
-static const GDBusInterfaceVTable callback_vtable = { callback_method, NULL, NULL, { NULL } };
-
-typedef struct {
-  CallbackLog *log;
+  ItCallbackLog *log;
   const char *group_path;
   guint32 file_index;
   guint32 status;
@@ -458,12 +440,12 @@ test_live_callback (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_autoptr(GDBusConnection) client = qmgr_test_daemon_new_connection (f->d);
   g_autoptr(GDBusNodeInfo) info = NULL;
   g_autoptr(GError) error = NULL;
-  CallbackLog log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
+  ItCallbackLog log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
   guint registration;
 
   info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   registration = g_dbus_connection_register_object (client, "/org/example/cb",
-                                                    info->interfaces[0], &callback_vtable,
+                                                    info->interfaces[0], &it_callback_log_vtable,
                                                     &log, NULL, &error);
   g_assert_no_error (error);
 
@@ -506,7 +488,7 @@ test_live_callback (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 }
 
 static guint
-count_calls (CallbackLog *log, const char *method, const char *group_path)
+count_calls (ItCallbackLog *log, const char *method, const char *group_path)
 {
   guint n = 0;
 
@@ -528,19 +510,6 @@ count_calls (CallbackLog *log, const char *method, const char *group_path)
   return n;
 }
 
-static void
-name_acquired (G_GNUC_UNUSED GDBusConnection *connection, G_GNUC_UNUSED const char *name,
-               gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-}
-
-static gboolean
-flag_is_set (gpointer user_data)
-{
-  return *(gboolean *) user_data;
-}
-
 /* Without a live pointer, callbacks go to NOTIFYCLSID's bus name and object path, as
  * NOTIFYFLAGS ask, and never with DISABLE_NOTIFY. */
 static void
@@ -552,19 +521,19 @@ test_notify_clsid (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_autoptr(GDBusConnection) app = qmgr_test_daemon_new_connection (f->d);
   g_autoptr(GDBusNodeInfo) info = NULL;
   g_autoptr(GError) error = NULL;
-  CallbackLog log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
+  ItCallbackLog log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
   gboolean owned = FALSE;
   guint registration, owner_id;
 
   info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   registration = g_dbus_connection_register_object (app, "/org/example/Updater/cb",
-                                                    info->interfaces[0], &callback_vtable,
+                                                    info->interfaces[0], &it_callback_log_vtable,
                                                     &log, NULL, &error);
   g_assert_no_error (error);
   owner_id = g_bus_own_name_on_connection (app, "org.example.QmgrTestUpdater",
-                                           G_BUS_NAME_OWNER_FLAGS_NONE, name_acquired, NULL,
+                                           G_BUS_NAME_OWNER_FLAGS_NONE, it_name_acquired, NULL,
                                            &owned, NULL);
-  g_assert_true (qmgr_test_wait_until (flag_is_set, &owned, 5000));
+  g_assert_true (qmgr_test_wait_until (it_flag_is_set, &owned, 5000));
 
   serve (server, "/q", "quiet\n", 6);
   serve (server, "/l", "loud\n", 5);
@@ -693,13 +662,13 @@ check_progress_callbacks (ItFixture *f, gboolean ex)
   g_autoptr(GDBusNodeInfo) info = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *body = make_body (size);
-  CallbackLog log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
+  ItCallbackLog log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
   guint registration, n_ex, n_mid = 0;
   gint64 start, elapsed_us;
 
   info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   registration = g_dbus_connection_register_object (client, "/cb", info->interfaces[0],
-                                                    &callback_vtable, &log, NULL, &error);
+                                                    &it_callback_log_vtable, &log, NULL, &error);
   g_assert_no_error (error);
   {
     g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
