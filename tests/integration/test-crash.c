@@ -284,9 +284,10 @@ kill_at (Crash *c, Moment moment, guint kill_no)
  * first), that request asked for "bytes=<its size>-". Only for temp files of
  * RESUME_CHECK_MIN bytes or more: a file is resumed only once the validator of
  * its first response is in the store, which is saved "soon" (200 ms) rather
- * than at once, so the first 200 ms of a file (32 KiB at CRASH_RATE) may be
- * fetched again; 128 KiB leaves the timer 600 ms more (ASan, a loaded machine). */
-#define RESUME_CHECK_MIN (128 * 1024)
+ * than at once, so the first 200 ms of a file (a fifth of CRASH_RATE) may be
+ * fetched again; 0.8 s of the file leaves the timer 600 ms more (ASan, a
+ * loaded machine). */
+#define RESUME_CHECK_MIN (CRASH_RATE * 4 / 5)
 
 static void
 check_resume (Crash *c, CrashFile *f)
