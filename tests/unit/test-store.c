@@ -224,6 +224,20 @@ assert_same_group (QmgrGroup *a, QmgrGroup *b)
   g_assert_cmpint (a->modification_time, ==, b->modification_time);
   g_assert_cmpint (a->completion_time, ==, b->completion_time);
   g_assert_cmpint (a->retrying_since, ==, b->retrying_since);
+  g_assert_cmpuint (a->pending_notifications->len, ==, b->pending_notifications->len);
+  for (guint i = 0; i < a->pending_notifications->len; i++)
+    {
+      QmgrPendingNotification *x = &g_array_index (a->pending_notifications,
+                                                   QmgrPendingNotification, i);
+      QmgrPendingNotification *y = &g_array_index (b->pending_notifications,
+                                                   QmgrPendingNotification, i);
+
+      g_assert_cmpuint (x->file_index, ==, y->file_index);
+      g_assert_cmphex (x->status, ==, y->status);
+      g_assert_cmpint (x->created, ==, y->created);
+      /* Held is memory only: what was loaded is durable, deliverable. */
+      g_assert_false (y->held);
+    }
   /* Live pointers are not persisted. */
   g_assert_null (b->live_callback_name);
   g_assert_null (b->live_callback_path);
@@ -292,8 +306,12 @@ populate (QmgrManager *m)
   unit_create_job (g2, GUID_C);
   g_assert_true (qmgr_job_add_files (g2->job, specs, G_N_ELEMENTS (specs), &error));
   g_assert_true (qmgr_group_resume (g2, &error));
+  /* A FILE_DONE callback owed to a NOTIFYCLSID target. */
+  g_assert_true (qmgr_group_set_notify_clsid (g2, "org.example.App2:/cb", &error));
+  g_assert_true (qmgr_group_set_notify_flags (g2, QMGR_NOTIFY_FILE_DONE, &error));
   unit_clock_advance (1000);
   g_assert_true (qmgr_job_file_completed (g2->job, 1, 4096, &error));
+  g_assert_cmpuint (g2->pending_notifications->len, ==, 1);
   g_assert_no_error (error);
   g2->retrying_since = g2->creation_time + 500;   /* retrying since (saved with the group) */
   file = g_ptr_array_index (g2->job->files, 0);

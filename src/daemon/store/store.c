@@ -843,7 +843,7 @@ qmgr_store_group_from_keyfile (QmgrManager *m, GKeyFile *kf, GError **error)
     for (guint64 i = 0; i < n_pending && !r.failed; i++)
       {
         char section[40];
-        QmgrPendingNotification n;
+        QmgrPendingNotification n = { 0 };
         Reader nr = { kf, section, error, FALSE };
 
         g_snprintf (section, sizeof section, "Notification %" G_GUINT64_FORMAT, i);
