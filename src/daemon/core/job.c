@@ -498,9 +498,8 @@ qmgr_job_announce_completion (QmgrManager *m, const QmgrCompletion *c)
 gboolean
 qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error)
 {
-  QmgrCompletion c;
-
   QmgrManager *m = j->group->manager;
+  QmgrCompletion c;
   gboolean durable;
 
   if (!qmgr_job_record_completion (j, index, size, &c, error))
