@@ -300,6 +300,16 @@ wake_up (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+void
+it_set_group_u (QmgrTestDaemon *d, ItGroup *g, const char *name, guint32 value)
+{
+  g_autoptr(GError) error = NULL;
+
+  it_set_property (d, g->path, QMGR_TEST_GROUP_IFACE, name, g_variant_new_uint32 (value),
+                   &error);
+  g_assert_no_error (error);
+}
+
 gboolean
 it_poll_until (gboolean (*cond) (gpointer), gpointer user_data, guint interval_ms,
                guint timeout_ms)

@@ -104,6 +104,8 @@ void it_resume_blocked (QmgrTestDaemon *d, const char *group_path);
  * announces: the test server counts on a thread of its own, files appear. */
 gboolean it_poll_until (gboolean (*cond) (gpointer), gpointer user_data, guint interval_ms,
                         guint timeout_ms);
+/* Sets a u property of the group's interface; asserts it worked. */
+void it_set_group_u (QmgrTestDaemon *d, ItGroup *g, const char *name, guint32 value);
 /* Waits until the property reads @expected (deadline @timeout_ms). */
 gboolean it_wait_property (QmgrTestDaemon *d, const char *path, const char *iface,
                            const char *name, GVariant *expected, guint timeout_ms);

@@ -95,15 +95,6 @@ sha256_of (const void *data, gsize len)
   return g_compute_checksum_for_data (G_CHECKSUM_SHA256, data, len);
 }
 
-static void
-set_group_u (QmgrTestDaemon *d, ItGroup *g, const char *name, guint32 value)
-{
-  g_autoptr(GError) error = NULL;
-
-  it_set_property (d, g->path, GROUP, name, g_variant_new_uint32 (value), &error);
-  g_assert_no_error (error);
-}
-
 /* @n files for @g's job, sizes spread around @base_size: served slowly, added in one
  * AddFiles call. */
 static void
@@ -149,7 +140,7 @@ add_extra_group (Crash *c)
   g_autofree char *prefix = g_strdup_printf ("x%02u-", c->groups->len);
 
   g_ptr_array_add (c->groups, g);
-  set_group_u (c->d, g, "MinimumRetryDelay", 1);
+  it_set_group_u (c->d, g, "MinimumRetryDelay", 1);
   add_files (c, g, prefix, 1, CRASH_EXTRA_SIZE, c->groups->len);
   it_call_void (c->d, g->path, GROUP, "ResumeGroup", NULL);
 }
@@ -427,7 +418,7 @@ test_kill_restart (void)
   qmgr_test_daemon_start (d, NULL);
   main_group = it_group_create (d, TRUE);
   g_ptr_array_add (c.groups, main_group);
-  set_group_u (d, main_group, "MinimumRetryDelay", 1);
+  it_set_group_u (d, main_group, "MinimumRetryDelay", 1);
   add_files (&c, main_group, "f", CRASH_FILES, CRASH_FILE_SIZE, 1);
   c.main_files = CRASH_FILES;
   it_call_void (d, main_group->path, GROUP, "ResumeGroup", NULL);
@@ -735,7 +726,7 @@ test_kill_after_file_callback (void)
                                        G_VARIANT_TYPE ("()"), G_DBUS_CALL_FLAGS_NONE, 25000,
                                        NULL, &error);
   g_assert_no_error (error);
-  set_group_u (d, g, "NotifyFlags", 0x1);   /* FILE_DONE */
+  it_set_group_u (d, g, "NotifyFlags", 0x1);   /* FILE_DONE */
 
   /* A quick file, one done a quarter of a second later (in a commit batch of its
    * own), then one that keeps the group incomplete. */
@@ -846,7 +837,7 @@ test_kill_after_file_changed (void)
   g = it_group_create (d, TRUE);
   hex = it_guid_hex (g->job_id);
   temp = g_strdup_printf ("%s/.qmgrd-%s-0.part", qmgr_test_daemon_get_files_dir (d), hex);
-  set_group_u (d, g, "MinimumRetryDelay", 1);
+  it_set_group_u (d, g, "MinimumRetryDelay", 1);
   it_add_file (d, g->job_path, url, dest, size, &error);
   g_assert_no_error (error);
 

@@ -52,15 +52,6 @@ case_free (Case *c)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Case, case_free)
 
-static void
-set_group_u (QmgrTestDaemon *d, ItGroup *g, const char *name, guint32 value)
-{
-  g_autoptr(GError) error = NULL;
-
-  it_set_property (d, g->path, GROUP, name, g_variant_new_uint32 (value), &error);
-  g_assert_no_error (error);
-}
-
 /* DESIGN.md: <dir>/.qmgrd-<job guid hex>-<file index>.part */
 static char *
 temp_path_for (ItGroup *g, const char *dest, guint index)
@@ -92,7 +83,7 @@ case_new_full (ItFixture *f, const char *route, gsize content_size, guint32 seed
       qmgr_test_server_add_file (c->server, route, c->content, etag, last_modified);
     }
   c->g = it_group_create (f->d, TRUE);
-  set_group_u (f->d, c->g, "MinimumRetryDelay", 1);
+  it_set_group_u (f->d, c->g, "MinimumRetryDelay", 1);
   c->dest = it_file (f->d, route + 1);
   c->temp = temp_path_for (c->g, c->dest, 0);
   server_url = qmgr_test_server_get_url_for (c->server, route);
@@ -822,7 +813,7 @@ test_fatal_status (ItFixture *f, gconstpointer data)
   g_autoptr(Case) c = case_new (f, route, "v1", LM1);
 
   /* A retry delay no test waits for: "at once" is then unmistakable. */
-  set_group_u (c->d, c->g, "MinimumRetryDelay", 600);
+  it_set_group_u (c->d, c->g, "MinimumRetryDelay", 600);
   set_status_fault (c, status, 0, 0);
   resume (c);
   assert_fatal (c, TRANSFER_ERROR ("HttpStatus"), 0, status);
@@ -907,7 +898,7 @@ test_stall_no_progress (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_autoptr(Case) c = case_new (f, "/stall.bin", "v1", LM1);
   gint64 start, stalled, latency;
 
-  set_group_u (c->d, c->g, "NoProgressTimeout", 2);
+  it_set_group_u (c->d, c->g, "NoProgressTimeout", 2);
   set_fault (c, QMGR_FAULT_STALL_AFTER, PARTIAL, 0);
   start = g_get_monotonic_time ();
   resume (c);
@@ -950,7 +941,7 @@ test_stall_before_body (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_autoptr(Case) c = case_new (f, "/stall0.bin", "v1", LM1);
   gint64 start, requested, latency;
 
-  set_group_u (c->d, c->g, "NoProgressTimeout", 2);
+  it_set_group_u (c->d, c->g, "NoProgressTimeout", 2);
   set_fault (c, QMGR_FAULT_STALL_AFTER, 0, 0);
   start = g_get_monotonic_time ();
   resume (c);
@@ -993,7 +984,7 @@ test_paced_not_stalled (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_autoptr(GError) error = NULL;
   gint64 start, elapsed;
 
-  set_group_u (c->d, c->g, "NoProgressTimeout", 1);
+  it_set_group_u (c->d, c->g, "NoProgressTimeout", 1);
   it_set_property (c->d, c->g->path, GROUP, "BandwidthLimit",
                    g_variant_new_uint64 (8 * 1024), &error);
   g_assert_no_error (error);

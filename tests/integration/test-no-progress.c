@@ -18,15 +18,6 @@ typedef struct {
 } Case;
 
 static void
-set_group_u (QmgrTestDaemon *d, ItGroup *g, const char *name, guint32 value)
-{
-  g_autoptr(GError) error = NULL;
-
-  it_set_property (d, g->path, GROUP, name, g_variant_new_uint32 (value), &error);
-  g_assert_no_error (error);
-}
-
-static void
 case_start (Case *c)
 {
   QmgrTestFault always_503 = { .kind = QMGR_FAULT_STATUS, .status = 503 };
@@ -41,8 +32,8 @@ case_start (Case *c)
   qmgr_test_server_set_fault (c->server, ROUTE, &always_503);
   qmgr_test_daemon_start (c->d, NULL);
   c->g = it_group_create (c->d, TRUE);
-  set_group_u (c->d, c->g, "MinimumRetryDelay", 1);
-  set_group_u (c->d, c->g, "NoProgressTimeout", NO_PROGRESS_S);
+  it_set_group_u (c->d, c->g, "MinimumRetryDelay", 1);
+  it_set_group_u (c->d, c->g, "NoProgressTimeout", NO_PROGRESS_S);
   url = qmgr_test_server_get_url_for (c->server, ROUTE);
   dest = it_file (c->d, "always-503.bin");
   g_assert_true (it_add_file (c->d, c->g->job_path, url, dest, 0, &error));
