@@ -1,16 +1,8 @@
-/* qmgrd — wire constants shared by the daemon, the client library and the tools.
- * Every value here is fixed by the D-Bus contract (docs/dbus-api.md); where QMGR
- * defines a value, the same number is used. */
+/* qmgrd — the QMGR model's constants, shared by the daemon, the client library
+ * and the tools. Every value here is fixed by the D-Bus contract
+ * (docs/dbus-api.md); where QMGR defines a value, the same number is used. The
+ * names on the bus are in qmgr-dbus-names.h. */
 #pragma once
-
-#define QMGR_BUS_NAME           "io.github.qmgrd.QMgr1"
-#define QMGR_MANAGER_PATH       "/io/github/qmgrd/QMgr1"
-#define QMGR_GROUP_PATH_PREFIX  "/io/github/qmgrd/QMgr1/group"
-#define QMGR_MANAGER_INTERFACE  "io.github.qmgrd.QMgr1.Manager"
-#define QMGR_GROUP_INTERFACE    "io.github.qmgrd.QMgr1.Group"
-#define QMGR_JOB_INTERFACE      "io.github.qmgrd.QMgr1.Job"
-#define QMGR_CALLBACK_INTERFACE "io.github.qmgrd.QMgr1.Callback"
-#define QMGR_TRANSFER_ERROR_PREFIX "io.github.qmgrd.QMgr1.Transfer."
 
 /* Group status bits (QM_STATUS_GROUP_*) */
 #define QMGR_STATUS_GROUP_COMPLETE   0x40u

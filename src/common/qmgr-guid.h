@@ -1,15 +1,19 @@
-/* qmgrd core — GUIDs: the wire forms of DBUS-API.md ("Names and identifiers"). */
+/* qmgrd — GUIDs: 16 bytes, and the wire forms of docs/dbus-api.md ("Names and
+ * identifiers"). Shared by the daemon and the client library; glib only. */
 #pragma once
 
 #include <glib.h>
-#include <systemd/sd-id128.h>
 
 G_BEGIN_DECLS
 
 #define QMGR_GUID_STRING_LEN 36   /* xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx */
 #define QMGR_GUID_HEX_LEN    32
 
-typedef sd_id128_t QmgrGuid;
+typedef struct {
+  guint8 bytes[16];
+} QmgrGuid;
+
+#define QMGR_GUID_NULL ((QmgrGuid) { { 0 } })
 
 /* Accepts the dashed form with or without braces, or 32 hex digits; any case.
  * The empty string, the all-zero GUID and anything else: QMGR_ERROR_INVALID_ARGS.
@@ -22,5 +26,8 @@ void qmgr_guid_to_string (QmgrGuid guid, char out[QMGR_GUID_STRING_LEN + 1]);
 void qmgr_guid_to_hex (QmgrGuid guid, char out[QMGR_GUID_HEX_LEN + 1]);
 gboolean qmgr_guid_is_null (QmgrGuid guid);
 gboolean qmgr_guid_equal (QmgrGuid a, QmgrGuid b);
+/* For GHashTable keys that point at a QmgrGuid. */
+guint qmgr_guid_hash (gconstpointer guid);
+gboolean qmgr_guid_key_equal (gconstpointer a, gconstpointer b);
 
 G_END_DECLS

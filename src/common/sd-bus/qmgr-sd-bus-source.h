@@ -1,4 +1,5 @@
-/* qmgrd bus — runs an sd_bus connection from a GLib main context. */
+/* qmgrd — runs an sd_bus connection from a GLib main context: the daemon's
+ * service connection, and its client connection to NetworkManager. */
 #pragma once
 
 #include <glib.h>

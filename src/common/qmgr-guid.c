@@ -1,7 +1,7 @@
-/* qmgrd core — GUID parsing and formatting. The dashed string is the 32 digits in
+/* qmgrd — GUID parsing and formatting. The dashed string is the 32 digits in
  * order with dashes after 8, 12, 16 and 20 digits; no byte swapping happens, so the
  * path element is the dashed form without its dashes. */
-#include "guid.h"
+#include "qmgr-guid.h"
 
 #include <errno.h>
 #include <string.h>
@@ -24,7 +24,7 @@ hexval (char c)
 static gboolean
 parse_digits (const char *s, gsize len, gboolean dashed, QmgrGuid *out)
 {
-  QmgrGuid g = SD_ID128_NULL;
+  QmgrGuid g = QMGR_GUID_NULL;
   guint nibble = 0;
 
   for (gsize i = 0; i < len; i++)
@@ -52,7 +52,7 @@ qmgr_guid_parse (const char *text, QmgrGuid *out, GError **error)
 {
   gsize len = strlen (text);
   gboolean ok = FALSE;
-  QmgrGuid g = SD_ID128_NULL;
+  QmgrGuid g = QMGR_GUID_NULL;
 
   if (len == QMGR_GUID_HEX_LEN)
     ok = parse_digits (text, len, FALSE, &g);
@@ -129,7 +129,7 @@ qmgr_guid_generate (void)
   memcpy (g.bytes, bytes, sizeof g);
   explicit_bzero (bytes, sizeof g);
   G_UNLOCK (guid_pool);
-  /* Version 4, variant 1 (RFC 4122), as sd_id128_randomize makes them. */
+  /* Version 4, variant 1 (RFC 4122). */
   g.bytes[6] = (g.bytes[6] & 0x0f) | 0x40;
   g.bytes[8] = (g.bytes[8] & 0x3f) | 0x80;
   return g;
@@ -166,11 +166,28 @@ qmgr_guid_to_string (QmgrGuid guid, char out[QMGR_GUID_STRING_LEN + 1])
 gboolean
 qmgr_guid_is_null (QmgrGuid guid)
 {
-  return sd_id128_is_null (guid);
+  static const QmgrGuid null_guid = QMGR_GUID_NULL;
+  return memcmp (guid.bytes, null_guid.bytes, sizeof guid.bytes) == 0;
 }
 
 gboolean
 qmgr_guid_equal (QmgrGuid a, QmgrGuid b)
 {
-  return sd_id128_equal (a, b);
+  return memcmp (a.bytes, b.bytes, sizeof a.bytes) == 0;
+}
+
+guint
+qmgr_guid_hash (gconstpointer guid)
+{
+  const QmgrGuid *g = guid;
+  guint h;
+
+  memcpy (&h, g->bytes, sizeof h);   /* GUIDs are random: any four bytes hash well */
+  return h;
+}
+
+gboolean
+qmgr_guid_key_equal (gconstpointer a, gconstpointer b)
+{
+  return memcmp (a, b, sizeof (QmgrGuid)) == 0;
 }

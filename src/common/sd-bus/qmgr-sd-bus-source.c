@@ -1,9 +1,9 @@
-/* qmgrd bus — a GSource for sd-bus: before every poll it re-arms the fd's events
+/* qmgrd — a GSource for sd-bus: before every poll it re-arms the fd's events
  * from sd_bus_get_events() and its ready time from sd_bus_get_timeout() (absolute
  * CLOCK_MONOTONIC µs, the clock of g_get_monotonic_time()); it dispatches with
  * sd_bus_process() until there is nothing left, capped for fairness; the
  * messages of one dispatch form a batch (see the batch hooks). */
-#include "sd-bus-source.h"
+#include "qmgr-sd-bus-source.h"
 
 #include <poll.h>
 
