@@ -1,73 +1,62 @@
 /* qmgrd core — a Group's properties: GetProp/SetProp with their type and range
- * rules (DBUS-API.md), and the setters behind the D-Bus properties. Each change
- * is validated, made, saved, and announced only once saved. */
-#include "manager.h"
+ * rules (docs/dbus-api.md), and the setters behind the D-Bus properties. Each
+ * change is validated, then made in a transaction: saved, and announced only
+ * once saved. */
+#include "core-private.h"
 
 #include <string.h>
 
 #include "qmgr-constants.h"
-#include "qmgr-error.h"
 #include "validate.h"
 
-/* Sets a string field; on a failed save the old value is put back. */
+/* A property the client set: saved before the reply, announced once saved. */
 static gboolean
 commit_string (QmgrGroup *g, char **field, const char *value, QmgrGroupChange change,
-               GError **error)
+               gboolean secret, GError **error)
 {
-  char *old = *field;
-  gint64 old_mtime = g->modification_time;
+  QmgrTxn txn;
 
-  if (g_strcmp0 (old, value) == 0)
+  if (g_strcmp0 (*field, value) == 0)
     return TRUE;
-  *field = g_strdup (value);
-  g->modification_time = qmgr_manager_now (g->manager);
-  if (!qmgr_manager_save_group (g->manager, g, error))
-    {
-      g_free (*field);
-      *field = old;
-      g->modification_time = old_mtime;
-      return FALSE;
-    }
-  if (old != NULL)
-    explicit_bzero (old, strlen (old));  /* it may have been a password */
-  g_free (old);
-  qmgr_manager_emit_group_changed (g->manager, g, change | QMGR_GROUP_CHANGED_MODIFICATION_TIME);
-  return TRUE;
+  qmgr_txn_begin (&txn, g);
+  qmgr_txn_set_string (&txn, field, value, secret);
+  qmgr_txn_changed (&txn, change, 0);
+  qmgr_txn_touch (&txn);
+  return qmgr_txn_commit (&txn, QMGR_SAVE_NOW, error);
 }
 
 static gboolean
-commit_u32 (QmgrGroup *g, guint32 *field, guint32 value, QmgrGroupChange change,
-            GError **error)
+commit_field (QmgrGroup *g, gpointer field, gconstpointer value, gsize size,
+              QmgrGroupChange change, GError **error)
 {
-  guint32 old = *field;
-  gint64 old_mtime = g->modification_time;
+  QmgrTxn txn;
 
-  if (old == value)
+  if (memcmp (field, value, size) == 0)
     return TRUE;
-  *field = value;
-  g->modification_time = qmgr_manager_now (g->manager);
-  if (!qmgr_manager_save_group (g->manager, g, error))
-    {
-      *field = old;
-      g->modification_time = old_mtime;
-      return FALSE;
-    }
-  qmgr_manager_emit_group_changed (g->manager, g, change | QMGR_GROUP_CHANGED_MODIFICATION_TIME);
-  return TRUE;
+  qmgr_txn_begin (&txn, g);
+  qmgr_txn_set_bytes (&txn, field, value, size);
+  qmgr_txn_changed (&txn, change, 0);
+  qmgr_txn_touch (&txn);
+  return qmgr_txn_commit (&txn, QMGR_SAVE_NOW, error);
 }
+
+#define COMMIT_NUMBER(g, field, value, change, error)                                 \
+  commit_field ((g), (field), &(__typeof__ (*(field))) { (value) }, sizeof *(field), \
+                (change), (error))
 
 gboolean
 qmgr_group_set_display_name (QmgrGroup *g, const char *name, GError **error)
 {
   return qmgr_validate_display_name (name, error) &&
-         commit_string (g, &g->display_name, name, QMGR_GROUP_CHANGED_DISPLAY_NAME, error);
+         commit_string (g, &g->display_name, name, QMGR_GROUP_CHANGED_DISPLAY_NAME, FALSE,
+                        error);
 }
 
 gboolean
 qmgr_group_set_description (QmgrGroup *g, const char *text, GError **error)
 {
   return qmgr_validate_description (text, error) &&
-         commit_string (g, &g->description, text, QMGR_GROUP_CHANGED_DESCRIPTION, error);
+         commit_string (g, &g->description, text, QMGR_GROUP_CHANGED_DESCRIPTION, FALSE, error);
 }
 
 gboolean
@@ -80,14 +69,15 @@ qmgr_group_set_notify_flags (QmgrGroup *g, guint32 flags, GError **error)
                    flags & ~QMGR_NOTIFY_ALL_FLAGS);
       return FALSE;
     }
-  return commit_u32 (g, &g->notify_flags, flags, QMGR_GROUP_CHANGED_NOTIFY_FLAGS, error);
+  return COMMIT_NUMBER (g, &g->notify_flags, flags, QMGR_GROUP_CHANGED_NOTIFY_FLAGS, error);
 }
 
 gboolean
 qmgr_group_set_notify_clsid (QmgrGroup *g, const char *clsid, GError **error)
 {
   return qmgr_validate_notify_clsid (clsid, error) &&
-         commit_string (g, &g->notify_clsid, clsid, QMGR_GROUP_CHANGED_NOTIFY_CLSID, error);
+         commit_string (g, &g->notify_clsid, clsid, QMGR_GROUP_CHANGED_NOTIFY_CLSID, FALSE,
+                        error);
 }
 
 gboolean
@@ -119,14 +109,14 @@ qmgr_group_set_remote_user_id (QmgrGroup *g, const char *user, GError **error)
 {
   /* Not a D-Bus property: nothing to announce beyond the modification time. */
   return qmgr_validate_remote_user (user, error) &&
-         commit_string (g, &g->remote_user_id, user, 0, error);
+         commit_string (g, &g->remote_user_id, user, 0, FALSE, error);
 }
 
 gboolean
 qmgr_group_set_remote_user_password (QmgrGroup *g, const char *password, GError **error)
 {
   return qmgr_validate_remote_password (password, error) &&
-         commit_string (g, &g->remote_user_password, password, 0, error);
+         commit_string (g, &g->remote_user_password, password, 0, TRUE, error);
 }
 
 gboolean
@@ -145,27 +135,14 @@ qmgr_group_set_transfer_policy (QmgrGroup *g, guint32 policy, GError **error)
                    "naming at least one state", policy);
       return FALSE;
     }
-  return commit_u32 (g, &g->transfer_policy, policy, QMGR_GROUP_CHANGED_TRANSFER_POLICY, error);
+  return COMMIT_NUMBER (g, &g->transfer_policy, policy, QMGR_GROUP_CHANGED_TRANSFER_POLICY,
+                        error);
 }
 
 gboolean
 qmgr_group_set_bandwidth_limit (QmgrGroup *g, guint64 limit, GError **error)
 {
-  guint64 old = g->bandwidth_limit;
-  gint64 old_mtime = g->modification_time;
-
-  if (old == limit)
-    return TRUE;
-  g->bandwidth_limit = limit;
-  g->modification_time = qmgr_manager_now (g->manager);
-  if (!qmgr_manager_save_group (g->manager, g, error))
-    {
-      g->bandwidth_limit = old;
-      g->modification_time = old_mtime;
-      return FALSE;
-    }
-  qmgr_manager_emit_group_changed (g->manager, g, QMGR_GROUP_CHANGED_BANDWIDTH_LIMIT | QMGR_GROUP_CHANGED_MODIFICATION_TIME);
-  return TRUE;
+  return COMMIT_NUMBER (g, &g->bandwidth_limit, limit, QMGR_GROUP_CHANGED_BANDWIDTH_LIMIT, error);
 }
 
 gboolean
@@ -178,15 +155,15 @@ qmgr_group_set_minimum_retry_delay (QmgrGroup *g, guint32 seconds, GError **erro
                    QMGR_MINIMUM_RETRY_DELAY_FLOOR);
       return FALSE;
     }
-  return commit_u32 (g, &g->minimum_retry_delay, seconds,
-                     QMGR_GROUP_CHANGED_MINIMUM_RETRY_DELAY, error);
+  return COMMIT_NUMBER (g, &g->minimum_retry_delay, seconds,
+                        QMGR_GROUP_CHANGED_MINIMUM_RETRY_DELAY, error);
 }
 
 gboolean
 qmgr_group_set_no_progress_timeout (QmgrGroup *g, guint32 seconds, GError **error)
 {
-  return commit_u32 (g, &g->no_progress_timeout, seconds,
-                     QMGR_GROUP_CHANGED_NO_PROGRESS_TIMEOUT, error);
+  return COMMIT_NUMBER (g, &g->no_progress_timeout, seconds,
+                        QMGR_GROUP_CHANGED_NO_PROGRESS_TIMEOUT, error);
 }
 
 typedef enum { PROP_NUMBER, PROP_STRING, PROP_UNSUPPORTED } PropKind;

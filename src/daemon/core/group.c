@@ -1,28 +1,21 @@
-/* qmgrd core — a Group: the QMGR state machine, status bits, progress, its job,
- * callbacks owed, ownership. Every change is validated first, then made in
- * memory, then saved; a failed save puts the old values back, and listeners
- * hear only of saved changes. Properties are in group-props.c. */
-#include "manager.h"
+/* qmgrd core — a Group: the QMGR state machine, progress, its job, callbacks
+ * owed, ownership. Every change is validated first, then made in one
+ * transaction (txn.c). Properties are in group-props.c. */
+#include "core-private.h"
 
 #include <string.h>
 
 #include "qmgr-constants.h"
-#include "qmgr-error.h"
 #include "validate.h"
-
-#define PATH_HEX_LEN QMGR_GUID_HEX_LEN
 
 QmgrGroup *
 qmgr_group_new (QmgrManager *manager, QmgrGuid id, uid_t owner)
 {
   QmgrGroup *g = g_new0 (QmgrGroup, 1);
-  char hex[PATH_HEX_LEN + 1];
 
   g->manager = manager;
   g->id = id;
   qmgr_guid_to_string (id, g->id_str);
-  qmgr_guid_to_hex (id, hex);
-  g->object_path = g_strconcat (QMGR_GROUP_PATH_PREFIX "/", hex, NULL);
   g->owner = owner;
   g->state = QMGR_GROUP_STATE_SUSPENDED;
   g->run_state = QMGR_RUN_QUEUED;
@@ -43,7 +36,6 @@ qmgr_group_free (QmgrGroup *g)
   if (g == NULL)
     return;
   qmgr_job_free (g->job);
-  g_free (g->object_path);
   g_free (g->display_name);
   g_free (g->description);
   g_free (g->remote_user_id);
@@ -51,8 +43,6 @@ qmgr_group_free (QmgrGroup *g)
     explicit_bzero (g->remote_user_password, strlen (g->remote_user_password));
   g_free (g->remote_user_password);
   g_free (g->notify_clsid);
-  g_free (g->live_callback_name);
-  g_free (g->live_callback_path);
   g_array_unref (g->pending_notifications);
   g_free (g);
 }
@@ -60,7 +50,13 @@ qmgr_group_free (QmgrGroup *g)
 gboolean
 qmgr_group_has_callback_target (QmgrGroup *g)
 {
-  return g->live_callback_name != NULL || g->notify_clsid[0] != '\0';
+  return g->live_callback || g->notify_clsid[0] != '\0';
+}
+
+void
+qmgr_group_set_live_callback (QmgrGroup *g, gboolean registered)
+{
+  g->live_callback = registered;
 }
 
 /* Whether NOTIFYFLAGS ask for a callback for @event (fatal errors always). */
@@ -83,9 +79,16 @@ wants_callback (QmgrGroup *g, QmgrStatusEvent event)
     }
 }
 
-void
-qmgr_group_queue_notification (QmgrGroup *g, QmgrStatusEvent event, guint32 file_index)
+static void
+truncate_notifications (QmgrGroup *g, gpointer len)
 {
+  g_array_set_size (g->pending_notifications, GPOINTER_TO_UINT (len));
+}
+
+void
+qmgr_group_queue_notification (QmgrTxn *txn, QmgrStatusEvent event, guint32 file_index)
+{
+  QmgrGroup *g = txn->group;
   QmgrPendingNotification n = { 0 };
   gboolean error = event == QMGR_STATUS_EVENT_FATAL_ERROR;
 
@@ -97,6 +100,8 @@ qmgr_group_queue_notification (QmgrGroup *g, QmgrStatusEvent event, guint32 file
   n.win32_result = error ? g->job->win32_result : 0;
   n.transport_result = error ? g->job->transport_result : 0;
   n.created = qmgr_manager_now (g->manager);
+  qmgr_txn_on_failure (txn, truncate_notifications,
+                       GUINT_TO_POINTER (g->pending_notifications->len));
   g_array_append_val (g->pending_notifications, n);
 }
 
@@ -104,29 +109,36 @@ void
 qmgr_group_made_progress (QmgrGroup *g)
 {
   g_autoptr(GError) error = NULL;
+  QmgrTxn txn;
 
   if (g->retrying_since == 0)
     return;
-  g->retrying_since = 0;
-  if (!qmgr_manager_save_group_soon (g->manager, g, &error))
+  qmgr_txn_begin (&txn, g);
+  qmgr_txn_set (&txn, &g->retrying_since, 0);
+  if (!qmgr_txn_commit (&txn, QMGR_SAVE_SOON, &error))
     g_warning ("Could not save group %s: %s", g->id_str, error->message);
+}
+
+static void
+restore_first_notification (QmgrGroup *g, gpointer data)
+{
+  QmgrPendingNotification *first = data;
+  g_array_prepend_val (g->pending_notifications, *first);
 }
 
 gboolean
 qmgr_group_notification_done (QmgrGroup *g, GError **error)
 {
   QmgrPendingNotification first;
+  QmgrTxn txn;
 
   if (g->pending_notifications->len == 0)
     return TRUE;
   first = g_array_index (g->pending_notifications, QmgrPendingNotification, 0);
+  qmgr_txn_begin (&txn, g);
   g_array_remove_index (g->pending_notifications, 0);
-  if (!qmgr_manager_save_group_soon (g->manager, g, error))
-    {
-      g_array_prepend_val (g->pending_notifications, first);
-      return FALSE;
-    }
-  return TRUE;
+  qmgr_txn_on_failure (&txn, restore_first_notification, &first);
+  return qmgr_txn_commit (&txn, QMGR_SAVE_SOON, error);
 }
 
 static const char *const state_names[] = {
@@ -155,66 +167,7 @@ qmgr_group_state_from_string (const char *text, QmgrGroupState *state)
   return FALSE;
 }
 
-/* ---- derived values ---- */
-
-guint32
-qmgr_group_get_status (QmgrGroup *g)
-{
-  guint32 s = 0;
-
-  switch (g->state)
-    {
-    case QMGR_GROUP_STATE_SUSPENDED:
-      s = QMGR_STATUS_GROUP_SUSPENDED | QMGR_STATUS_GROUP_INCOMPLETE;
-      break;
-    case QMGR_GROUP_STATE_QUEUED:
-      s = QMGR_STATUS_GROUP_INCOMPLETE;
-      break;
-    case QMGR_GROUP_STATE_ERROR:
-      s = QMGR_STATUS_GROUP_ERROR | QMGR_STATUS_GROUP_SUSPENDED | QMGR_STATUS_GROUP_INCOMPLETE;
-      break;
-    case QMGR_GROUP_STATE_COMPLETE:
-      s = QMGR_STATUS_GROUP_COMPLETE | QMGR_STATUS_GROUP_SUSPENDED;
-      break;
-    }
-  if (g->foreground)
-    s |= QMGR_STATUS_GROUP_FOREGROUND;
-  return s;
-}
-
-const char *
-qmgr_group_get_wait_reason (QmgrGroup *g)
-{
-  static const char *const run_names[] = {
-    [QMGR_RUN_QUEUED] = "queued",
-    [QMGR_RUN_TRANSFERRING] = "transferring",
-    [QMGR_RUN_METERED] = "metered",
-    [QMGR_RUN_OFFLINE] = "offline",
-    [QMGR_RUN_CAPTIVE_PORTAL] = "captive-portal",
-    [QMGR_RUN_RETRYING] = "retrying",
-  };
-
-  switch (g->state)
-    {
-    case QMGR_GROUP_STATE_SUSPENDED:
-      return "suspended";
-    case QMGR_GROUP_STATE_ERROR:
-      return "error";
-    case QMGR_GROUP_STATE_COMPLETE:
-      return "complete";
-    case QMGR_GROUP_STATE_QUEUED:
-    default:
-      return run_names[g->run_state];
-    }
-}
-
-guint32
-qmgr_group_get_effective_transfer_policy (QmgrGroup *g)
-{
-  if (g->transfer_policy != 0)
-    return g->transfer_policy;
-  return g->foreground ? QMGR_TRANSFER_POLICY_ALWAYS : QMGR_TRANSFER_POLICY_UNRESTRICTED;
-}
+/* ---- derived values (status bits and WaitReason: status.c) ---- */
 
 guint64
 qmgr_group_get_size (QmgrGroup *g)
@@ -248,12 +201,6 @@ qmgr_group_get_files_transferred (QmgrGroup *g)
   return g->job ? g->job->n_complete : 0;
 }
 
-const char *
-qmgr_group_get_job_path (QmgrGroup *g)
-{
-  return g->job ? g->job->object_path : "/";
-}
-
 gboolean
 qmgr_group_get_progress (QmgrGroup *g, guint32 flags, guint32 *progress, GError **error)
 {
@@ -278,57 +225,19 @@ qmgr_group_get_progress (QmgrGroup *g, guint32 flags, guint32 *progress, GError 
   return FALSE;
 }
 
-/* ---- committing changes ---- */
-
-static void
-emit (QmgrGroup *g, QmgrGroupChange changes)
-{
-  qmgr_manager_emit_group_changed (g->manager, g, changes);
-}
-
-/* State changes carry the job's status and the scheduler's view with them. */
-static gboolean
-commit_state (QmgrGroup *g, QmgrGroupState state, gboolean foreground, GError **error)
-{
-  QmgrGroupState old_state = g->state;
-  QmgrRunState old_run = g->run_state;
-  gboolean old_fg = g->foreground;
-  gint64 old_mtime = g->modification_time;
-  guint32 old_status = qmgr_group_get_status (g);
-  const char *old_reason = qmgr_group_get_wait_reason (g);
-  QmgrGroupChange changes = QMGR_GROUP_CHANGED_MODIFICATION_TIME;
-
-  g->state = state;
-  g->foreground = foreground;
-  if (state != old_state)
-    g->run_state = QMGR_RUN_QUEUED;   /* the scheduler reports afresh */
-  g->modification_time = qmgr_manager_now (g->manager);
-  if (!qmgr_manager_save_group (g->manager, g, error))
-    {
-      g->state = old_state;
-      g->run_state = old_run;
-      g->foreground = old_fg;
-      g->modification_time = old_mtime;
-      return FALSE;
-    }
-  if (qmgr_group_get_status (g) != old_status)
-    changes |= QMGR_GROUP_CHANGED_STATUS;
-  if (strcmp (qmgr_group_get_wait_reason (g), old_reason) != 0)
-    changes |= QMGR_GROUP_CHANGED_WAIT_REASON;
-  if (old_fg != foreground && g->transfer_policy == 0)
-    changes |= QMGR_GROUP_CHANGED_TRANSFER_POLICY;
-  emit (g, changes);
-  if (g->job != NULL && (changes & QMGR_GROUP_CHANGED_STATUS))
-    qmgr_manager_emit_job_changed (g->manager, g->job, QMGR_JOB_CHANGED_STATUS);
-
-  if (state == QMGR_GROUP_STATE_QUEUED && old_state != QMGR_GROUP_STATE_QUEUED)
-    qmgr_manager_emit_runnable (g->manager, g);
-  else if (state != QMGR_GROUP_STATE_QUEUED && old_state == QMGR_GROUP_STATE_QUEUED)
-    qmgr_manager_emit_stopped (g->manager, g);
-  return TRUE;
-}
-
 /* ---- state machine ---- */
+
+/* A new state (a new one resets the scheduler's view: it reports afresh). */
+static void
+set_state (QmgrTxn *txn, QmgrGroupState state)
+{
+  QmgrGroup *g = txn->group;
+
+  if (g->state == state)
+    return;
+  qmgr_txn_set (txn, &g->state, state);
+  qmgr_txn_set (txn, &g->run_state, QMGR_RUN_QUEUED);
+}
 
 static gboolean
 invalid_state (QmgrGroup *g, GError **error, const char *why)
@@ -340,17 +249,22 @@ invalid_state (QmgrGroup *g, GError **error, const char *why)
 gboolean
 qmgr_group_suspend (QmgrGroup *g, GError **error)
 {
+  QmgrTxn txn;
+
   if (g->state == QMGR_GROUP_STATE_COMPLETE)
     return invalid_state (g, error, "is complete and cannot be suspended");
   if (g->state != QMGR_GROUP_STATE_QUEUED)
     return TRUE;  /* suspended already (an error state is suspended too) */
-  return commit_state (g, QMGR_GROUP_STATE_SUSPENDED, g->foreground, error);
+  qmgr_txn_begin (&txn, g);
+  set_state (&txn, QMGR_GROUP_STATE_SUSPENDED);
+  qmgr_txn_touch (&txn);
+  return qmgr_txn_commit (&txn, QMGR_SAVE_NOW, error);
 }
 
 gboolean
 qmgr_group_resume (QmgrGroup *g, GError **error)
 {
-  gint64 old_retrying_since;
+  QmgrTxn txn;
 
   if (g->state == QMGR_GROUP_STATE_COMPLETE)
     return invalid_state (g, error, "is complete");
@@ -361,40 +275,24 @@ qmgr_group_resume (QmgrGroup *g, GError **error)
   if (g->state == QMGR_GROUP_STATE_QUEUED)
     return TRUE;
 
+  qmgr_txn_begin (&txn, g);
   /* A client's resume gives NoProgressTimeout a fresh start. */
-  old_retrying_since = g->retrying_since;
-  g->retrying_since = 0;
+  qmgr_txn_set (&txn, &g->retrying_since, 0);
   if (g->state == QMGR_GROUP_STATE_ERROR)
     {
       /* Resuming clears the error and retries at once. */
       QmgrJob *job = g->job;
-      g_autofree char *old_name = g_steal_pointer (&job->error_name);
-      g_autofree char *old_message = g_steal_pointer (&job->error_message);
-      guint32 old_retries = job->num_retries;
-      guint32 old_win32 = job->win32_result, old_transport = job->transport_result;
 
-      job->num_retries = 0;
-      job->win32_result = 0;
-      job->transport_result = 0;
-      if (!commit_state (g, QMGR_GROUP_STATE_QUEUED, g->foreground, error))
-        {
-          job->error_name = g_steal_pointer (&old_name);
-          job->error_message = g_steal_pointer (&old_message);
-          job->num_retries = old_retries;
-          job->win32_result = old_win32;
-          job->transport_result = old_transport;
-          g->retrying_since = old_retrying_since;
-          return FALSE;
-        }
-      qmgr_manager_emit_job_changed (g->manager, job, QMGR_JOB_CHANGED_LAST_ERROR);
-      return TRUE;
+      qmgr_txn_set (&txn, &job->error, QMGR_TRANSFER_ERROR_NONE);
+      qmgr_txn_set_string (&txn, &job->error_message, NULL, FALSE);
+      qmgr_txn_set (&txn, &job->num_retries, 0);
+      qmgr_txn_set (&txn, &job->win32_result, 0);
+      qmgr_txn_set (&txn, &job->transport_result, 0);
+      qmgr_txn_changed (&txn, 0, QMGR_JOB_CHANGED_LAST_ERROR);
     }
-  if (!commit_state (g, QMGR_GROUP_STATE_QUEUED, g->foreground, error))
-    {
-      g->retrying_since = old_retrying_since;
-      return FALSE;
-    }
-  return TRUE;
+  set_state (&txn, QMGR_GROUP_STATE_QUEUED);
+  qmgr_txn_touch (&txn);
+  return qmgr_txn_commit (&txn, QMGR_SAVE_NOW, error);
 }
 
 gboolean
@@ -409,31 +307,27 @@ qmgr_group_cancel (QmgrGroup *g, GError **error)
 gboolean
 qmgr_group_switch_to_foreground (QmgrGroup *g, GError **error)
 {
+  QmgrTxn txn;
+
   if (g->foreground)
     return TRUE;
-  return commit_state (g, g->state, TRUE, error);
+  qmgr_txn_begin (&txn, g);
+  qmgr_txn_set (&txn, &g->foreground, TRUE);
+  qmgr_txn_touch (&txn);
+  return qmgr_txn_commit (&txn, QMGR_SAVE_NOW, error);
 }
 
-static gboolean
-parse_job_guid (QmgrGroup *g, const char *job_id, QmgrGuid *id, GError **error)
+static void
+forget_new_job (QmgrGroup *g, gpointer job)
 {
-  if (job_id[0] == '\0')
-    {
-      do
-        *id = qmgr_guid_generate ();
-      while (qmgr_manager_guid_in_use (g->manager, *id));
-      return TRUE;
-    }
-  if (!qmgr_guid_parse (job_id, id, error))
-    return FALSE;
-  if (qmgr_manager_guid_in_use (g->manager, *id))
-    {
-      char s[QMGR_GUID_STRING_LEN + 1];
-      qmgr_guid_to_string (*id, s);
-      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS, "GUID %s is already in use", s);
-      return FALSE;
-    }
-  return TRUE;
+  qmgr_job_free (job);
+}
+
+static void
+announce_new_job (QmgrGroup *g, gpointer job)
+{
+  qmgr_manager_index_job (g->manager, job);
+  qmgr_manager_emit_job_added (g->manager, job);
 }
 
 QmgrJob *
@@ -441,9 +335,9 @@ qmgr_group_create_job (QmgrGroup *g, const char *job_id, GError **error)
 {
   QmgrGuid id;
   QmgrJob *job;
-  gint64 old_mtime = g->modification_time;
+  QmgrTxn txn;
 
-  if (!parse_job_guid (g, job_id, &id, error))
+  if (!qmgr_manager_claim_guid (g->manager, job_id, &id, error))
     return NULL;
   if (g->job != NULL)
     {
@@ -458,18 +352,14 @@ qmgr_group_create_job (QmgrGroup *g, const char *job_id, GError **error)
     }
 
   job = qmgr_job_new (g, id);
-  g->job = job;
-  g->modification_time = qmgr_manager_now (g->manager);
-  if (!qmgr_manager_save_group (g->manager, g, error))
-    {
-      g->job = NULL;
-      g->modification_time = old_mtime;
-      qmgr_job_free (job);
-      return NULL;
-    }
-  qmgr_manager_index_job (g->manager, job);
-  qmgr_manager_emit_job_added (g->manager, job);
-  emit (g, QMGR_GROUP_CHANGED_MODIFICATION_TIME);
+  qmgr_txn_begin (&txn, g);
+  txn.delta.job_replaced = TRUE;
+  qmgr_txn_set (&txn, &g->job, job);
+  qmgr_txn_on_failure (&txn, forget_new_job, job);
+  qmgr_txn_on_success (&txn, announce_new_job, job);
+  qmgr_txn_touch (&txn);
+  if (!qmgr_txn_commit (&txn, QMGR_SAVE_NOW, error))
+    return NULL;
   return job;
 }
 
@@ -508,53 +398,27 @@ qmgr_group_enum_jobs (QmgrGroup *g, guint32 flags, GError **error)
   return ids;
 }
 
-const char *
-qmgr_group_query_new_job_interface (QmgrGroup *g, const char *interface_name, GError **error)
+QmgrJob *
+qmgr_group_query_job (QmgrGroup *g, GError **error)
 {
-  if (g_strcmp0 (interface_name, QMGR_JOB_INTERFACE) != 0)
-    {
-      g_autofree char *shown = qmgr_describe_value (interface_name);
-      g_set_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED,
-                   "Interface %s is not supported (only " QMGR_JOB_INTERFACE ")", shown);
-      return NULL;
-    }
   if (g->job == NULL)
-    {
-      g_set_error (error, QMGR_ERROR, QMGR_ERROR_ITEM_NOT_FOUND, "Group %s has no job",
-                   g->id_str);
-      return NULL;
-    }
-  return g->job->object_path;
+    g_set_error (error, QMGR_ERROR, QMGR_ERROR_ITEM_NOT_FOUND, "Group %s has no job",
+                 g->id_str);
+  return g->job;
 }
 
-gboolean
-qmgr_group_set_notification_pointer (QmgrGroup *g, const char *interface_name,
-                                     const char *sender, const char *path, GError **error)
+static void
+move_ownership (QmgrGroup *g, gpointer old_owner)
 {
-  if (g_strcmp0 (interface_name, QMGR_CALLBACK_INTERFACE) != 0)
-    {
-      g_autofree char *shown = qmgr_describe_value (interface_name);
-      g_set_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED,
-                   "Interface %s is not supported (only " QMGR_CALLBACK_INTERFACE ")", shown);
-      return FALSE;
-    }
-  g_clear_pointer (&g->live_callback_name, g_free);
-  g_clear_pointer (&g->live_callback_path, g_free);
-  if (g_strcmp0 (path, "/") != 0)
-    {
-      g->live_callback_name = g_strdup (sender);
-      g->live_callback_path = g_strdup (path);
-    }
-  return TRUE;
+  g->live_callback = FALSE;
+  qmgr_manager_change_owner (g->manager, g, (uid_t) GPOINTER_TO_UINT (old_owner));
 }
 
 gboolean
 qmgr_group_take_ownership (QmgrGroup *g, uid_t caller, GError **error)
 {
   QmgrManager *m = g->manager;
-  uid_t old_owner = g->owner;
-  gint64 old_mtime = g->modification_time;
-  g_autofree char *old_user = NULL, *old_password = NULL, *old_clsid = NULL;
+  QmgrTxn txn;
 
   /* Ownership only means something where several users share the daemon; who
    * may take it (polkit) is decided by the caller of this function. */
@@ -564,47 +428,35 @@ qmgr_group_take_ownership (QmgrGroup *g, uid_t caller, GError **error)
                    "TakeOwnership is only supported on the system bus (qmgrd --system)");
       return FALSE;
     }
-  if (caller == old_owner)
+  if (caller == g->owner)
     return TRUE;
   if (!qmgr_manager_owner_has_room (m, caller, error))
     return FALSE;
 
   /* The new owner must not inherit the old owner's credentials or callbacks. */
-  old_user = g_steal_pointer (&g->remote_user_id);
-  old_password = g_steal_pointer (&g->remote_user_password);
-  old_clsid = g_steal_pointer (&g->notify_clsid);
-  g->remote_user_id = g_strdup ("");
-  g->remote_user_password = g_strdup ("");
-  g->notify_clsid = g_strdup ("");
-  g->owner = caller;
-  g->modification_time = qmgr_manager_now (m);
-  if (!qmgr_manager_save_group (m, g, error))
+  qmgr_txn_begin (&txn, g);
+  qmgr_txn_set_string (&txn, &g->remote_user_id, "", FALSE);
+  qmgr_txn_set_string (&txn, &g->remote_user_password, "", TRUE);
+  if (g->notify_clsid[0] != '\0')
     {
-      g_free (g->remote_user_id);
-      g_free (g->remote_user_password);
-      g_free (g->notify_clsid);
-      g->remote_user_id = g_steal_pointer (&old_user);
-      g->remote_user_password = g_steal_pointer (&old_password);
-      g->notify_clsid = g_steal_pointer (&old_clsid);
-      g->owner = old_owner;
-      g->modification_time = old_mtime;
-      return FALSE;
+      qmgr_txn_set_string (&txn, &g->notify_clsid, "", FALSE);
+      qmgr_txn_changed (&txn, QMGR_GROUP_CHANGED_NOTIFY_CLSID, 0);
     }
-  explicit_bzero (old_password, strlen (old_password));
-  g_clear_pointer (&g->live_callback_name, g_free);
-  g_clear_pointer (&g->live_callback_path, g_free);
-  qmgr_manager_change_owner (m, g, old_owner);
-  emit (g, QMGR_GROUP_CHANGED_OWNER | QMGR_GROUP_CHANGED_MODIFICATION_TIME |
-           (old_clsid[0] != '\0' ? QMGR_GROUP_CHANGED_NOTIFY_CLSID : 0));
-  return TRUE;
+  qmgr_txn_on_success (&txn, move_ownership, GUINT_TO_POINTER (g->owner));
+  qmgr_txn_set (&txn, &g->owner, caller);
+  qmgr_txn_changed (&txn, QMGR_GROUP_CHANGED_OWNER, 0);
+  qmgr_txn_touch (&txn);
+  return qmgr_txn_commit (&txn, QMGR_SAVE_NOW, error);
 }
 
 void
 qmgr_group_set_run_state (QmgrGroup *g, QmgrRunState run_state)
 {
-  const char *old_reason = qmgr_group_get_wait_reason (g);
+  QmgrTxn txn;
 
-  g->run_state = run_state;
-  if (strcmp (old_reason, qmgr_group_get_wait_reason (g)) != 0)
-    emit (g, QMGR_GROUP_CHANGED_WAIT_REASON);
+  if (g->run_state == run_state)
+    return;
+  qmgr_txn_begin (&txn, g);
+  qmgr_txn_set (&txn, &g->run_state, run_state);
+  qmgr_txn_commit (&txn, QMGR_SAVE_NONE, NULL);
 }

@@ -1,5 +1,6 @@
 /* qmgrd core — a Group (IBackgroundCopyGroup): state machine, status bits,
- * GetProp/SetProp rules, progress. */
+ * GetProp/SetProp rules, progress. Status bits and WaitReason are derived in
+ * status.c, from the state alone. */
 #pragma once
 
 #include "model.h"
@@ -14,7 +15,6 @@ guint64 qmgr_group_get_bytes_total (QmgrGroup *group);   /* sum of the known siz
 guint64 qmgr_group_get_bytes_transferred (QmgrGroup *group);
 guint32 qmgr_group_get_files_total (QmgrGroup *group);
 guint32 qmgr_group_get_files_transferred (QmgrGroup *group);
-const char *qmgr_group_get_job_path (QmgrGroup *group);  /* "/" without a job */
 
 gboolean qmgr_group_get_progress (QmgrGroup *group, guint32 flags, guint32 *progress,
                                   GError **error);
@@ -49,20 +49,18 @@ gboolean qmgr_group_switch_to_foreground (QmgrGroup *group, GError **error);
 QmgrJob *qmgr_group_create_job (QmgrGroup *group, const char *job_id, GError **error);
 QmgrJob *qmgr_group_get_job (QmgrGroup *group, const char *job_id, GError **error);
 char **qmgr_group_enum_jobs (QmgrGroup *group, guint32 flags, GError **error);
-/* The job's object path for QueryNewJobInterface. */
-const char *qmgr_group_query_new_job_interface (QmgrGroup *group, const char *interface_name,
-                                                GError **error);
-/* SetNotificationPointer: @path "/" clears. */
-gboolean qmgr_group_set_notification_pointer (QmgrGroup *group, const char *interface_name,
-                                              const char *sender, const char *path,
-                                              GError **error);
+/* QueryNewJobInterface for the job interface (the bus layer checks the name):
+ * ItemNotFound without a job. */
+QmgrJob *qmgr_group_query_job (QmgrGroup *group, GError **error);
+/* SetNotificationPointer registered (or cleared) a live callback; where it
+ * points is kept by the bus layer. */
+void qmgr_group_set_live_callback (QmgrGroup *group, gboolean registered);
 gboolean qmgr_group_take_ownership (QmgrGroup *group, uid_t caller, GError **error);
 
 /* Callbacks owed (QmgrPendingNotification). Queueing happens inside the state
  * change that causes it (saved with it); the bus layer delivers the oldest and
  * then calls qmgr_group_notification_done(), which saves its removal. */
 gboolean qmgr_group_has_callback_target (QmgrGroup *group);
-void qmgr_group_queue_notification (QmgrGroup *group, QmgrStatusEvent event, guint32 file_index);
 gboolean qmgr_group_notification_done (QmgrGroup *group, GError **error);
 /* Bytes came from the server: NoProgressTimeout starts anew (retrying_since is
  * cleared, saved soon). Not for bytes found in a temp file at a restart. */

@@ -1,12 +1,10 @@
 /* qmgrd core — a Job and its files: AddFiles with all of its rules (all or
- * nothing), file status, progress arithmetic, CancelJob, and the completion seam
- * the transfer engine calls. */
-#include "manager.h"
+ * nothing), file status, progress arithmetic, CancelJob, and completions. */
+#include "core-private.h"
 
 #include <string.h>
 
 #include "qmgr-constants.h"
-#include "qmgr-error.h"
 #include "validate.h"
 
 QmgrFile *
@@ -29,7 +27,6 @@ qmgr_file_free (QmgrFile *f)
   g_free (f->remote_url);
   g_free (f->local_path);
   g_free (f->validator);
-  g_free (f->error_name);
   g_free (f->error_message);
   g_free (f);
 }
@@ -38,12 +35,9 @@ QmgrJob *
 qmgr_job_new (QmgrGroup *group, QmgrGuid id)
 {
   QmgrJob *j = g_new0 (QmgrJob, 1);
-  char hex[QMGR_GUID_HEX_LEN + 1];
 
   j->id = id;
   qmgr_guid_to_string (id, j->id_str);
-  qmgr_guid_to_hex (id, hex);
-  j->object_path = g_strconcat (group->object_path, "/job/", hex, NULL);
   j->group = group;
   j->files = g_ptr_array_new_with_free_func ((GDestroyNotify) qmgr_file_free);
   j->error_file_index = QMGR_FILE_INDEX_NONE;
@@ -55,9 +49,7 @@ qmgr_job_free (QmgrJob *j)
 {
   if (j == NULL)
     return;
-  g_free (j->object_path);
   g_ptr_array_unref (j->files);
-  g_free (j->error_name);
   g_free (j->error_message);
   g_free (j);
 }
@@ -114,30 +106,6 @@ guint32
 qmgr_job_get_file_count (QmgrJob *j)
 {
   return j->files->len;
-}
-
-guint32
-qmgr_job_get_status (QmgrJob *j)
-{
-  guint32 s;
-
-  switch (j->group->state)
-    {
-    case QMGR_GROUP_STATE_COMPLETE:
-      s = QMGR_STATUS_JOB_COMPLETE;
-      break;
-    case QMGR_GROUP_STATE_ERROR:
-      s = QMGR_STATUS_JOB_ERROR | QMGR_STATUS_JOB_INCOMPLETE;
-      break;
-    case QMGR_GROUP_STATE_SUSPENDED:
-    case QMGR_GROUP_STATE_QUEUED:
-    default:
-      s = QMGR_STATUS_JOB_INCOMPLETE;
-      break;
-    }
-  if (j->group->foreground)
-    s |= QMGR_STATUS_JOB_FOREGROUND;
-  return s;
 }
 
 guint64
@@ -206,7 +174,7 @@ qmgr_job_get_file (QmgrJob *j, guint32 index, GError **error)
 
 gboolean
 qmgr_job_get_file_status (QmgrJob *j, guint32 index, guint32 *status, guint64 *bytes_total,
-                          guint64 *bytes_transferred, const char **error_name,
+                          guint64 *bytes_transferred, QmgrTransferError *error_code,
                           const char **error_message, GError **error)
 {
   const QmgrFile *f = qmgr_job_get_file (j, index, error);
@@ -216,7 +184,7 @@ qmgr_job_get_file_status (QmgrJob *j, guint32 index, guint32 *status, guint64 *b
   *status = f->complete ? QMGR_STATUS_FILE_COMPLETE : QMGR_STATUS_FILE_INCOMPLETE;
   *bytes_total = f->bytes_total;
   *bytes_transferred = f->bytes_transferred;
-  *error_name = f->error_name ? f->error_name : "";
+  *error_code = f->error;
   *error_message = f->error_message ? f->error_message : "";
   return TRUE;
 }
@@ -275,15 +243,30 @@ check_entries (QmgrJob *j, const QmgrFileSpec *files, guint n_files, GError **er
   return TRUE;
 }
 
+static void
+drop_new_files (QmgrGroup *g, gpointer old_len)
+{
+  QmgrJob *j = g->job;
+
+  for (guint i = GPOINTER_TO_UINT (old_len); i < j->files->len; i++)
+    qmgr_job_untally (j, file_at (j, i));
+  g_ptr_array_set_size (j->files, GPOINTER_TO_UINT (old_len));
+}
+
+static void
+reserve_new_files (QmgrGroup *g, gpointer old_len)
+{
+  for (guint i = GPOINTER_TO_UINT (old_len); i < g->job->files->len; i++)
+    qmgr_manager_reserve_destination (g->manager, g->owner, file_at (g->job, i));
+}
+
 gboolean
 qmgr_job_add_files (QmgrJob *j, const QmgrFileSpec *files, guint n_files, GError **error)
 {
   QmgrGroup *g = j->group;
   QmgrManager *m = g->manager;
   guint old_len = j->files->len;
-  guint64 old_size = qmgr_group_get_size (g);
-  gint64 old_mtime = g->modification_time;
-  QmgrGroupChange changes;
+  QmgrTxn txn;
 
   if (!check_entries (j, files, n_files, error) ||
       !check_destinations (j, files, n_files, error))
@@ -305,79 +288,89 @@ qmgr_job_add_files (QmgrJob *j, const QmgrFileSpec *files, guint n_files, GError
   if (n_files == 0)
     return TRUE;
 
+  qmgr_txn_begin (&txn, g);
   for (guint i = 0; i < n_files; i++)
     {
       QmgrFile *f = qmgr_file_new (files[i].remote_url, files[i].local_path, files[i].size_hint);
       g_ptr_array_add (j->files, f);
       qmgr_job_tally (j, f);
     }
-  g->modification_time = qmgr_manager_now (m);
-  if (!qmgr_manager_save_group (m, g, error))
-    {
-      for (guint i = old_len; i < j->files->len; i++)
-        qmgr_job_untally (j, file_at (j, i));
-      g_ptr_array_set_size (j->files, old_len);
-      g->modification_time = old_mtime;
-      return FALSE;
-    }
-  for (guint i = old_len; i < j->files->len; i++)
-    qmgr_manager_reserve_destination (m, g->owner, file_at (j, i));
+  qmgr_txn_on_failure (&txn, drop_new_files, GUINT_TO_POINTER (old_len));
+  qmgr_txn_on_success (&txn, reserve_new_files, GUINT_TO_POINTER (old_len));
+  qmgr_txn_files_appended (&txn, old_len);
+  qmgr_txn_touch (&txn);
+  return qmgr_txn_commit (&txn, QMGR_SAVE_NOW, error);
+}
 
-  changes = QMGR_GROUP_CHANGED_FILES_TOTAL | QMGR_GROUP_CHANGED_MODIFICATION_TIME;
-  if (qmgr_group_get_size (g) != old_size)
-    changes |= QMGR_GROUP_CHANGED_SIZE;
-  qmgr_manager_emit_job_changed (m, j, QMGR_JOB_CHANGED_FILE_COUNT);
-  qmgr_manager_emit_group_changed (m, g, changes);
-  return TRUE;
+static void
+remove_job (QmgrGroup *g, gpointer job)
+{
+  QmgrJob *j = job;
+
+  /* Listeners still find the job while they hear it is going (and remove its
+   * temp files); the group's job pointer is restored for that moment. */
+  g->job = j;
+  qmgr_manager_emit_job_removing (g->manager, j);
+  qmgr_manager_unindex_job (g->manager, j);
+  g->job = NULL;
+  qmgr_job_free (j);
 }
 
 gboolean
 qmgr_job_cancel (QmgrJob *j, GError **error)
 {
   QmgrGroup *g = j->group;
-  QmgrManager *m = g->manager;
-  QmgrGroupState old_state = g->state;
-  guint32 old_status = qmgr_group_get_status (g);
-  const char *old_reason = qmgr_group_get_wait_reason (g);
-  guint64 old_size = qmgr_group_get_size (g);
-  gint64 old_mtime = g->modification_time, old_ctime = g->completion_time;
-  QmgrGroupChange changes = QMGR_GROUP_CHANGED_MODIFICATION_TIME |
-                            QMGR_GROUP_CHANGED_FILES_TOTAL;
+  QmgrTxn txn;
 
-  g->job = NULL;
-  g->state = QMGR_GROUP_STATE_SUSPENDED;
-  g->completion_time = 0;
-  g->modification_time = qmgr_manager_now (m);
-  if (!qmgr_manager_save_group (m, g, error))
+  qmgr_txn_begin (&txn, g);
+  txn.delta.job_replaced = TRUE;
+  qmgr_txn_set (&txn, &g->job, NULL);
+  if (g->state != QMGR_GROUP_STATE_SUSPENDED)
     {
-      g->job = j;
-      g->state = old_state;
-      g->completion_time = old_ctime;
-      g->modification_time = old_mtime;
-      return FALSE;
+      qmgr_txn_set (&txn, &g->state, QMGR_GROUP_STATE_SUSPENDED);
+      qmgr_txn_set (&txn, &g->run_state, QMGR_RUN_QUEUED);
     }
+  qmgr_txn_set (&txn, &g->completion_time, 0);
+  qmgr_txn_on_success (&txn, remove_job, j);
+  qmgr_txn_changed (&txn, QMGR_GROUP_CHANGED_FILES_TOTAL | QMGR_GROUP_CHANGED_BYTES_TRANSFERRED |
+                          QMGR_GROUP_CHANGED_FILES_TRANSFERRED, 0);
+  qmgr_txn_touch (&txn);
+  return qmgr_txn_commit (&txn, QMGR_SAVE_NOW, error);
+}
 
-  /* Listeners still find the job while they hear it is going (and remove its
-   * temp files); the group's job pointer is restored for that moment. */
-  g->job = j;
-  qmgr_manager_emit_job_removing (m, j);
-  qmgr_manager_unindex_job (m, j);
-  g->job = NULL;
-  qmgr_job_free (j);
+/* A file's counted fields, to put back (they move the job's tallies). */
+typedef struct {
+  guint index;
+  gboolean complete;
+  guint64 bytes_total;
+  guint64 bytes_transferred;
+} FileCounts;
 
-  if (qmgr_group_get_status (g) != old_status)
-    changes |= QMGR_GROUP_CHANGED_STATUS;
-  if (strcmp (qmgr_group_get_wait_reason (g), old_reason) != 0)
-    changes |= QMGR_GROUP_CHANGED_WAIT_REASON;
-  if (old_size != 0)
-    changes |= QMGR_GROUP_CHANGED_SIZE | QMGR_GROUP_CHANGED_BYTES_TOTAL;
-  if (old_ctime != 0)
-    changes |= QMGR_GROUP_CHANGED_COMPLETION_TIME;
-  changes |= QMGR_GROUP_CHANGED_BYTES_TRANSFERRED | QMGR_GROUP_CHANGED_FILES_TRANSFERRED;
-  qmgr_manager_emit_group_changed (m, g, changes);
-  if (old_state == QMGR_GROUP_STATE_QUEUED)
-    qmgr_manager_emit_stopped (m, g);
-  return TRUE;
+static void
+restore_counts (QmgrGroup *g, gpointer data)
+{
+  const FileCounts *saved = data;
+  QmgrFile *f = file_at (g->job, saved->index);
+
+  qmgr_job_untally (g->job, f);
+  f->complete = saved->complete;
+  f->bytes_total = saved->bytes_total;
+  f->bytes_transferred = saved->bytes_transferred;
+  qmgr_job_tally (g->job, f);
+}
+
+static void
+hold_new_notifications (QmgrGroup *g, guint from)
+{
+  for (guint i = from; i < g->pending_notifications->len; i++)
+    g_array_index (g->pending_notifications, QmgrPendingNotification, i).held = TRUE;
+}
+
+static void
+release_destinations (QmgrGroup *g, gpointer data)
+{
+  for (guint i = 0; i < g->job->files->len; i++)
+    qmgr_manager_release_destination (g->manager, g->owner, file_at (g->job, i));
 }
 
 gboolean
@@ -385,15 +378,10 @@ qmgr_job_record_completion (QmgrJob *j, guint32 index, guint64 size,
                             QmgrCompletion *completion, GError **error)
 {
   QmgrGroup *g = j->group;
-  QmgrManager *m = g->manager;
   QmgrFile *f;
-  QmgrFile saved;
-  guint old_pending;
-  gboolean all_done = TRUE;
-  QmgrGroupState old_state = g->state;
-  gint64 old_mtime = g->modification_time;
-  guint32 old_status = qmgr_group_get_status (g);
-  guint64 old_size = qmgr_group_get_size (g);
+  FileCounts saved;
+  guint old_pending = g->pending_notifications->len;
+  QmgrTxn txn;
 
   if (index >= j->files->len)
     {
@@ -409,90 +397,38 @@ qmgr_job_record_completion (QmgrJob *j, guint32 index, guint64 size,
       return FALSE;
     }
 
-  saved = *f;
+  saved = (FileCounts) { index, f->complete, f->bytes_total, f->bytes_transferred };
+  qmgr_txn_begin (&txn, g);
   qmgr_job_untally (j, f);
   f->complete = TRUE;
   f->bytes_total = size;
   f->bytes_transferred = size;
   qmgr_job_tally (j, f);
-  all_done = j->n_complete == j->files->len;
-  g->modification_time = qmgr_manager_now (m);
-  if (all_done)
+  qmgr_txn_on_failure (&txn, restore_counts, &saved);
+  qmgr_txn_file_changed (&txn, index);
+  qmgr_txn_touch (&txn);
+  /* Announced with the counters, throttled: it is not a change of its own. */
+  qmgr_txn_changed (&txn, QMGR_GROUP_CHANGED_FILES_TRANSFERRED | QMGR_GROUP_CHANGED_BYTES_TOTAL |
+                          QMGR_GROUP_CHANGED_BYTES_TRANSFERRED,
+                    QMGR_JOB_CHANGED_BYTES_TOTAL | QMGR_JOB_CHANGED_BYTES_TRANSFERRED);
+  qmgr_group_queue_notification (&txn, QMGR_STATUS_EVENT_FILE_DONE, index);
+  qmgr_txn_status_event (&txn, index, QMGR_STATUS_EVENT_FILE_DONE);
+  if (j->n_complete == j->files->len)
     {
-      g->state = QMGR_GROUP_STATE_COMPLETE;
-      g->completion_time = g->modification_time;
+      qmgr_txn_set (&txn, &g->state, QMGR_GROUP_STATE_COMPLETE);
+      qmgr_txn_set (&txn, &g->run_state, QMGR_RUN_QUEUED);
+      qmgr_txn_set (&txn, &g->completion_time, g->modification_time);
+      qmgr_group_queue_notification (&txn, QMGR_STATUS_EVENT_JOB_DONE, QMGR_FILE_INDEX_NONE);
+      qmgr_group_queue_notification (&txn, QMGR_STATUS_EVENT_GROUP_DONE, QMGR_FILE_INDEX_NONE);
+      qmgr_txn_status_event (&txn, QMGR_FILE_INDEX_NONE, QMGR_STATUS_EVENT_JOB_DONE);
+      qmgr_txn_status_event (&txn, QMGR_FILE_INDEX_NONE, QMGR_STATUS_EVENT_GROUP_DONE);
+      qmgr_txn_on_success (&txn, release_destinations, NULL);
     }
-  old_pending = g->pending_notifications->len;
-  qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_FILE_DONE, index);
-  if (all_done)
-    {
-      qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_JOB_DONE, QMGR_FILE_INDEX_NONE);
-      qmgr_group_queue_notification (g, QMGR_STATUS_EVENT_GROUP_DONE, QMGR_FILE_INDEX_NONE);
-    }
-  for (guint i = old_pending; i < g->pending_notifications->len; i++)
-    g_array_index (g->pending_notifications, QmgrPendingNotification, i).held = TRUE;
-  /* Saved soon, with the other completions of the moment (a group is written
-   * whole: once per completion would be quadratic in its files); announced
-   * only once the caller has made it durable. */
-  if (!qmgr_manager_save_group_soon (m, g, error))
-    {
-      g_array_set_size (g->pending_notifications, old_pending);
-      qmgr_job_untally (j, f);
-      *f = saved;
-      qmgr_job_tally (j, f);
-      g->state = old_state;
-      g->completion_time = 0;
-      g->modification_time = old_mtime;
-      return FALSE;
-    }
-
-  completion->group_id = g->id;
-  completion->job_id = j->id;
-  completion->index = index;
-  completion->all_done = all_done;
-  completion->was_queued = old_state == QMGR_GROUP_STATE_QUEUED;
-  completion->group_changes = QMGR_GROUP_CHANGED_MODIFICATION_TIME |
-                              QMGR_GROUP_CHANGED_FILES_TRANSFERRED |
-                              QMGR_GROUP_CHANGED_BYTES_TOTAL |
-                              QMGR_GROUP_CHANGED_BYTES_TRANSFERRED;
-  /* Usually known since the response; announced (at once: it is not a
-   * counter) only when this is what makes it known or changes it. */
-  if (qmgr_group_get_size (g) != old_size)
-    completion->group_changes |= QMGR_GROUP_CHANGED_SIZE;
-  if (all_done)
-    {
-      for (guint i = 0; i < j->files->len; i++)
-        qmgr_manager_release_destination (m, g->owner, file_at (j, i));
-      completion->group_changes |= QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_WAIT_REASON |
-                                   QMGR_GROUP_CHANGED_COMPLETION_TIME;
-    }
-  completion->job_changes = QMGR_JOB_CHANGED_BYTES_TOTAL | QMGR_JOB_CHANGED_BYTES_TRANSFERRED |
-                            (qmgr_group_get_status (g) != old_status ? QMGR_JOB_CHANGED_STATUS : 0);
-  return TRUE;
-}
-
-void
-qmgr_job_announce_completion (QmgrManager *m, const QmgrCompletion *c)
-{
-  QmgrGroup *g = qmgr_manager_lookup_group (m, c->group_id);
-  QmgrJob *j = qmgr_manager_lookup_job (m, c->job_id);
-
-  if (g == NULL)
-    return;   /* cancelled meanwhile: its removal was announced instead */
-  for (guint i = 0; i < g->pending_notifications->len; i++)
-    g_array_index (g->pending_notifications, QmgrPendingNotification, i).held = FALSE;
-  if (j == NULL || j->group != g)
-    return;
-  qmgr_manager_emit_group_changed (m, g, c->group_changes);
-  qmgr_manager_emit_job_changed (m, j, c->job_changes);
-  qmgr_manager_emit_status_event (m, g, c->index, QMGR_STATUS_EVENT_FILE_DONE);
-  if (c->all_done)
-    {
-      qmgr_manager_emit_status_event (m, g, QMGR_FILE_INDEX_NONE, QMGR_STATUS_EVENT_JOB_DONE);
-      qmgr_manager_emit_status_event (m, g, QMGR_FILE_INDEX_NONE, QMGR_STATUS_EVENT_GROUP_DONE);
-      if (c->was_queued)
-        qmgr_manager_emit_stopped (m, g);
-    }
+  /* The callbacks queued wait for the completion to be durable. */
+  hold_new_notifications (g, old_pending);
+  /* Saved soon, with the other completions of the moment; announced only
+   * once the caller has made it durable. */
+  return qmgr_txn_commit_deferred (&txn, QMGR_SAVE_SOON, completion, error);
 }
 
 gboolean
@@ -506,6 +442,6 @@ qmgr_job_file_completed (QmgrJob *j, guint32 index, guint64 size, GError **error
     return FALSE;
   /* Announced either way, as the model says it: the store tries again. */
   durable = qmgr_manager_sync_store (m, error);
-  qmgr_job_announce_completion (m, &c);
+  qmgr_manager_announce_completion (m, &c);
   return durable;
 }

@@ -22,10 +22,26 @@ guint64 qmgr_job_get_bytes_transferred (QmgrJob *job);
 gboolean qmgr_job_get_progress (QmgrJob *job, guint32 flags, guint32 *progress, GError **error);
 gboolean qmgr_job_get_file_status (QmgrJob *job, guint32 index, guint32 *status,
                                    guint64 *bytes_total, guint64 *bytes_transferred,
-                                   const char **error_name, const char **error_message,
+                                   QmgrTransferError *error_code, const char **error_message,
                                    GError **error);
 /* Removes the job and frees it; the group becomes empty and suspended. */
 gboolean qmgr_job_cancel (QmgrJob *job, GError **error);
+
+/* What a completed file makes listeners hear, once it is durable: recorded by
+ * qmgr_job_record_completion(), announced by qmgr_manager_announce_completion(). */
+typedef struct {
+  QmgrGuid group_id;
+  QmgrGuid job_id;
+  QmgrGroupChange group_changes;
+  QmgrJobChange job_changes;
+  guint n_events;
+  struct {
+    guint32 file_index;
+    QmgrStatusEvent event;
+  } events[4];
+  gboolean stopped;           /* the group left the queue */
+  gboolean all_done;          /* the group is complete */
+} QmgrCompletion;
 
 /* The transfer engine's seam: a file's bytes are all in place. When it was the
  * last file the job and the group become complete.
@@ -33,30 +49,22 @@ gboolean qmgr_job_cancel (QmgrJob *job, GError **error);
  * Whoever hears of a completion may take the file, so no one may hear of one a
  * crash could still undo: qmgr_job_record_completion() saves it soon and fills
  * @completion with what to announce; once qmgr_manager_sync_store() has made
- * it durable, qmgr_job_announce_completion() announces it (a job cancelled
+ * it durable, qmgr_manager_announce_completion() announces it (a job cancelled
  * meanwhile is skipped) and releases the callbacks it queued, which are held
  * until then. qmgr_job_file_completed() does all three. */
-typedef struct {
-  QmgrGuid group_id;
-  QmgrGuid job_id;
-  guint32 index;
-  gboolean all_done;
-  gboolean was_queued;
-  QmgrGroupChange group_changes;
-  QmgrJobChange job_changes;
-} QmgrCompletion;
-
 gboolean qmgr_job_record_completion (QmgrJob *job, guint32 index, guint64 size,
                                      QmgrCompletion *completion, GError **error);
-void qmgr_job_announce_completion (QmgrManager *manager, const QmgrCompletion *completion);
+void qmgr_manager_announce_completion (QmgrManager *manager, const QmgrCompletion *completion);
 gboolean qmgr_job_file_completed (QmgrJob *job, guint32 index, guint64 size, GError **error);
 
-/* ---- The transfer engine's seams (file-state.c) ---- */
+/* ---- what the scheduler learns about a file (file-state.c) ---- */
 
 /* Bytes in the temp file now; memory only (the temp file is the truth). */
 void qmgr_job_file_progress (QmgrJob *job, guint32 index, guint64 bytes_transferred);
 /* The first response of an attempt proved the size (QMGR_SIZE_UNKNOWN if it did
- * not) and gave a validator (NULL if none); recorded durably when they changed. */
+ * not) and gave a validator (NULL if none), recorded durably when they
+ * changed: before this returns when the validator replaces another (a resume
+ * after a crash must never trust the old one), else soon. */
 gboolean qmgr_job_file_response (QmgrJob *job, guint32 index, guint64 bytes_total,
                                  const char *validator, GError **error);
 /* The server's file changed: start again from byte 0 (the temp file is empty). */
@@ -66,13 +74,13 @@ void qmgr_job_set_current_file (QmgrJob *job, guint32 index);
  * (WaitReason "retrying"). @last_progress (µs since the epoch) is when the
  * group last made progress: the first failure since records it in
  * QmgrGroup.retrying_since, which progress or a resume clears. */
-gboolean qmgr_job_file_transient_error (QmgrJob *job, guint32 index, const char *name,
+gboolean qmgr_job_file_transient_error (QmgrJob *job, guint32 index, QmgrTransferError code,
                                         const char *message, guint32 win32_result,
                                         guint32 transport_result, gint64 last_progress,
                                         GError **error);
 /* A fatal failure: the group goes to ERROR|SUSPENDED and listeners hear
  * QMGR_STATUS_EVENT_FATAL_ERROR. */
-gboolean qmgr_job_file_fatal_error (QmgrJob *job, guint32 index, const char *name,
+gboolean qmgr_job_file_fatal_error (QmgrJob *job, guint32 index, QmgrTransferError code,
                                     const char *message, guint32 win32_result,
                                     guint32 transport_result, GError **error);
 

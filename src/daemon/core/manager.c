@@ -1,11 +1,11 @@
 /* qmgrd core — the Manager: groups by GUID and in creation order, owners and
- * their quotas, destination reservations, listeners and the store hooks. */
-#include "manager.h"
+ * their quotas, destination reservations, the settings and the network state,
+ * listeners and the store hooks. */
+#include "core-private.h"
 
 #include <string.h>
 
 #include "qmgr-constants.h"
-#include "qmgr-error.h"
 
 typedef struct {
   const QmgrManagerListener *listener;
@@ -22,21 +22,6 @@ qmgr_manager_settings_init_defaults (QmgrManagerSettings *settings, gboolean sys
   settings->max_concurrent_transfers = 4;
 }
 
-static guint
-guid_hash (gconstpointer key)
-{
-  const QmgrGuid *g = key;
-  guint h;
-  memcpy (&h, g->bytes, sizeof h);   /* GUIDs are random: any four bytes hash well */
-  return h;
-}
-
-static gboolean
-guid_key_equal (gconstpointer a, gconstpointer b)
-{
-  return memcmp (a, b, sizeof (QmgrGuid)) == 0;
-}
-
 QmgrManager *
 qmgr_manager_new (const QmgrManagerSettings *settings)
 {
@@ -44,15 +29,16 @@ qmgr_manager_new (const QmgrManagerSettings *settings)
 
   m->settings = *settings;
   g_queue_init (&m->groups);
-  m->groups_by_id = g_hash_table_new (guid_hash, guid_key_equal);
-  m->jobs_by_id = g_hash_table_new (guid_hash, guid_key_equal);
+  m->groups_by_id = g_hash_table_new (qmgr_guid_hash, qmgr_guid_key_equal);
+  m->jobs_by_id = g_hash_table_new (qmgr_guid_hash, qmgr_guid_key_equal);
   m->groups_per_owner = g_hash_table_new (g_direct_hash, g_direct_equal);
   m->destinations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   m->listeners = g_array_new (FALSE, FALSE, sizeof (ListenerEntry));
   m->next_seq = 1;
-  m->network_cost_state = QMGR_COST_STATE_UNRESTRICTED;
-  m->online = TRUE;
-  m->clock = g_get_real_time;
+  m->network.cost_state = QMGR_COST_STATE_UNRESTRICTED;
+  m->network.online = TRUE;
+  m->network.connectivity = QMGR_CONNECTIVITY_FULL;
+  m->clock = qmgr_clock_get_system ();
   return m;
 }
 
@@ -89,7 +75,7 @@ qmgr_manager_set_destination_check (QmgrManager *m, QmgrDestinationCheck check,
 }
 
 void
-qmgr_manager_set_clock (QmgrManager *m, gint64 (*clock) (void))
+qmgr_manager_set_clock (QmgrManager *m, QmgrClock *clock)
 {
   m->clock = clock;
 }
@@ -97,7 +83,7 @@ qmgr_manager_set_clock (QmgrManager *m, gint64 (*clock) (void))
 gint64
 qmgr_manager_now (QmgrManager *m)
 {
-  return m->clock ();
+  return qmgr_clock_wall (m->clock);
 }
 
 void
@@ -178,27 +164,30 @@ qmgr_manager_emit_status_event (QmgrManager *m, QmgrGroup *group, guint32 file_i
   EMIT (m, status_event, group, file_index, event);
 }
 
-static void
-emit_manager_changed (QmgrManager *m, QmgrManagerChange changes)
+void
+qmgr_manager_emit_manager_changed (QmgrManager *m, QmgrManagerChange changes)
 {
-  EMIT (m, manager_changed, m, changes);
+  if (changes != 0)
+    EMIT (m, manager_changed, m, changes);
 }
 
 gboolean
-qmgr_manager_save_group (QmgrManager *m, QmgrGroup *group, GError **error)
+qmgr_manager_save_group (QmgrManager *m, QmgrGroup *group, const QmgrGroupDelta *delta,
+                         QmgrSaveMode mode, GError **error)
 {
-  if (m->store_hooks == NULL || m->store_hooks->save_group == NULL)
+  const QmgrStoreHooks *hooks = m->store_hooks;
+
+  if (hooks == NULL || mode == QMGR_SAVE_NONE)
     return TRUE;
-  return m->store_hooks->save_group (m->store, group, error);
-}
-
-gboolean
-qmgr_manager_save_group_soon (QmgrManager *m, QmgrGroup *group, GError **error)
-{
-  if (m->store_hooks == NULL || m->store_hooks->save_group_soon == NULL)
-    return qmgr_manager_save_group (m, group, error);
-  m->store_hooks->save_group_soon (m->store, group);
-  return TRUE;
+  /* Without the hook, "soon" is now. */
+  if (mode == QMGR_SAVE_SOON && hooks->save_group_soon != NULL)
+    {
+      hooks->save_group_soon (m->store, group, delta);
+      return TRUE;
+    }
+  if (hooks->save_group == NULL)
+    return TRUE;
+  return hooks->save_group (m->store, group, delta, error);
 }
 
 void
@@ -224,8 +213,8 @@ qmgr_manager_sync_store (QmgrManager *m, GError **error)
   return m->store_hooks->sync (m->store, error);
 }
 
-static gboolean
-save_settings (QmgrManager *m, GError **error)
+gboolean
+qmgr_manager_save_settings (QmgrManager *m, GError **error)
 {
   if (m->store_hooks == NULL || m->store_hooks->save_settings == NULL)
     return TRUE;
@@ -237,6 +226,28 @@ qmgr_manager_guid_in_use (QmgrManager *m, QmgrGuid id)
 {
   return g_hash_table_contains (m->groups_by_id, &id) ||
          g_hash_table_contains (m->jobs_by_id, &id);
+}
+
+gboolean
+qmgr_manager_claim_guid (QmgrManager *m, const char *text, QmgrGuid *id, GError **error)
+{
+  if (text[0] == '\0')
+    {
+      do
+        *id = qmgr_guid_generate ();
+      while (qmgr_manager_guid_in_use (m, *id));
+      return TRUE;
+    }
+  if (!qmgr_guid_parse (text, id, error))
+    return FALSE;
+  if (qmgr_manager_guid_in_use (m, *id))
+    {
+      char s[QMGR_GUID_STRING_LEN + 1];
+      qmgr_guid_to_string (*id, s);
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS, "GUID %s is already in use", s);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static guint
@@ -363,28 +374,11 @@ qmgr_manager_create_group (QmgrManager *m, const char *group_id, uid_t caller, G
 {
   QmgrGuid id;
   QmgrGroup *group;
+  QmgrGroupDelta whole = { .job_replaced = TRUE, .first_new_file = G_MAXUINT };
   gint64 now;
 
-  if (group_id[0] == '\0')
-    {
-      do
-        id = qmgr_guid_generate ();
-      while (qmgr_manager_guid_in_use (m, id));
-    }
-  else
-    {
-      if (!qmgr_guid_parse (group_id, &id, error))
-        return NULL;
-      if (qmgr_manager_guid_in_use (m, id))
-        {
-          char s[QMGR_GUID_STRING_LEN + 1];
-          qmgr_guid_to_string (id, s);
-          g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS,
-                       "GUID %s is already in use", s);
-          return NULL;
-        }
-    }
-
+  if (!qmgr_manager_claim_guid (m, group_id, &id, error))
+    return NULL;
   if (!qmgr_manager_owner_has_room (m, caller, error))
     return NULL;
 
@@ -394,7 +388,8 @@ qmgr_manager_create_group (QmgrManager *m, const char *group_id, uid_t caller, G
   group->creation_time = now;
   group->modification_time = now;
 
-  if (!qmgr_manager_save_group (m, group, error))
+  /* Nothing to undo: a group that could not be saved was never seen. */
+  if (!qmgr_manager_save_group (m, group, &whole, QMGR_SAVE_NOW, error))
     {
       qmgr_group_free (group);
       return NULL;
@@ -473,44 +468,38 @@ qmgr_manager_has_runnable_groups (QmgrManager *m)
   return FALSE;
 }
 
+static gboolean
+commit_setting (QmgrManager *m, gpointer field, gconstpointer value, gsize size,
+                QmgrManagerChange change, GError **error)
+{
+  QmgrTxn txn;
+
+  qmgr_txn_begin_manager (&txn, m);
+  qmgr_txn_set_bytes (&txn, field, value, size);
+  if (txn.undo == NULL)
+    return TRUE;   /* unchanged */
+  txn.manager_changes = change;
+  return qmgr_txn_commit (&txn, QMGR_SAVE_NOW, error);
+}
+
 gboolean
 qmgr_manager_set_bandwidth_limit (QmgrManager *m, guint64 limit, GError **error)
 {
-  guint64 old = m->settings.bandwidth_limit;
-
-  if (old == limit)
-    return TRUE;
-  m->settings.bandwidth_limit = limit;
-  if (!save_settings (m, error))
-    {
-      m->settings.bandwidth_limit = old;
-      return FALSE;
-    }
-  emit_manager_changed (m, QMGR_MANAGER_CHANGED_BANDWIDTH_LIMIT);
-  return TRUE;
+  return commit_setting (m, &m->settings.bandwidth_limit, &limit, sizeof limit,
+                         QMGR_MANAGER_CHANGED_BANDWIDTH_LIMIT, error);
 }
 
 gboolean
 qmgr_manager_set_metered_bandwidth_limit (QmgrManager *m, guint64 limit, GError **error)
 {
-  guint64 old = m->settings.metered_bandwidth_limit;
-
-  if (old == limit)
-    return TRUE;
-  m->settings.metered_bandwidth_limit = limit;
-  if (!save_settings (m, error))
-    {
-      m->settings.metered_bandwidth_limit = old;
-      return FALSE;
-    }
-  emit_manager_changed (m, QMGR_MANAGER_CHANGED_METERED_BANDWIDTH_LIMIT);
-  return TRUE;
+  return commit_setting (m, &m->settings.metered_bandwidth_limit, &limit, sizeof limit,
+                         QMGR_MANAGER_CHANGED_METERED_BANDWIDTH_LIMIT, error);
 }
 
 gboolean
 qmgr_manager_set_max_concurrent_transfers (QmgrManager *m, guint32 value, GError **error)
 {
-  guint old = m->settings.max_concurrent_transfers;
+  guint v = value;
 
   if (value == 0 || value > QMGR_MAX_CONCURRENT_TRANSFERS_MAX)
     {
@@ -519,16 +508,36 @@ qmgr_manager_set_max_concurrent_transfers (QmgrManager *m, guint32 value, GError
                    QMGR_MAX_CONCURRENT_TRANSFERS_MAX);
       return FALSE;
     }
-  if (old == value)
-    return TRUE;
-  m->settings.max_concurrent_transfers = value;
-  if (!save_settings (m, error))
-    {
-      m->settings.max_concurrent_transfers = old;
-      return FALSE;
-    }
-  emit_manager_changed (m, QMGR_MANAGER_CHANGED_MAX_CONCURRENT_TRANSFERS);
-  return TRUE;
+  return commit_setting (m, &m->settings.max_concurrent_transfers, &v, sizeof v,
+                         QMGR_MANAGER_CHANGED_MAX_CONCURRENT_TRANSFERS, error);
+}
+
+void
+qmgr_manager_set_network (QmgrManager *m, const QmgrNetworkState *state)
+{
+  QmgrManagerChange changes = 0;
+
+  if (state->cost_state != m->network.cost_state)
+    changes |= QMGR_MANAGER_CHANGED_NETWORK_COST_STATE;
+  if (state->online != m->network.online)
+    changes |= QMGR_MANAGER_CHANGED_ONLINE;
+  /* Connectivity is no property of its own; the scheduler hears it with the
+   * others (a portal makes transfers wait). */
+  if (state->connectivity != m->network.connectivity)
+    changes |= QMGR_MANAGER_CHANGED_CONNECTIVITY;
+  m->network = *state;
+  qmgr_manager_emit_manager_changed (m, changes);
+}
+
+guint64
+qmgr_manager_get_background_limit (QmgrManager *m)
+{
+  guint64 limit = m->settings.bandwidth_limit;
+  guint64 metered = m->settings.metered_bandwidth_limit;
+
+  if (m->network.cost_state == QMGR_COST_STATE_UNRESTRICTED || metered == 0)
+    return limit;
+  return limit == 0 ? metered : MIN (limit, metered);
 }
 
 guint
@@ -551,20 +560,6 @@ qmgr_manager_expire_groups (QmgrManager *m, gint64 max_age_us)
         g_warning ("Could not remove expired group: %s", error->message);
     }
   return n;
-}
-
-void
-qmgr_manager_forget_peer (QmgrManager *m, const char *unique_name)
-{
-  for (GList *l = m->groups.head; l != NULL; l = l->next)
-    {
-      QmgrGroup *group = l->data;
-      if (g_strcmp0 (group->live_callback_name, unique_name) == 0)
-        {
-          g_clear_pointer (&group->live_callback_name, g_free);
-          g_clear_pointer (&group->live_callback_path, g_free);
-        }
-    }
 }
 
 gboolean

@@ -1,5 +1,5 @@
-/* qmgrd core — the Manager: the set of groups, their identity, ownership, quotas
- * and the daemon-wide settings (IBackgroundCopyQMgr). */
+/* qmgrd core — the Manager: the set of groups, their identity, ownership, quotas,
+ * the daemon-wide settings and the network state (IBackgroundCopyQMgr). */
 #pragma once
 
 #include "model.h"
@@ -26,21 +26,20 @@ void qmgr_manager_settings_init_defaults (QmgrManagerSettings *settings, gboolea
 
 struct _QmgrManager {
   QmgrManagerSettings settings;
+  QmgrNetworkState network;
   GQueue groups;               /* QmgrGroup*, in creation order */
   GHashTable *groups_by_id;    /* QmgrGuid* → QmgrGroup* */
   GHashTable *jobs_by_id;      /* QmgrGuid* → QmgrJob* */
   GHashTable *groups_per_owner; /* uid → count */
   GHashTable *destinations;    /* "uid:path" → QmgrFile*, files of incomplete groups */
   guint64 next_seq;
-  guint32 network_cost_state;
-  gboolean online;
 
   GArray *listeners;           /* ListenerEntry */
   const QmgrStoreHooks *store_hooks;
   gpointer store;
   QmgrDestinationCheck destination_check;
   gpointer destination_check_data;
-  gint64 (*clock) (void);      /* wall clock, µs since the epoch */
+  QmgrClock *clock;
 };
 
 QmgrManager *qmgr_manager_new (const QmgrManagerSettings *settings);
@@ -58,7 +57,9 @@ gboolean qmgr_manager_end_batch (QmgrManager *manager, GError **error);
 gboolean qmgr_manager_sync_store (QmgrManager *manager, GError **error);
 void qmgr_manager_set_destination_check (QmgrManager *manager, QmgrDestinationCheck check,
                                          gpointer user_data);
-void qmgr_manager_set_clock (QmgrManager *manager, gint64 (*clock) (void));
+/* The wall clock of creation and modification times (default: the system's). */
+void qmgr_manager_set_clock (QmgrManager *manager, QmgrClock *clock);
+gint64 qmgr_manager_now (QmgrManager *manager);
 void qmgr_manager_add_listener (QmgrManager *manager, const QmgrManagerListener *listener,
                                 gpointer user_data);
 void qmgr_manager_remove_listener (QmgrManager *manager, const QmgrManagerListener *listener,
@@ -85,54 +86,19 @@ gboolean qmgr_manager_set_metered_bandwidth_limit (QmgrManager *manager, guint64
                                                    GError **error);
 gboolean qmgr_manager_set_max_concurrent_transfers (QmgrManager *manager, guint32 value,
                                                     GError **error);
+/* What the network monitor says; listeners hear NETWORK_COST_STATE and ONLINE
+ * when they change (the scheduler also reacts to connectivity). */
+void qmgr_manager_set_network (QmgrManager *manager, const QmgrNetworkState *state);
+/* The bandwidth cap on background transfers now: BandwidthLimit, and
+ * MeteredBandwidthLimit too while the network is not UNRESTRICTED (0: none). */
+guint64 qmgr_manager_get_background_limit (QmgrManager *manager);
 
 /* Cancels the groups that are complete, suspended or in error and have not
  * changed for @max_age_us; returns how many went. Queued groups never expire. */
 guint qmgr_manager_expire_groups (QmgrManager *manager, gint64 max_age_us);
 
-/* A peer left the bus: forget its live callback pointers. */
-void qmgr_manager_forget_peer (QmgrManager *manager, const char *unique_name);
-
 /* Used by the store when it restores groups at start-up: indexes a group it
  * built with qmgr_group_new() without saving it again or telling listeners. */
 gboolean qmgr_manager_adopt_group (QmgrManager *manager, QmgrGroup *group, GError **error);
-
-/* Internal to core (group.c / job.c). */
-void qmgr_manager_emit_group_changed (QmgrManager *manager, QmgrGroup *group,
-                                      QmgrGroupChange changes);
-void qmgr_manager_emit_job_changed (QmgrManager *manager, QmgrJob *job, QmgrJobChange changes);
-void qmgr_manager_emit_job_added (QmgrManager *manager, QmgrJob *job);
-void qmgr_manager_emit_job_removing (QmgrManager *manager, QmgrJob *job);
-void qmgr_manager_emit_runnable (QmgrManager *manager, QmgrGroup *group);
-void qmgr_manager_emit_stopped (QmgrManager *manager, QmgrGroup *group);
-void qmgr_manager_emit_status_event (QmgrManager *manager, QmgrGroup *group, guint32 file_index,
-                                     QmgrStatusEvent event);
-gboolean qmgr_manager_save_group (QmgrManager *manager, QmgrGroup *group, GError **error);
-/* For what the daemon learns by itself (transfer progress, validators,
- * completions, failures, deliveries) rather than what a client asked: saved
- * soon, batched with other such changes, not before this returns. A crash in
- * between loses only what will be learned again (bytes are fetched again; a
- * callback is delivered again). Completions are the exception: whoever hears
- * of one may take the file, so they are announced only once
- * qmgr_manager_sync_store() made them durable (qmgr_job_record_completion).
- * Falls back to an immediate save without the hook. */
-gboolean qmgr_manager_save_group_soon (QmgrManager *manager, QmgrGroup *group, GError **error);
-gint64 qmgr_manager_now (QmgrManager *manager);
-void qmgr_manager_index_job (QmgrManager *manager, QmgrJob *job);
-void qmgr_manager_unindex_job (QmgrManager *manager, QmgrJob *job);
-/* Destination reservations of incomplete groups. */
-gboolean qmgr_manager_destination_taken (QmgrManager *manager, uid_t owner, const char *path);
-void qmgr_manager_reserve_destination (QmgrManager *manager, uid_t owner, QmgrFile *file);
-void qmgr_manager_release_destination (QmgrManager *manager, uid_t owner, QmgrFile *file);
-/* LimitsExceeded when @owner has all the groups the quota allows. */
-gboolean qmgr_manager_owner_has_room (QmgrManager *manager, uid_t owner, GError **error);
-/* Moves the group's quota count and destination reservations from @old_owner. */
-void qmgr_manager_change_owner (QmgrManager *manager, QmgrGroup *group, uid_t old_owner);
-/* Tells listeners, unindexes and frees a group whose store entry is gone. */
-void qmgr_manager_remove_group (QmgrManager *manager, QmgrGroup *group);
-gboolean qmgr_manager_delete_group_from_store (QmgrManager *manager, QmgrGroup *group,
-                                               GError **error);
-gboolean qmgr_manager_check_destination (QmgrManager *manager, uid_t owner, const char *path,
-                                         GError **error);
 
 G_END_DECLS

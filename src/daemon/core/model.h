@@ -1,13 +1,18 @@
 /* qmgrd core — the QMGR object model: Manager ─► Group ─► Job ─► File.
  * Plain structs over GLib types. Other layers read the fields; every change goes
- * through the functions in manager.h / group.h / job.h, which validate, persist
- * through the store hooks and then tell listeners (QmgrManagerListener). */
+ * through the functions in manager.h / group.h / job.h, which validate, make the
+ * change in one transaction (core-private.h: persisted through the store hooks,
+ * undone if that fails) and only then tell listeners (QmgrManagerListener).
+ * Nothing here knows D-Bus: object paths, interface and bus names belong to
+ * bus/. */
 #pragma once
 
 #include <glib.h>
 #include <sys/types.h>
 
-#include "guid.h"
+#include "qmgr-clock.h"
+#include "qmgr-error.h"
+#include "qmgr-guid.h"
 
 G_BEGIN_DECLS
 
@@ -43,14 +48,13 @@ struct _QmgrFile {
   guint64 bytes_transferred;
   gboolean complete;
   char *validator;            /* ETag or Last-Modified of the first response */
-  char *error_name;           /* LastError of this file, NULL when none */
-  char *error_message;
+  QmgrTransferError error;    /* LastError of this file (NONE: none) */
+  char *error_message;        /* NULL when none */
 };
 
 struct _QmgrJob {
   QmgrGuid id;
   char id_str[QMGR_GUID_STRING_LEN + 1];
-  char *object_path;
   QmgrGroup *group;
   GPtrArray *files;           /* QmgrFile*, in the order they were added */
   /* Sums over the files, so that a file's completion costs O(1), not O(files). */
@@ -59,8 +63,8 @@ struct _QmgrJob {
   guint64 bytes_total_known;  /* of the files whose size is known */
   guint64 bytes_transferred;
   guint current_file;
-  char *error_name;           /* LastError, NULL when none */
-  char *error_message;
+  QmgrTransferError error;    /* LastError (NONE: none) */
+  char *error_message;        /* NULL when none */
   guint32 win32_result;
   guint32 transport_result;
   guint32 num_retries;
@@ -85,7 +89,6 @@ struct _QmgrGroup {
   GList *link;                /* in the manager's creation-ordered queue */
   QmgrGuid id;
   char id_str[QMGR_GUID_STRING_LEN + 1];
-  char *object_path;
   guint64 seq;                /* creation order, persisted */
   uid_t owner;
 
@@ -115,9 +118,9 @@ struct _QmgrGroup {
 
   GArray *pending_notifications;  /* QmgrPendingNotification, oldest first */
 
-  /* The live callback pointer (SetNotificationPointer): not persisted. */
-  char *live_callback_name;
-  char *live_callback_path;
+  /* A client registered a live callback (SetNotificationPointer; where it
+   * points is the bus layer's business). Not persisted. */
+  gboolean live_callback;
 };
 
 /* Property change masks, mapped to property names by the bus layer. */
@@ -157,7 +160,23 @@ typedef enum {
   QMGR_MANAGER_CHANGED_MAX_CONCURRENT_TRANSFERS = 1 << 2,
   QMGR_MANAGER_CHANGED_NETWORK_COST_STATE       = 1 << 3,
   QMGR_MANAGER_CHANGED_ONLINE                   = 1 << 4,
+  QMGR_MANAGER_CHANGED_CONNECTIVITY             = 1 << 5,   /* no property of its own */
 } QmgrManagerChange;
+
+/* The network as the scheduler sees it (the setter: qmgr_manager_set_network). */
+typedef enum {
+  QMGR_CONNECTIVITY_UNKNOWN,
+  QMGR_CONNECTIVITY_NONE,
+  QMGR_CONNECTIVITY_PORTAL,   /* a captive portal: transfers wait */
+  QMGR_CONNECTIVITY_LIMITED,  /* failures then count no retry */
+  QMGR_CONNECTIVITY_FULL,
+} QmgrConnectivity;
+
+typedef struct {
+  guint32 cost_state;         /* one QMGR_COST_STATE_* bit */
+  gboolean online;
+  QmgrConnectivity connectivity;
+} QmgrNetworkState;
 
 /* Events that the contract turns into OnStatus signals and callbacks. */
 typedef enum {
@@ -187,14 +206,24 @@ typedef struct {
                         gpointer user_data);
 } QmgrManagerListener;
 
+/* What a change touched, for a store that writes in proportion to it. The
+ * group's and job's own fields (and the callbacks owed) go with every save;
+ * files only as named here. A store may always write the whole group. */
+typedef struct {
+  gboolean job_replaced;      /* the job came or went: every file anew */
+  guint first_new_file;       /* files appended from here on (G_MAXUINT: none) */
+  GArray *changed_files;      /* guint: files changed in place; NULL: none */
+} QmgrGroupDelta;
+
 /* Persistence hooks (store/ implements them). A hook that fails leaves the model
  * as it was before the call. */
 typedef struct {
-  gboolean (*save_group) (gpointer store, QmgrGroup *group, GError **error);
+  gboolean (*save_group) (gpointer store, QmgrGroup *group, const QmgrGroupDelta *delta,
+                          GError **error);
   gboolean (*delete_group) (gpointer store, QmgrGroup *group, GError **error);
   gboolean (*save_settings) (gpointer store, QmgrManager *manager, GError **error);
-  /* Optional: save a little later, batched (see qmgr_manager_save_group_soon). */
-  void (*save_group_soon) (gpointer store, QmgrGroup *group);
+  /* Optional: save a little later, batched (see QMGR_SAVE_SOON). */
+  void (*save_group_soon) (gpointer store, QmgrGroup *group, const QmgrGroupDelta *delta);
   /* Optional: between begin_batch and end_batch, save_group and delete_group
    * need not be durable when they return; end_batch (or sync) makes them so. */
   void (*begin_batch) (gpointer store);

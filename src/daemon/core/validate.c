@@ -7,22 +7,6 @@
 #include "qmgr-constants.h"
 #include "qmgr-error.h"
 
-#define SHOWN_MAX 120
-
-char *
-qmgr_describe_value (const char *value)
-{
-  gsize len = strlen (value);
-  g_autofree char *head = g_strndup (value, MIN (len, SHOWN_MAX));
-
-  /* g_strndup may cut a UTF-8 sequence; make it valid before escaping. */
-  g_autofree char *valid = g_utf8_make_valid (head, -1);
-  g_autofree char *escaped = g_strescape (valid, NULL);
-  if (len > SHOWN_MAX)
-    return g_strdup_printf ("\"%s…\" (%zu bytes)", escaped, len);
-  return g_strdup_printf ("\"%s\"", escaped);
-}
-
 static gboolean
 invalid (GError **error, const char *what, const char *value, const char *why)
 {

@@ -5,6 +5,8 @@
 
 #include <glib.h>
 
+#include "qmgr-error.h"
+
 G_BEGIN_DECLS
 
 #define QMGR_URL_MAX              2200
@@ -26,8 +28,5 @@ void qmgr_notify_clsid_split (const char *clsid, char **bus_name, char **object_
 
 gboolean qmgr_is_well_known_bus_name (const char *name);
 gboolean qmgr_is_object_path (const char *path);
-
-/* A printable, bounded rendering of a client-supplied string for error messages. */
-char *qmgr_describe_value (const char *value);
 
 G_END_DECLS
