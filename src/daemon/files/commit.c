@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "qmgr-io.h"
+
 /* Up to this many files, an fsync each; above, one syncfs per file system
  * (which also writes whatever else is dirty there, as `sync -f` does). */
 #define FSYNC_EACH_MAX 2
@@ -127,14 +129,14 @@ sync_files (GArray *batch, GError **error)
         continue;
       g_ptr_array_add (dirs, item);
       if (fstat (item->tf->fd, &st) < 0)
-        return qmgr_temp_file_set_error (error, errno, "inspect", item->tf->name);
+        return qmgr_io_set_error (error, errno, "inspect", item->tf->name);
       for (guint k = 0; k < devices->len && !seen; k++)
         seen = g_array_index (devices, dev_t, k) == st.st_dev;
       if (seen)
         continue;
       g_array_append_val (devices, st.st_dev);
       if (syncfs (item->tf->fd) < 0)
-        return qmgr_temp_file_set_error (error, errno, "sync the file system of", item->tf->name);
+        return qmgr_io_set_error (error, errno, "sync the file system of", item->tf->name);
     }
   return TRUE;
 }

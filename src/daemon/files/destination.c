@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "qmgr-error.h"
-#include "validate.h"
 
 static gboolean
 check_not_directory (const char *path, GError **error)

@@ -9,25 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static GQuark
-errno_quark (void)
-{
-  return g_quark_from_static_string ("qmgr-temp-file-errno");
-}
-
-static gboolean
-set_error (GError **error, int err, const char *what, const char *name)
-{
-  /* The code is the errno: win32_result reports it. */
-  g_set_error (error, errno_quark (), err, "Could not %s %s: %s", what, name, g_strerror (err));
-  return FALSE;
-}
-
-int
-qmgr_temp_file_error_errno (const GError *error)
-{
-  return (error != NULL && error->domain == errno_quark ()) ? error->code : 0;
-}
+#include "qmgr-io.h"
 
 static char *
 temp_name (const char *job_hex, guint index)
@@ -61,7 +43,7 @@ qmgr_temp_file_open (const char *dest_path, const char *job_hex, guint index, GE
   tf->dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (tf->dir_fd < 0)
     {
-      set_error (error, errno, "open the directory", dir);
+      qmgr_io_set_error (error, errno, "open the directory", dir);
       return NULL;
     }
 
@@ -73,7 +55,7 @@ qmgr_temp_file_open (const char *dest_path, const char *job_hex, guint index, GE
         break;
       if (errno != EEXIST)
         {
-          set_error (error, errno, "create", tf->name);
+          qmgr_io_set_error (error, errno, "create", tf->name);
           return NULL;
         }
       /* A temp file from an earlier attempt: resume from it if it is ours. */
@@ -91,13 +73,13 @@ qmgr_temp_file_open (const char *dest_path, const char *job_hex, guint index, GE
        * write through it. Removing the name touches only the directory entry. */
       if (unlinkat (tf->dir_fd, tf->name, 0) < 0 && errno != ENOENT)
         {
-          set_error (error, errno, "remove the stray", tf->name);
+          qmgr_io_set_error (error, errno, "remove the stray", tf->name);
           return NULL;
         }
     }
   if (tf->fd < 0)
     {
-      set_error (error, EEXIST, "create", tf->name);
+      qmgr_io_set_error (error, EEXIST, "create", tf->name);
       return NULL;
     }
   /* A file just created is empty; one reused was inspected by is_ours(). */
@@ -110,7 +92,7 @@ gboolean
 qmgr_temp_file_truncate (QmgrTempFile *tf, GError **error)
 {
   if (ftruncate (tf->fd, 0) < 0)
-    return set_error (error, errno, "empty", tf->name);
+    return qmgr_io_set_error (error, errno, "empty", tf->name);
   tf->size = 0;
   return TRUE;
 }
@@ -140,12 +122,12 @@ gboolean
 qmgr_temp_file_finish (QmgrTempFile *tf, gint64 mtime, GError **error)
 {
   if (fchmod (tf->fd, 0666 & ~current_umask ()) < 0)
-    return set_error (error, errno, "set the mode of", tf->name);
+    return qmgr_io_set_error (error, errno, "set the mode of", tf->name);
   if (mtime > 0)
     {
       struct timespec times[2] = { { 0, UTIME_OMIT }, { (time_t) mtime, 0 } };
       if (futimens (tf->fd, times) < 0)
-        return set_error (error, errno, "set the time of", tf->name);
+        return qmgr_io_set_error (error, errno, "set the time of", tf->name);
     }
   return TRUE;
 }
@@ -154,7 +136,7 @@ gboolean
 qmgr_temp_file_sync (QmgrTempFile *tf, GError **error)
 {
   if (fsync (tf->fd) < 0)
-    return set_error (error, errno, "sync", tf->name);
+    return qmgr_io_set_error (error, errno, "sync", tf->name);
   return TRUE;
 }
 
@@ -162,7 +144,7 @@ gboolean
 qmgr_temp_file_install (QmgrTempFile *tf, GError **error)
 {
   if (renameat (tf->dir_fd, tf->name, tf->dir_fd, tf->dest_name) < 0)
-    return set_error (error, errno, "rename into place", tf->dest_name);
+    return qmgr_io_set_error (error, errno, "rename into place", tf->dest_name);
   return TRUE;
 }
 
@@ -170,14 +152,8 @@ gboolean
 qmgr_temp_file_sync_dir (QmgrTempFile *tf, GError **error)
 {
   if (fsync (tf->dir_fd) < 0)
-    return set_error (error, errno, "sync the directory of", tf->dest_name);
+    return qmgr_io_set_error (error, errno, "sync the directory of", tf->dest_name);
   return TRUE;
-}
-
-gboolean
-qmgr_temp_file_set_error (GError **error, int err, const char *what, const char *name)
-{
-  return set_error (error, err, what, name);
 }
 
 void

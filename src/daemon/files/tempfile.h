@@ -26,7 +26,7 @@ void qmgr_temp_file_init (void);
  * @index of the job whose GUID hex is @job_hex, for destination @dest_path. An
  * existing temp file is reused only if it is a regular file of ours with one
  * link; anything else at that name is removed and the file created anew.
- * Errors carry the errno (qmgr_temp_file_error_errno). */
+ * Errors are QMGR_IO_ERROR, with the errno as their code. */
 QmgrTempFile *qmgr_temp_file_open (const char *dest_path, const char *job_hex, guint index,
                                    GError **error);
 /* Empties the temp file (the server's file changed). */
@@ -44,10 +44,5 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrTempFile, qmgr_temp_file_free)
 
 /* Removes the temp file of a file that will not be finished (cancel). */
 void qmgr_temp_file_remove (const char *dest_path, const char *job_hex, guint index);
-
-/* The errno behind an error made by this module (0 if none). */
-int qmgr_temp_file_error_errno (const GError *error);
-/* Makes such an error ("Could not @what @name: strerror"). Returns FALSE. */
-gboolean qmgr_temp_file_set_error (GError **error, int err, const char *what, const char *name);
 
 G_END_DECLS

@@ -1,33 +1,37 @@
-/* qmgrd scheduler — which file moves now, and what happens when it stops. */
+/* qmgrd scheduler — which file moves now, at what rate, and what happens when
+ * it stops. Talks to the bytes only through the backend seam, and to time
+ * only through the injected clock. */
 #include "scheduler.h"
 
-#include <errno.h>
-
-#include "commit.h"
 #include "qmgr-constants.h"
-#include "qmgr-error.h"
-#include "tempfile.h"
 #include "token-bucket.h"
 
-#define MAX_RESTARTS_IN_A_ROW 3
 #define RETRY_DELAY_CAP_S 600
+
+/* Completed files are made durable together, then announced: at once when
+ * one of them completes its group, else within ANNOUNCE_WITHIN_MS, so that a
+ * job of many small files costs a store sync (and a copy of the group in the
+ * journal) per ANNOUNCE_WITHIN_MS rather than one per commit batch. */
+#define ANNOUNCE_WITHIN_MS 100
 
 typedef struct {
   QmgrScheduler *scheduler;
+  QmgrItemId id;
   QmgrGroup *group;
   QmgrJob *job;
   guint index;
-  QmgrTempFile *temp;
-  QmgrTransfer *transfer;
-  guint restarts;
-  guint resume_source;      /* paced: when to go on */
-  guint64 bytes_total;      /* once transferred, while it is made durable */
+  QmgrFile *file;
+  gboolean committing;      /* transferred; the backend makes it durable */
+  gboolean paced;           /* its bytes are budgeted */
+  gint64 granted;           /* the last budget, already taken from the buckets */
+  guint grant_timer;        /* waiting for tokens */
+  guint64 bytes_total;      /* once transferred */
 } Active;
 
 typedef struct {
   QmgrScheduler *scheduler;
   QmgrGroup *group;
-  guint retry_source;       /* waiting for a retry */
+  guint retry_timer;        /* waiting for a retry */
   gint64 last_progress;     /* monotonic µs */
   guint cursor;             /* files before it are complete */
   QmgrTokenBucket bucket;   /* the group's own BandwidthLimit */
@@ -35,16 +39,18 @@ typedef struct {
 
 struct _QmgrScheduler {
   QmgrManager *manager;
-  QmgrTransferEngine *engine;
+  QmgrBackend *backend;
+  QmgrClock *clock;
   GQueue queue;             /* QmgrGroup*, runnable, in the order resumed */
   GHashTable *states;       /* QmgrGroup* → GroupState* */
-  GHashTable *active;       /* QmgrFile* → Active*: transferring */
-  GHashTable *committing;   /* QmgrFile* → Active*: transferred, being made durable */
-  QmgrCommitQueue *commits;
+  GHashTable *items;        /* QmgrItemId* → Active*: transferring or committing */
+  GHashTable *by_file;      /* QmgrFile* → Active* */
+  guint n_transferring;
+  QmgrItemId next_id;
   GArray *completions;      /* QmgrCompletion: recorded, not yet announced */
-  guint announce_source;
-  guint schedule_source;
-  QmgrTokenBucket background_bucket;  /* the manager's BandwidthLimit */
+  guint announce_timer;
+  guint schedule_timer;
+  QmgrTokenBucket background_bucket;  /* the manager's limits on background work */
 };
 
 static void schedule_soon (QmgrScheduler *s);
@@ -62,6 +68,12 @@ qmgr_scheduler_retry_delay (guint32 minimum_s, guint32 n, double jitter)
   return (guint) (delay + (guint64) (delay * 0.25 * jitter));
 }
 
+static gint64
+now_mono (QmgrScheduler *s)
+{
+  return qmgr_clock_monotonic (s->clock);
+}
+
 /* The monotonic time of the group's last progress: now, unless transient
  * failures have gone on since an earlier one (also before a restart or a
  * reboot: the result may be before the monotonic clock's start, which only
@@ -73,8 +85,8 @@ last_progress_of (QmgrScheduler *s, QmgrGroup *g)
   gint64 since = MAX (g->retrying_since, g->creation_time);
 
   if (g->retrying_since == 0)
-    return g_get_monotonic_time ();
-  return g_get_monotonic_time () - MAX (qmgr_manager_now (s->manager) - since, 0);
+    return now_mono (s);
+  return now_mono (s) - MAX (qmgr_manager_now (s->manager) - since, 0);
 }
 
 static GroupState *
@@ -87,7 +99,7 @@ group_state (QmgrScheduler *s, QmgrGroup *g)
       st = g_new0 (GroupState, 1);
       st->scheduler = s;
       st->group = g;
-      qmgr_token_bucket_init (&st->bucket, g->bandwidth_limit, g_get_monotonic_time ());
+      qmgr_token_bucket_init (&st->bucket, g->bandwidth_limit, now_mono (s));
       st->last_progress = last_progress_of (s, g);
       g_hash_table_insert (s->states, g, st);
     }
@@ -97,19 +109,8 @@ group_state (QmgrScheduler *s, QmgrGroup *g)
 static void
 group_state_free (GroupState *st)
 {
-  if (st->retry_source != 0)
-    g_source_remove (st->retry_source);
+  qmgr_clock_clear (st->scheduler->clock, &st->retry_timer);
   g_free (st);
-}
-
-static void
-active_free (Active *a)
-{
-  if (a->resume_source != 0)
-    g_source_remove (a->resume_source);
-  qmgr_transfer_cancel (a->transfer);
-  qmgr_temp_file_free (a->temp);
-  g_free (a);
 }
 
 static QmgrFile *
@@ -118,142 +119,181 @@ file_of (QmgrJob *job, guint index)
   return g_ptr_array_index (job->files, index);
 }
 
-/* Stops the group's transfers; their temp files stay for a resume. */
-static void
-stop_group_transfers (QmgrScheduler *s, QmgrGroup *g)
+static Active *
+active_lookup (QmgrScheduler *s, QmgrItemId id)
 {
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, s->active);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (((Active *) value)->group == g)
-      g_hash_table_iter_remove (&iter);
+  return g_hash_table_lookup (s->items, &id);
 }
 
-/* Files of a group (or job) going away are not put in place. */
+/* Forgets an item (the backend has ended it, or is told to). */
 static void
-cancel_commits (QmgrScheduler *s, QmgrGroup *g)
+active_remove (QmgrScheduler *s, Active *a)
+{
+  if (!a->committing)
+    s->n_transferring--;
+  qmgr_clock_clear (s->clock, &a->grant_timer);
+  g_hash_table_remove (s->by_file, a->file);
+  g_hash_table_remove (s->items, &a->id);   /* frees a */
+}
+
+static void
+active_stop (QmgrScheduler *s, Active *a, gboolean discard)
+{
+  qmgr_backend_stop (s->backend, a->id, discard);
+  active_remove (s, a);
+}
+
+/* Stops the group's transfers (@committing too: the group is going away);
+ * their temp files stay for a resume unless @discard. */
+static void
+stop_group_items (QmgrScheduler *s, QmgrGroup *g, gboolean committing, gboolean discard)
 {
   GHashTableIter iter;
   gpointer value;
+  g_autoptr(GPtrArray) stop = g_ptr_array_new ();
 
-  g_hash_table_iter_init (&iter, s->committing);
+  g_hash_table_iter_init (&iter, s->items);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (((Active *) value)->group == g)
-      {
-        qmgr_commit_queue_cancel (s->commits, value);
-        g_hash_table_iter_remove (&iter);
-      }
+    {
+      Active *a = value;
+      if (a->group == g && (committing || !a->committing))
+        g_ptr_array_add (stop, a);
+    }
+  for (guint i = 0; i < stop->len; i++)
+    active_stop (s, g_ptr_array_index (stop, i), discard);
 }
 
 static void
 forget_group (QmgrScheduler *s, QmgrGroup *g)
 {
-  stop_group_transfers (s, g);
+  stop_group_items (s, g, FALSE, FALSE);
   g_queue_remove (&s->queue, g);
   g_hash_table_remove (s->states, g);
 }
 
-static void
-remove_temp_files (QmgrJob *job)
-{
-  char hex[QMGR_GUID_HEX_LEN + 1];
+/* ---- pacing: budgets from token buckets ---- */
 
-  qmgr_guid_to_hex (job->id, hex);
-  for (guint i = 0; i < job->files->len; i++)
-    if (!file_of (job, i)->complete)
-      qmgr_temp_file_remove (file_of (job, i)->local_path, hex, i);
+/* Foreground groups obey only their own limit; background ones the manager's
+ * too (with MeteredBandwidthLimit while the network is metered). */
+static gboolean
+is_paced (QmgrScheduler *s, QmgrGroup *g)
+{
+  return g->bandwidth_limit > 0 || (!g->foreground && qmgr_manager_get_background_limit (s->manager) > 0);
+}
+
+static void
+refresh_rates (QmgrScheduler *s, GroupState *st, gint64 now)
+{
+  guint64 background = qmgr_manager_get_background_limit (s->manager);
+
+  if (st->bucket.rate != st->group->bandwidth_limit)
+    qmgr_token_bucket_set_rate (&st->bucket, st->group->bandwidth_limit, now);
+  if (s->background_bucket.rate != background)
+    qmgr_token_bucket_set_rate (&s->background_bucket, background, now);
+}
+
+/* The buckets an item's bytes are taken from. */
+static guint
+buckets_of (QmgrScheduler *s, Active *a, QmgrTokenBucket *buckets[2])
+{
+  guint n = 0;
+
+  buckets[n++] = &group_state (s, a->group)->bucket;
+  if (!a->group->foreground)
+    buckets[n++] = &s->background_bucket;
+  return n;
+}
+
+static void grant (QmgrScheduler *s, Active *a);
+
+static void
+on_grant_due (gpointer user_data)
+{
+  Active *a = user_data;
+
+  a->grant_timer = 0;
+  grant (a->scheduler, a);
+}
+
+/* Hands the item what the buckets hold now, or waits until they hold some. */
+static void
+grant (QmgrScheduler *s, Active *a)
+{
+  QmgrTokenBucket *buckets[2];
+  guint n = buckets_of (s, a, buckets);
+  gint64 now = now_mono (s);
+  gint64 wait = 0, budget = G_MAXINT64;
+
+  refresh_rates (s, group_state (s, a->group), now);
+  for (guint i = 0; i < n; i++)
+    wait = MAX (wait, qmgr_token_bucket_wait (buckets[i], now));
+  if (wait > 0)
+    {
+      if (a->grant_timer == 0)
+        a->grant_timer = qmgr_clock_add (s->clock, wait, on_grant_due, a);
+      return;
+    }
+  for (guint i = 0; i < n; i++)
+    budget = MIN (budget, qmgr_token_bucket_available (buckets[i], now));
+  if (budget == G_MAXINT64)
+    {
+      /* Unlimited after all (a limit was lifted meanwhile). */
+      a->paced = FALSE;
+      qmgr_backend_set_budget (s->backend, a->id, QMGR_BUDGET_UNLIMITED);
+      return;
+    }
+  budget = MAX (budget, 1);
+  for (guint i = 0; i < n; i++)
+    qmgr_token_bucket_charge (buckets[i], (guint64) budget, now);
+  a->granted = budget;
+  qmgr_backend_set_budget (s->backend, a->id, budget);
+}
+
+/* Limits changed: items now paced ask for budgets, items no longer paced
+ * get an unlimited one. */
+static void
+repace (QmgrScheduler *s)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, s->items);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Active *a = value;
+      gboolean paced = is_paced (s, a->group);
+
+      if (a->committing || paced == a->paced)
+        continue;
+      a->paced = paced;
+      a->granted = 0;
+      qmgr_clock_clear (s->clock, &a->grant_timer);
+      /* A budget of 0: spent at its next write, when it asks for one. */
+      qmgr_backend_set_budget (s->backend, a->id, paced ? 0 : QMGR_BUDGET_UNLIMITED);
+    }
 }
 
 /* ---- outcomes ---- */
 
-static gboolean
-on_response (QmgrTransfer *t, guint64 bytes_total, const char *validator, gboolean restarted,
-             gpointer user_data)
-{
-  Active *a = user_data;
-  g_autoptr(GError) error = NULL;
-
-  if (restarted)
-    qmgr_job_file_restart (a->job, a->index);
-  if (!qmgr_job_file_response (a->job, a->index, bytes_total, validator, &error))
-    {
-      g_warning ("Could not record the validator of %s: %s",
-                 file_of (a->job, a->index)->local_path, error->message);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 static void
-on_progress (QmgrTransfer *t, guint64 bytes_in_file, gpointer user_data)
-{
-  Active *a = user_data;
-
-  group_state (a->scheduler, a->group)->last_progress = g_get_monotonic_time ();
-  qmgr_job_file_progress (a->job, a->index, bytes_in_file);
-  qmgr_group_made_progress (a->group);
-}
-
-static gboolean
-on_pace_due (gpointer user_data)
-{
-  Active *a = user_data;
-
-  a->resume_source = 0;
-  qmgr_transfer_resume (a->transfer);
-  return G_SOURCE_REMOVE;
-}
-
-/* Foreground groups obey only their own limit; background ones the global too. */
-static gboolean
-may_write (QmgrTransfer *t, gsize bytes, gpointer user_data)
-{
-  Active *a = user_data;
-  QmgrScheduler *s = a->scheduler;
-  QmgrTokenBucket *own = &group_state (s, a->group)->bucket;
-  QmgrTokenBucket *global = a->group->foreground ? NULL : &s->background_bucket;
-  gint64 now = g_get_monotonic_time ();
-  gint64 wait;
-
-  if (own->rate != a->group->bandwidth_limit)
-    qmgr_token_bucket_set_rate (own, a->group->bandwidth_limit, now);
-  if (global != NULL && global->rate != s->manager->settings.bandwidth_limit)
-    qmgr_token_bucket_set_rate (global, s->manager->settings.bandwidth_limit, now);
-
-  wait = MAX (qmgr_token_bucket_wait (own, now), global ? qmgr_token_bucket_wait (global, now) : 0);
-  if (wait > 0)
-    {
-      if (a->resume_source == 0)
-        a->resume_source = g_timeout_add_full (G_PRIORITY_DEFAULT, (guint) MAX (1, wait / 1000),
-                                               on_pace_due, a, NULL);
-      return FALSE;
-    }
-  qmgr_token_bucket_take (own, bytes, now);
-  if (global != NULL)
-    qmgr_token_bucket_take (global, bytes, now);
-  return TRUE;
-}
-
-static gboolean
 on_retry_due (gpointer user_data)
 {
   GroupState *st = user_data;
 
-  st->retry_source = 0;
+  st->retry_timer = 0;
   qmgr_group_set_run_state (st->group, QMGR_RUN_QUEUED);
   schedule_soon (st->scheduler);
-  return G_SOURCE_REMOVE;
 }
 
 static void
-transient_failure (QmgrScheduler *s, Active *a, const QmgrTransferResult *r)
+transient_failure (QmgrScheduler *s, Active *a, const QmgrBackendResult *r)
 {
   QmgrGroup *g = a->group;
+  QmgrJob *job = a->job;
+  guint index = a->index;
   GroupState *st = group_state (s, g);
   g_autoptr(GError) error = NULL;
-  gint64 idle_us = g_get_monotonic_time () - st->last_progress;
+  gint64 idle_us = now_mono (s) - st->last_progress;
   gint64 idle_s = idle_us / G_USEC_PER_SEC;
   guint delay;
 
@@ -262,59 +302,132 @@ transient_failure (QmgrScheduler *s, Active *a, const QmgrTransferResult *r)
       g_autofree char *message = g_strdup_printf (
           "No progress for %" G_GINT64_FORMAT " s (NoProgressTimeout); last error: %s",
           idle_s, r->message);
-      if (!qmgr_job_file_fatal_error (a->job, a->index, QMGR_TRANSFER_ERROR_PREFIX "NoProgress",
-                                      message, r->win32_result, r->http_status, &error))
+      if (!qmgr_job_file_fatal_error (job, index, QMGR_TRANSFER_ERROR_NO_PROGRESS, message,
+                                      r->win32_result, r->http_status, &error))
         g_warning ("Could not record an error: %s", error->message);
       return;
     }
   /* The whole group waits, as a BITS job in its transient-error state does. */
-  stop_group_transfers (s, g);
-  if (!qmgr_job_file_transient_error (a->job, a->index, r->error_name, r->message,
-                                      r->win32_result, r->http_status,
+  stop_group_items (s, g, FALSE, FALSE);
+  if (!qmgr_job_file_transient_error (job, index, r->error, r->message, r->win32_result,
+                                      r->http_status,
                                       qmgr_manager_now (s->manager) - idle_us, &error))
     g_warning ("Could not record an error: %s", error->message);
-  delay = qmgr_scheduler_retry_delay (g->minimum_retry_delay, MAX (a->job->num_retries, 1u),
+  delay = qmgr_scheduler_retry_delay (g->minimum_retry_delay, MAX (job->num_retries, 1u),
                                       g_random_double ());
   delay = MAX (delay, r->retry_after);
   g_debug ("Group %s: %s; retrying in %u s", g->id_str, r->message, delay);
-  if (st->retry_source != 0)
-    g_source_remove (st->retry_source);
-  /* Not g_timeout_add_seconds: it may fire early, and Retry-After is a floor. */
-  st->retry_source = g_timeout_add_full (G_PRIORITY_DEFAULT, delay * 1000, on_retry_due, st, NULL);
+  qmgr_clock_clear (s->clock, &st->retry_timer);
+  st->retry_timer = qmgr_clock_add (s->clock, (gint64) delay * G_USEC_PER_SEC, on_retry_due, st);
 }
 
-static void start_file (QmgrScheduler *s, QmgrGroup *g, guint index, guint restarts);
-
-/* The temp file could not be completed: a full disk is waited out, anything
- * else is the file's fatal error. */
 static void
-local_file_failure (QmgrScheduler *s, Active *a, const GError *cause)
+fatal_failure (QmgrScheduler *s, Active *a, const QmgrBackendResult *r)
 {
   g_autoptr(GError) error = NULL;
-  int err = qmgr_temp_file_error_errno (cause);
-  QmgrTransferResult r = {
-    .outcome = QMGR_TRANSFER_TRANSIENT,
-    .error_name = QMGR_TRANSFER_ERROR_PREFIX "LocalFile",
-    .message = cause->message,
-    .win32_result = (guint32) err,
-  };
 
-  if (err == ENOSPC || err == EDQUOT)
-    transient_failure (s, a, &r);
-  else if (!qmgr_job_file_fatal_error (a->job, a->index, r.error_name, r.message, r.win32_result,
-                                       0, &error))
+  if (!qmgr_job_file_fatal_error (a->job, a->index, r->error, r->message, r->win32_result,
+                                  r->http_status, &error))
     g_warning ("Could not record an error: %s", error->message);
 }
 
 static void
-on_committed (gpointer data, const GError *commit_error, gpointer user_data)
+on_started (QmgrItemId id, guint64 bytes_in_file, gpointer user_data)
 {
-  Active *a = data;
+  Active *a = active_lookup (user_data, id);
+
+  if (a != NULL)
+    qmgr_job_file_progress (a->job, a->index, bytes_in_file);
+}
+
+static void
+on_response (QmgrItemId id, guint64 bytes_total, const char *validator, gpointer user_data)
+{
   QmgrScheduler *s = user_data;
+  Active *a = active_lookup (s, id);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  if (a == NULL)
+    return;
+  ok = qmgr_job_file_response (a->job, a->index, bytes_total, validator, &error);
+  if (!ok)
+    g_warning ("Could not record the validator of %s: %s", a->file->local_path, error->message);
+  qmgr_backend_response_done (s->backend, id, ok);
+}
+
+static void
+on_progress (QmgrItemId id, guint64 bytes_in_file, gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+  Active *a = active_lookup (s, id);
+
+  if (a == NULL)
+    return;
+  group_state (s, a->group)->last_progress = now_mono (s);
+  qmgr_job_file_progress (a->job, a->index, bytes_in_file);
+  qmgr_group_made_progress (a->group);
+}
+
+static void
+on_budget_spent (QmgrItemId id, guint64 used, gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+  Active *a = active_lookup (s, id);
+  QmgrTokenBucket *buckets[2];
+  guint n;
+
+  if (a == NULL)
+    return;
+  /* What it wrote beyond its budget is owed too. */
+  if (used > (guint64) MAX (a->granted, 0))
+    {
+      n = buckets_of (s, a, buckets);
+      for (guint i = 0; i < n; i++)
+        qmgr_token_bucket_charge (buckets[i], used - (guint64) MAX (a->granted, 0), now_mono (s));
+    }
+  a->granted = 0;
+  grant (s, a);
+}
+
+static void
+on_done (QmgrItemId id, const QmgrBackendResult *r, gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+  Active *a = active_lookup (s, id);
+
+  if (a == NULL)
+    return;
+  if (r->outcome == QMGR_BACKEND_OK)
+    {
+      /* Made durable with the others that finish meanwhile; the slot is free. */
+      a->committing = TRUE;
+      a->bytes_total = r->bytes_total;
+      qmgr_clock_clear (s->clock, &a->grant_timer);
+      s->n_transferring--;
+      schedule_soon (s);
+      return;
+    }
+  if (r->outcome == QMGR_BACKEND_TRANSIENT)
+    transient_failure (s, a, r);
+  else
+    fatal_failure (s, a, r);
+  /* Still known unless the failure stopped the group's items already. */
+  if ((a = active_lookup (s, id)) != NULL)
+    active_remove (s, a);
+  schedule_soon (s);
+}
+
+static void
+on_committed (QmgrItemId id, const QmgrBackendResult *r, gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+  Active *a = active_lookup (s, id);
   g_autoptr(GError) error = NULL;
 
-  g_hash_table_steal (s->committing, file_of (a->job, a->index));
-  if (commit_error == NULL)
+  if (a == NULL)
+    return;
+  if (r->outcome == QMGR_BACKEND_OK)
     {
       QmgrCompletion c;
 
@@ -324,42 +437,39 @@ on_committed (gpointer data, const GError *commit_error, gpointer user_data)
         g_warning ("Could not record a completed file: %s", error->message);
     }
   else if (a->group->state == QMGR_GROUP_STATE_QUEUED)
-    local_file_failure (s, a, commit_error);
+    {
+      /* A full disk is waited out; anything else is the file's fatal error. */
+      if (r->outcome == QMGR_BACKEND_TRANSIENT)
+        transient_failure (s, a, r);
+      else
+        fatal_failure (s, a, r);
+    }
   /* else suspended meanwhile: the temp file stays and is finished on resume. */
-  active_free (a);
+  if ((a = active_lookup (s, id)) != NULL)
+    active_remove (s, a);
   schedule_soon (s);
 }
 
-/* Completed files are made durable together, then announced: at once when
- * one of them completes its group, else within ANNOUNCE_WITHIN_MS, so that a
- * job of many small files costs a store sync (and a copy of the whole group
- * in the journal) per ANNOUNCE_WITHIN_MS rather than one per commit batch. */
-#define ANNOUNCE_WITHIN_MS 100
-
-static gboolean
+static void
 announce_completions (gpointer user_data)
 {
   QmgrScheduler *s = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) completions = g_steal_pointer (&s->completions);
 
-  if (s->announce_source != 0)
-    {
-      g_source_remove (s->announce_source);
-      s->announce_source = 0;
-    }
+  qmgr_clock_clear (s->clock, &s->announce_timer);
   s->completions = g_array_new (FALSE, FALSE, sizeof (QmgrCompletion));
   /* Announced even if not durable: the model says so already, and a later
    * read answers the same; the store tries again. */
   if (!qmgr_manager_sync_store (s->manager, &error))
     g_warning ("Completed files could not be recorded durably: %s", error->message);
   for (guint i = 0; i < completions->len; i++)
-    qmgr_job_announce_completion (s->manager, &g_array_index (completions, QmgrCompletion, i));
-  return G_SOURCE_REMOVE;
+    qmgr_manager_announce_completion (s->manager,
+                                      &g_array_index (completions, QmgrCompletion, i));
 }
 
 static void
-on_commit_batch_end (gpointer user_data)
+on_commits_settled (gpointer user_data)
 {
   QmgrScheduler *s = user_data;
 
@@ -369,132 +479,68 @@ on_commit_batch_end (gpointer user_data)
         announce_completions (s);
         return;
       }
-  if (s->completions->len > 0 && s->announce_source == 0)
-    s->announce_source = g_timeout_add (ANNOUNCE_WITHIN_MS, announce_completions, s);
+  if (s->completions->len > 0 && s->announce_timer == 0)
+    s->announce_timer = qmgr_clock_add (s->clock, ANNOUNCE_WITHIN_MS * 1000,
+                                        announce_completions, s);
 }
 
-static void
-on_done (QmgrTransfer *t, const QmgrTransferResult *r, gpointer user_data)
-{
-  Active *a = user_data;
-  QmgrScheduler *s = a->scheduler;
-  QmgrFile *file = file_of (a->job, a->index);
-  g_autoptr(GError) error = NULL;
-
-  /* The engine frees the transfer after this: forget it, keep the temp file. */
-  a->transfer = NULL;
-  g_hash_table_steal (s->active, file);
-
-  switch (r->outcome)
-    {
-    case QMGR_TRANSFER_OK:
-      /* Made durable and put in place with the others that finish meanwhile;
-       * the slot is free now. */
-      a->bytes_total = r->bytes_total;
-      qmgr_commit_queue_add (s->commits, g_steal_pointer (&a->temp), r->last_modified, a);
-      g_hash_table_insert (s->committing, file, a);
-      schedule_soon (s);
-      return;
-
-    case QMGR_TRANSFER_RESTART:
-      if (a->restarts < MAX_RESTARTS_IN_A_ROW && qmgr_temp_file_truncate (a->temp, NULL))
-        {
-          QmgrGroup *g = a->group;
-          guint index = a->index, restarts = a->restarts + 1;
-          qmgr_job_file_restart (a->job, a->index);
-          active_free (a);
-          start_file (s, g, index, restarts);
-          return;
-        }
-      transient_failure (s, a, r);
-      break;
-
-    case QMGR_TRANSFER_TRANSIENT:
-      transient_failure (s, a, r);
-      break;
-
-    case QMGR_TRANSFER_FATAL:
-    default:
-      if (!qmgr_job_file_fatal_error (a->job, a->index, r->error_name, r->message,
-                                      r->win32_result, r->http_status, &error))
-        g_warning ("Could not record an error: %s", error->message);
-      break;
-    }
-  active_free (a);
-  schedule_soon (s);
-}
-
-static const QmgrTransferCallbacks transfer_callbacks = {
+static const QmgrBackendEvents backend_events = {
+  .started = on_started,
   .response = on_response,
   .progress = on_progress,
-  .may_write = may_write,
+  .budget_spent = on_budget_spent,
   .done = on_done,
+  .committed = on_committed,
+  .commits_settled = on_commits_settled,
 };
 
 static void
-start_file (QmgrScheduler *s, QmgrGroup *g, guint index, guint restarts)
+start_file (QmgrScheduler *s, QmgrGroup *g, guint index)
 {
   QmgrJob *job = g->job;
   QmgrFile *file = file_of (job, index);
-  g_autoptr(GError) error = NULL;
-  char hex[QMGR_GUID_HEX_LEN + 1];
-  QmgrTransferRequest req = { 0 };
-  Active *a;
+  Active *a = g_new0 (Active, 1);
+  QmgrBackendRequest req = { 0 };
 
-  qmgr_guid_to_hex (job->id, hex);
-  a = g_new0 (Active, 1);
   a->scheduler = s;
+  a->id = ++s->next_id;
   a->group = g;
   a->job = job;
   a->index = index;
-  a->restarts = restarts;
-  a->temp = qmgr_temp_file_open (file->local_path, hex, index, &error);
-  if (a->temp == NULL)
-    {
-      int err = qmgr_temp_file_error_errno (error);
-      QmgrTransferResult r = {
-        .outcome = QMGR_TRANSFER_TRANSIENT,
-        .error_name = QMGR_TRANSFER_ERROR_PREFIX "LocalFile",
-        .message = error->message,
-        .win32_result = (guint32) err,
-      };
-      if (err == ENOSPC || err == EDQUOT || err == EMFILE || err == ENFILE)
-        transient_failure (s, a, &r);
-      else if (!qmgr_job_file_fatal_error (job, index, r.error_name, r.message, r.win32_result, 0,
-                                           &error))
-        g_warning ("Could not record an error: %s", error->message);
-      g_free (a);
-      return;
-    }
+  a->file = file;
+  a->paced = is_paced (s, g);
+  g_hash_table_insert (s->items, &a->id, a);
+  g_hash_table_insert (s->by_file, file, a);
+  s->n_transferring++;
 
+  req.id = a->id;
+  req.owner = g->owner;
   req.url = file->remote_url;
-  req.fd = a->temp->fd;
-  req.offset = a->temp->size;
+  req.dest_path = file->local_path;
+  req.job_id = job->id;
+  req.index = index;
   req.validator = file->validator;
   req.user = g->remote_user_id;
   req.password = g->remote_user_password;
   /* A stall is noticed in time for a short NoProgressTimeout too. */
   req.stall_timeout = CLAMP (g->no_progress_timeout, 1u, 60u);
-  g_hash_table_insert (s->active, file, a);
-  qmgr_job_file_progress (job, index, file->validator != NULL ? a->temp->size : 0);
+  req.background = !g->foreground;
+  /* A paced item asks for its first budget with its first bytes. */
+  req.budget = a->paced ? 0 : QMGR_BUDGET_UNLIMITED;
   qmgr_job_set_current_file (job, index);
   qmgr_group_set_run_state (g, QMGR_RUN_TRANSFERRING);
-  a->transfer = qmgr_transfer_start (s->engine, &req, &transfer_callbacks, a);
+  qmgr_backend_start (s->backend, &req);
 }
 
 /* ---- choosing ---- */
 
 static gboolean
-group_has_transfers (QmgrScheduler *s, QmgrGroup *g)
+group_has_items (QmgrScheduler *s, QmgrGroup *g)
 {
   GHashTableIter iter;
   gpointer value;
 
-  g_hash_table_iter_init (&iter, s->active);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (((Active *) value)->group == g)
-      return TRUE;
-  g_hash_table_iter_init (&iter, s->committing);
+  g_hash_table_iter_init (&iter, s->items);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     if (((Active *) value)->group == g)
       return TRUE;
@@ -509,14 +555,16 @@ preempt_background (QmgrScheduler *s)
   GHashTableIter iter;
   gpointer value;
 
-  g_hash_table_iter_init (&iter, s->active);
+  g_hash_table_iter_init (&iter, s->items);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
-      QmgrGroup *g = ((Active *) value)->group;
-      if (g->foreground)
+      Active *a = value;
+      QmgrGroup *g = a->group;
+
+      if (g->foreground || a->committing)
         continue;
-      g_hash_table_iter_remove (&iter);
-      if (!group_has_transfers (s, g))
+      active_stop (s, a, FALSE);
+      if (!group_has_items (s, g))
         qmgr_group_set_run_state (g, QMGR_RUN_QUEUED);
       return TRUE;
     }
@@ -528,11 +576,13 @@ preempt_background (QmgrScheduler *s)
 static QmgrRunState
 network_wait (QmgrScheduler *s, QmgrGroup *g)
 {
-  QmgrManager *m = s->manager;
+  const QmgrNetworkState *net = &s->manager->network;
 
-  if (!m->online)
+  if (!net->online)
     return QMGR_RUN_OFFLINE;
-  if ((qmgr_group_get_effective_transfer_policy (g) & m->network_cost_state) == 0)
+  if (net->connectivity == QMGR_CONNECTIVITY_PORTAL)
+    return QMGR_RUN_CAPTIVE_PORTAL;
+  if ((qmgr_group_get_effective_transfer_policy (g) & net->cost_state) == 0)
     return QMGR_RUN_METERED;
   return QMGR_RUN_QUEUED;
 }
@@ -547,7 +597,7 @@ fill_slots (QmgrScheduler *s, gboolean foreground)
       QmgrGroup *g = l->data;
       GroupState *st = group_state (s, g);
 
-      if (g->foreground != foreground || st->retry_source != 0 || g->job == NULL ||
+      if (g->foreground != foreground || st->retry_timer != 0 || g->job == NULL ||
           g->state != QMGR_GROUP_STATE_QUEUED || network_wait (s, g) != QMGR_RUN_QUEUED)
         continue;
       while (st->cursor < g->job->files->len && file_of (g->job, st->cursor)->complete)
@@ -555,25 +605,21 @@ fill_slots (QmgrScheduler *s, gboolean foreground)
       for (guint i = st->cursor; i < g->job->files->len; i++)
         {
           QmgrFile *f = file_of (g->job, i);
-          if (f->complete || g_hash_table_contains (s->active, f) ||
-              g_hash_table_contains (s->committing, f))
+          if (f->complete || g_hash_table_contains (s->by_file, f))
             continue;
-          if (g_hash_table_size (s->active) >= max &&
-              !(foreground && preempt_background (s)))
+          if (s->n_transferring >= max && !(foreground && preempt_background (s)))
             return;
-          start_file (s, g, i, 0);
-          if (g->state != QMGR_GROUP_STATE_QUEUED || st->retry_source != 0)
-            break;  /* starting failed and stopped the group */
+          start_file (s, g, i);
         }
     }
 }
 
-static gboolean
+static void
 schedule_now (gpointer user_data)
 {
   QmgrScheduler *s = user_data;
 
-  s->schedule_source = 0;
+  s->schedule_timer = 0;
   for (GList *l = s->queue.head; l != NULL; l = l->next)
     {
       QmgrGroup *g = l->data;
@@ -581,7 +627,7 @@ schedule_now (gpointer user_data)
       if (wait != QMGR_RUN_QUEUED)
         {
           /* Bytes stop at once; the temp files keep what arrived. */
-          stop_group_transfers (s, g);
+          stop_group_items (s, g, FALSE, FALSE);
           qmgr_group_set_run_state (g, wait);
         }
     }
@@ -590,19 +636,18 @@ schedule_now (gpointer user_data)
   for (GList *l = s->queue.head; l != NULL; l = l->next)
     {
       QmgrGroup *g = l->data;
-      if (group_state (s, g)->retry_source == 0 && !group_has_transfers (s, g) &&
+      if (group_state (s, g)->retry_timer == 0 && !group_has_items (s, g) &&
           network_wait (s, g) == QMGR_RUN_QUEUED)
         qmgr_group_set_run_state (g, QMGR_RUN_QUEUED);   /* waiting for a slot */
     }
-  return G_SOURCE_REMOVE;
 }
 
-/* Deferred: listeners run inside core calls (and transfer callbacks). */
+/* Deferred: listeners run inside core calls. */
 static void
 schedule_soon (QmgrScheduler *s)
 {
-  if (s->schedule_source == 0)
-    s->schedule_source = g_idle_add (schedule_now, s);
+  if (s->schedule_timer == 0)
+    s->schedule_timer = qmgr_clock_add_idle (s->clock, schedule_now, s);
 }
 
 /* ---- core events ---- */
@@ -646,8 +691,8 @@ on_group_removing (QmgrGroup *g, gpointer user_data)
   QmgrScheduler *s = user_data;
 
   forget_completions (s, g);
+  stop_group_items (s, g, TRUE, FALSE);
   forget_group (s, g);
-  cancel_commits (s, g);
   schedule_soon (s);
 }
 
@@ -658,26 +703,40 @@ on_job_removing (QmgrJob *job, gpointer user_data)
 
   /* Cancelled work leaves nothing behind; completed files stay. */
   forget_completions (s, job->group);
+  stop_group_items (s, job->group, TRUE, TRUE);
   forget_group (s, job->group);
-  cancel_commits (s, job->group);
-  remove_temp_files (job);
+  for (guint i = 0; i < job->files->len; i++)
+    if (!file_of (job, i)->complete)
+      qmgr_backend_discard (s->backend, job->group->owner, file_of (job, i)->local_path,
+                            job->id, i);
   schedule_soon (s);
 }
 
 static void
 on_group_changed (QmgrGroup *g, QmgrGroupChange changes, gpointer user_data)
 {
+  QmgrScheduler *s = user_data;
+
+  if (changes & (QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_BANDWIDTH_LIMIT))
+    repace (s);
   if (changes & (QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_FILES_TOTAL |
                  QMGR_GROUP_CHANGED_TRANSFER_POLICY))
-    schedule_soon (user_data);
+    schedule_soon (s);
 }
 
 static void
 on_manager_changed (QmgrManager *m, QmgrManagerChange changes, gpointer user_data)
 {
+  QmgrScheduler *s = user_data;
+
+  if (changes & (QMGR_MANAGER_CHANGED_BANDWIDTH_LIMIT |
+                 QMGR_MANAGER_CHANGED_METERED_BANDWIDTH_LIMIT |
+                 QMGR_MANAGER_CHANGED_NETWORK_COST_STATE))
+    repace (s);
   if (changes & (QMGR_MANAGER_CHANGED_MAX_CONCURRENT_TRANSFERS |
-                 QMGR_MANAGER_CHANGED_NETWORK_COST_STATE | QMGR_MANAGER_CHANGED_ONLINE))
-    schedule_soon (user_data);
+                 QMGR_MANAGER_CHANGED_NETWORK_COST_STATE | QMGR_MANAGER_CHANGED_ONLINE |
+                 QMGR_MANAGER_CHANGED_CONNECTIVITY))
+    schedule_soon (s);
 }
 
 static const QmgrManagerListener scheduler_listener = {
@@ -690,24 +749,22 @@ static const QmgrManagerListener scheduler_listener = {
 };
 
 QmgrScheduler *
-qmgr_scheduler_new (QmgrManager *manager, QmgrTransferEngine *engine)
+qmgr_scheduler_new (QmgrManager *manager, QmgrBackend *backend, QmgrClock *clock)
 {
   QmgrScheduler *s = g_new0 (QmgrScheduler, 1);
 
   s->manager = manager;
-  s->engine = engine;
+  s->backend = backend;
+  s->clock = clock;
   g_queue_init (&s->queue);
   s->states = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
                                      (GDestroyNotify) group_state_free);
-  s->active = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
-                                     (GDestroyNotify) active_free);
-  s->committing = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
-                                         (GDestroyNotify) active_free);
-  s->commits = qmgr_commit_queue_new (on_committed, s);
-  qmgr_commit_queue_set_batch_hooks (s->commits, NULL, on_commit_batch_end);
+  s->items = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
+  s->by_file = g_hash_table_new (g_direct_hash, g_direct_equal);
   s->completions = g_array_new (FALSE, FALSE, sizeof (QmgrCompletion));
-  qmgr_token_bucket_init (&s->background_bucket, manager->settings.bandwidth_limit,
-                          g_get_monotonic_time ());
+  qmgr_token_bucket_init (&s->background_bucket, qmgr_manager_get_background_limit (manager),
+                          now_mono (s));
+  qmgr_backend_set_events (backend, &backend_events, s);
   qmgr_manager_add_listener (manager, &scheduler_listener, s);
   for (GList *l = manager->groups.head; l != NULL; l = l->next)
     if (((QmgrGroup *) l->data)->state == QMGR_GROUP_STATE_QUEUED)
@@ -718,21 +775,29 @@ qmgr_scheduler_new (QmgrManager *manager, QmgrTransferEngine *engine)
 void
 qmgr_scheduler_free (QmgrScheduler *s)
 {
+  GHashTableIter iter;
+  gpointer value;
+
   if (s == NULL)
     return;
   qmgr_manager_remove_listener (s->manager, &scheduler_listener, s);
-  if (s->schedule_source != 0)
-    g_source_remove (s->schedule_source);
-  g_hash_table_unref (s->active);
+  qmgr_clock_clear (s->clock, &s->schedule_timer);
   /* Files not yet in place stay as complete temp files for the next start. */
-  qmgr_commit_queue_free (s->commits);
-  g_hash_table_unref (s->committing);
+  g_hash_table_iter_init (&iter, s->items);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Active *a = value;
+      qmgr_clock_clear (s->clock, &a->grant_timer);
+      qmgr_backend_stop (s->backend, a->id, FALSE);
+    }
+  g_hash_table_unref (s->items);
+  g_hash_table_unref (s->by_file);
   /* Not announced: the store is flushed on the way out, and the callbacks
    * they queued are delivered after the next start. */
-  if (s->announce_source != 0)
-    g_source_remove (s->announce_source);
+  qmgr_clock_clear (s->clock, &s->announce_timer);
   g_array_unref (s->completions);
   g_hash_table_unref (s->states);
   g_queue_clear (&s->queue);
+  qmgr_backend_set_events (s->backend, NULL, NULL);
   g_free (s);
 }

@@ -1,18 +1,21 @@
-/* qmgrd scheduler — decides which files transfer now: foreground groups first
- * and at once, background groups in the order they were resumed, at most
- * MaxConcurrentTransfers files in all; transient failures wait with
- * exponential back-off. Listens to the core, drives the transfer engine. */
+/* qmgrd scheduler — policy only: which files transfer now (foreground groups
+ * first and at once, background groups in the order they were resumed, at
+ * most MaxConcurrentTransfers in all), what waits for the network or for a
+ * cheaper one, back-off after transient failures, NoProgressTimeout, and the
+ * rates (budgets handed to the backend from token buckets). Listens to the
+ * core; moves no byte itself: the backend (backend.h) does. */
 #pragma once
 
-#include "engine.h"
+#include "backend.h"
 #include "manager.h"
 
 G_BEGIN_DECLS
 
 typedef struct _QmgrScheduler QmgrScheduler;
 
-/* Takes over every group that is queued already (restored from the store). */
-QmgrScheduler *qmgr_scheduler_new (QmgrManager *manager, QmgrTransferEngine *engine);
+/* Takes over every group that is queued already (restored from the store).
+ * @clock times retries, pacing and announcements (tests pass one they move). */
+QmgrScheduler *qmgr_scheduler_new (QmgrManager *manager, QmgrBackend *backend, QmgrClock *clock);
 /* Stops every transfer (temp files stay for the next start). */
 void qmgr_scheduler_free (QmgrScheduler *scheduler);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrScheduler, qmgr_scheduler_free)

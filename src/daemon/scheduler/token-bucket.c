@@ -63,3 +63,21 @@ qmgr_token_bucket_wait (QmgrTokenBucket *b, gint64 now)
   /* Until the bucket holds at least one byte again. */
   return (gint64) ((double) (1 - b->tokens) * G_USEC_PER_SEC / (double) b->rate) + 1;
 }
+
+void
+qmgr_token_bucket_charge (QmgrTokenBucket *b, guint64 bytes, gint64 now)
+{
+  if (b->rate == 0)
+    return;
+  refill (b, now);
+  b->tokens -= (gint64) MIN (bytes, (guint64) G_MAXINT64 / 2);
+}
+
+gint64
+qmgr_token_bucket_available (QmgrTokenBucket *b, gint64 now)
+{
+  if (b->rate == 0)
+    return G_MAXINT64;
+  refill (b, now);
+  return MAX (b->tokens, 0);
+}

@@ -19,6 +19,11 @@ void qmgr_token_bucket_init (QmgrTokenBucket *b, guint64 rate, gint64 now);
 void qmgr_token_bucket_set_rate (QmgrTokenBucket *b, guint64 rate, gint64 now);
 /* TRUE when @bytes may pass now (and they are taken). */
 gboolean qmgr_token_bucket_take (QmgrTokenBucket *b, gsize bytes, gint64 now);
+/* Takes @bytes whatever the bucket holds (it may go below zero). */
+void qmgr_token_bucket_charge (QmgrTokenBucket *b, guint64 bytes, gint64 now);
+/* The bytes the bucket holds now (0 when empty or in debt); G_MAXINT64 when
+ * unlimited. */
+gint64 qmgr_token_bucket_available (QmgrTokenBucket *b, gint64 now);
 /* Microseconds until a write may pass (0 when it may now). */
 gint64 qmgr_token_bucket_wait (QmgrTokenBucket *b, gint64 now);
 

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "qmgr-constants.h"
-#include "qmgr-error.h"
+#include "qmgr-io.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURL, curl_easy_cleanup)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURLM, curl_multi_cleanup)
@@ -66,7 +66,17 @@ struct _QmgrTransfer {
   gboolean restart;           /* the server's file changed under a ranged request */
   guint64 bytes_total;
   int write_errno;
-  gboolean paused;
+
+  /* Held by us, not by the server (no stall is judged meanwhile): a response
+   * waits to be recorded, or the budget is spent. */
+  gboolean held;
+  gboolean unlimited;         /* no budget */
+  gint64 budget;              /* body bytes still allowed; may go negative */
+  guint64 budget_used;        /* since the budget was set */
+  gboolean waiting_budget;
+  /* Set up failed: done runs from this idle source. */
+  guint fail_source;
+  CURLcode setup_error;
 
   /* Stall detection: the body writer only stamps last_byte (no timer work per
    * chunk); the stall source, due at last_byte + stall_us, moves itself on when
@@ -84,8 +94,6 @@ typedef struct {
 
 /* ---- results ---- */
 
-#define TRANSFER_ERROR(name) QMGR_TRANSFER_ERROR_PREFIX name
-
 static void
 result_init (QmgrTransfer *t, QmgrTransferResult *r)
 {
@@ -99,10 +107,11 @@ result_init (QmgrTransfer *t, QmgrTransferResult *r)
 }
 
 static void
-fail (QmgrTransferResult *r, QmgrTransferOutcome outcome, const char *name, const char *message)
+fail (QmgrTransferResult *r, QmgrTransferOutcome outcome, QmgrTransferError error,
+      const char *message)
 {
   r->outcome = outcome;
-  r->error_name = name;
+  r->error = error;
   r->message = message;
 }
 
@@ -113,14 +122,14 @@ classify_status (QmgrTransfer *t, long status, QmgrTransferResult *r, char *buf,
   r->retry_after = t->retry_after;
   g_snprintf (buf, buf_len, "The server answered HTTP %ld", status);
   if (status == 408 || status == 429 || (status >= 500 && status <= 599))
-    fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("HttpStatus"), buf);
+    fail (r, QMGR_TRANSFER_TRANSIENT, QMGR_TRANSFER_ERROR_HTTP_STATUS, buf);
   else if (status >= 200 && status < 300)
     {
       g_snprintf (buf, buf_len, "The server answered HTTP %ld without the file", status);
-      fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("BadResponse"), buf);
+      fail (r, QMGR_TRANSFER_TRANSIENT, QMGR_TRANSFER_ERROR_BAD_RESPONSE, buf);
     }
   else
-    fail (r, QMGR_TRANSFER_FATAL, TRANSFER_ERROR ("HttpStatus"), buf);
+    fail (r, QMGR_TRANSFER_FATAL, QMGR_TRANSFER_ERROR_HTTP_STATUS, buf);
 }
 
 static void
@@ -131,18 +140,19 @@ classify_curl_error (QmgrTransfer *t, CURLcode code, QmgrTransferResult *r)
 
   /* The errno of a failed connect, send or receive (ECONNREFUSED, ECONNRESET…);
    * libcurl leaves it 0 when no system call failed (a peer's orderly close). */
-  if (curl_easy_getinfo (t->easy, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK && os_errno > 0)
+  if (t->easy != NULL && curl_easy_getinfo (t->easy, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK &&
+      os_errno > 0)
     r->win32_result = (guint32) os_errno;
 
   switch (code)
     {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-      fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("HostNotFound"), what);
+      fail (r, QMGR_TRANSFER_TRANSIENT, QMGR_TRANSFER_ERROR_HOST_NOT_FOUND, what);
       break;
     case CURLE_OPERATION_TIMEDOUT:
       r->win32_result = ETIMEDOUT;
-      fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("Timeout"), what);
+      fail (r, QMGR_TRANSFER_TRANSIENT, QMGR_TRANSFER_ERROR_TIMEOUT, what);
       break;
     case CURLE_COULDNT_CONNECT:
     case CURLE_RECV_ERROR:
@@ -151,13 +161,23 @@ classify_curl_error (QmgrTransfer *t, CURLcode code, QmgrTransferResult *r)
     case CURLE_GOT_NOTHING:
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM:
-      fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("ConnectionFailed"), what);
+      fail (r, QMGR_TRANSFER_TRANSIENT, QMGR_TRANSFER_ERROR_CONNECTION_FAILED, what);
       break;
     case CURLE_TOO_MANY_REDIRECTS:
-      fail (r, QMGR_TRANSFER_FATAL, TRANSFER_ERROR ("TooManyRedirects"), what);
+      fail (r, QMGR_TRANSFER_FATAL, QMGR_TRANSFER_ERROR_TOO_MANY_REDIRECTS, what);
+      break;
+    case CURLE_OUT_OF_MEMORY:
+      r->win32_result = ENOMEM;
+      fail (r, QMGR_TRANSFER_TRANSIENT, QMGR_TRANSFER_ERROR_LOCAL_FILE, what);
+      break;
+    case CURLE_UNKNOWN_OPTION:
+    case CURLE_NOT_BUILT_IN:
+    case CURLE_BAD_FUNCTION_ARGUMENT:
+    case CURLE_URL_MALFORMAT:
+      fail (r, QMGR_TRANSFER_FATAL, QMGR_TRANSFER_ERROR_BAD_RESPONSE, what);
       break;
     case CURLE_UNSUPPORTED_PROTOCOL:
-      fail (r, QMGR_TRANSFER_FATAL, TRANSFER_ERROR ("ForbiddenRedirect"),
+      fail (r, QMGR_TRANSFER_FATAL, QMGR_TRANSFER_ERROR_FORBIDDEN_REDIRECT,
             "A redirect led to a scheme other than http or https");
       break;
     case CURLE_PEER_FAILED_VERIFICATION:
@@ -168,18 +188,17 @@ classify_curl_error (QmgrTransfer *t, CURLcode code, QmgrTransferResult *r)
     case CURLE_SSL_ISSUER_ERROR:
     case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
     case CURLE_SSL_INVALIDCERTSTATUS:
-      fail (r, QMGR_TRANSFER_FATAL, TRANSFER_ERROR ("TlsFailure"), what);
+      fail (r, QMGR_TRANSFER_FATAL, QMGR_TRANSFER_ERROR_TLS_FAILURE, what);
       break;
     case CURLE_WRITE_ERROR:
       r->win32_result = (guint32) t->write_errno;
-      if (t->write_errno == ENOSPC || t->write_errno == EDQUOT || t->write_errno == EINTR ||
-          t->write_errno == EAGAIN)
-        fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("LocalFile"), g_strerror (t->write_errno));
+      if (qmgr_io_errno_is_transient (t->write_errno))
+        fail (r, QMGR_TRANSFER_TRANSIENT, QMGR_TRANSFER_ERROR_LOCAL_FILE, g_strerror (t->write_errno));
       else
-        fail (r, QMGR_TRANSFER_FATAL, TRANSFER_ERROR ("LocalFile"), g_strerror (t->write_errno));
+        fail (r, QMGR_TRANSFER_FATAL, QMGR_TRANSFER_ERROR_LOCAL_FILE, g_strerror (t->write_errno));
       break;
     default:
-      fail (r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("BadResponse"), what);
+      fail (r, QMGR_TRANSFER_TRANSIENT, QMGR_TRANSFER_ERROR_BAD_RESPONSE, what);
       break;
     }
 }
@@ -253,8 +272,9 @@ validator_changed (QmgrTransfer *t)
   return ours == -1 || ours != curl_getdate (t->last_modified, NULL);
 }
 
-/* Decides, before the first body byte is kept, what the answer means. */
-static void
+/* Decides, before the first body byte is kept, what the answer means; TRUE
+ * when its body is to be kept, once the caller recorded the response. */
+static gboolean
 evaluate_response (QmgrTransfer *t)
 {
   long status = 0;
@@ -274,7 +294,7 @@ evaluate_response (QmgrTransfer *t)
         {
           /* Not the bytes we asked for, or not of the same file: never splice. */
           t->restart = TRUE;
-          return;
+          return FALSE;
         }
       t->bytes_total = total;
     }
@@ -287,7 +307,7 @@ evaluate_response (QmgrTransfer *t)
           if (ftruncate (t->fd, 0) < 0)
             {
               t->write_errno = errno;
-              return;
+              return FALSE;
             }
           t->offset = 0;
           restarted = TRUE;
@@ -297,11 +317,38 @@ evaluate_response (QmgrTransfer *t)
   else
     {
       t->http_error = TRUE;
-      return;
+      return FALSE;
     }
-  if (t->callbacks.response != NULL &&
-      !t->callbacks.response (t, t->bytes_total, response_validator (t), restarted, t->user_data))
-    t->write_errno = EIO;   /* what the body is cannot be recorded: keep none of it */
+  if (t->callbacks.response != NULL)
+    t->callbacks.response (t, t->bytes_total, response_validator (t), restarted, t->user_data);
+  return TRUE;
+}
+
+/* Held by us: libcurl keeps the bytes it offered and hands them over again
+ * once unpaused; the server is not stalled meanwhile. */
+static size_t
+hold (QmgrTransfer *t)
+{
+  g_source_set_ready_time (t->stall, -1);
+  return CURL_WRITEFUNC_PAUSE;
+}
+
+/* Lets a held transfer go on, unless something still holds it. Not from
+ * inside a libcurl callback. */
+static void
+release (QmgrTransfer *t)
+{
+  CURLcode code;
+
+  if (t->held || t->waiting_budget)
+    return;
+  /* The server gets a full stall_timeout again. Before unpausing, which may
+   * deliver held bytes and pause again at once. */
+  t->last_byte = g_get_monotonic_time ();
+  g_source_set_ready_time (t->stall, t->last_byte + t->stall_us);
+  code = curl_easy_pause (t->easy, CURLPAUSE_CONT);
+  if (code != CURLE_OK)
+    g_warning ("Could not resume a transfer: %s", curl_easy_strerror (code));
 }
 
 static void
@@ -361,34 +408,34 @@ static size_t
 on_body (char *data, size_t size, size_t n, void *userdata)
 {
   QmgrTransfer *t = userdata;
-  gsize len = size * n, done = 0;
+  gsize len = size * n;
 
-  if (!t->evaluated)
-    evaluate_response (t);
+  if (!t->evaluated && evaluate_response (t) && t->callbacks.response != NULL)
+    {
+      t->held = TRUE;   /* until qmgr_transfer_continue() */
+      return hold (t);
+    }
   if (t->http_error || t->restart || t->write_errno != 0)
     return 0;  /* abort: the outcome is decided by the flags */
-  if (t->callbacks.may_write != NULL && !t->callbacks.may_write (t, len, t->user_data))
+  if (t->held)
+    return hold (t);
+  if (!t->unlimited && t->budget <= 0)
     {
-      /* libcurl keeps these bytes and hands them over again on resume. Held by
-       * us, not by the server: no stall until qmgr_transfer_resume(). */
-      t->paused = TRUE;
-      g_source_set_ready_time (t->stall, -1);
-      return CURL_WRITEFUNC_PAUSE;
+      t->waiting_budget = TRUE;
+      if (t->callbacks.budget_spent != NULL)
+        t->callbacks.budget_spent (t, t->budget_used, t->user_data);
+      return hold (t);
     }
 
-  while (done < len)
-    {
-      ssize_t w = pwrite (t->fd, data + done, len - done, (off_t) (t->offset + t->written + done));
-      if (w < 0 && errno == EINTR)
-        continue;
-      if (w <= 0)
-        {
-          t->write_errno = w < 0 ? errno : EIO;
-          return 0;
-        }
-      done += (gsize) w;
-    }
+  t->write_errno = qmgr_io_write_all (t->fd, data, len, (gint64) (t->offset + t->written));
+  if (t->write_errno != 0)
+    return 0;
   t->written += len;
+  if (!t->unlimited)
+    {
+      t->budget -= (gint64) len;
+      t->budget_used += len;
+    }
   if (t->callbacks.progress != NULL)
     t->callbacks.progress (t, t->offset + t->written, t->user_data);
   /* After progress: a stall is then never judged before the caller's own
@@ -410,7 +457,7 @@ finish (QmgrTransfer *t, CURLcode code)
   result_init (t, &r);
 
   if (t->restart)
-    fail (&r, QMGR_TRANSFER_RESTART, TRANSFER_ERROR ("BadResponse"),
+    fail (&r, QMGR_TRANSFER_RESTART, QMGR_TRANSFER_ERROR_BAD_RESPONSE,
           "The server sent other bytes than asked for; starting again from byte 0");
   else if (t->http_error && status == 416 && t->offset > 0)
     {
@@ -422,7 +469,7 @@ finish (QmgrTransfer *t, CURLcode code)
           r.outcome = QMGR_TRANSFER_OK;
         }
       else
-        fail (&r, QMGR_TRANSFER_RESTART, TRANSFER_ERROR ("HttpStatus"),
+        fail (&r, QMGR_TRANSFER_RESTART, QMGR_TRANSFER_ERROR_HTTP_STATUS,
               "The server refused the range; starting again from byte 0");
     }
   else if (t->http_error)
@@ -439,7 +486,7 @@ finish (QmgrTransfer *t, CURLcode code)
   else if (code != CURLE_OK)
     classify_curl_error (t, code, &r);
   else if (t->bytes_total != QMGR_SIZE_UNKNOWN && t->offset + t->written != t->bytes_total)
-    fail (&r, QMGR_TRANSFER_TRANSIENT, TRANSFER_ERROR ("BadResponse"),
+    fail (&r, QMGR_TRANSFER_TRANSIENT, QMGR_TRANSFER_ERROR_BAD_RESPONSE,
           "The server sent fewer bytes than it announced");
   else
     {
@@ -456,8 +503,12 @@ finish (QmgrTransfer *t, CURLcode code)
 static void
 complete (QmgrTransfer *t, CURLcode code)
 {
+  CURLMcode mc;
+
   g_hash_table_remove (t->engine->transfers, t->easy);
-  curl_multi_remove_handle (t->engine->multi, t->easy);
+  mc = curl_multi_remove_handle (t->engine->multi, t->easy);
+  if (mc != CURLM_OK)
+    g_warning ("libcurl could not let go of a transfer: %s", curl_multi_strerror (mc));
   finish (t, code);
   qmgr_transfer_cancel (t);  /* frees; already out of the multi */
 }
@@ -468,7 +519,7 @@ stall_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data
   QmgrTransfer *t = ((StallSource *) source)->transfer;
   gint64 deadline = t->last_byte + t->stall_us;
 
-  if (t->paused)
+  if (t->held || t->waiting_budget)
     {
       g_source_set_ready_time (source, -1);
       return G_SOURCE_CONTINUE;
@@ -522,8 +573,7 @@ on_socket (CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
       if (socketp != NULL)
         g_source_remove_unix_fd (e->source, socketp);
       g_hash_table_remove (e->sockets, GINT_TO_POINTER (s));
-      curl_multi_assign (e->multi, s, NULL);
-      return 0;
+      return curl_multi_assign (e->multi, s, NULL) == CURLM_OK ? 0 : -1;
     }
   if (what & CURL_POLL_IN)
     cond |= G_IO_IN;
@@ -534,7 +584,13 @@ on_socket (CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
     {
       gpointer tag = g_source_add_unix_fd (e->source, s, cond);
       g_hash_table_insert (e->sockets, GINT_TO_POINTER (s), tag);
-      curl_multi_assign (e->multi, s, tag);
+      if (curl_multi_assign (e->multi, s, tag) != CURLM_OK)
+        {
+          /* libcurl no longer knows the socket: -1 fails its transfer. */
+          g_source_remove_unix_fd (e->source, tag);
+          g_hash_table_remove (e->sockets, GINT_TO_POINTER (s));
+          return -1;
+        }
     }
   else
     g_source_modify_unix_fd (e->source, socketp, cond);
@@ -582,6 +638,15 @@ typedef struct {
   int events;
 } Ready;
 
+/* A failed socket action is libcurl's own trouble (memory, a socket it lost
+ * track of); the transfers it concerns end through curl_multi_info_read. */
+static void
+check_multi (CURLMcode code)
+{
+  if (code != CURLM_OK)
+    g_warning ("libcurl: %s", curl_multi_strerror (code));
+}
+
 static gboolean
 engine_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
@@ -617,10 +682,10 @@ engine_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_dat
   for (guint i = 0; i < ready->len; i++)
     {
       Ready *r = &g_array_index (ready, Ready, i);
-      curl_multi_socket_action (e->multi, r->fd, r->events, &running);
+      check_multi (curl_multi_socket_action (e->multi, r->fd, r->events, &running));
     }
   if (timer_expired)
-    curl_multi_socket_action (e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    check_multi (curl_multi_socket_action (e->multi, CURL_SOCKET_TIMEOUT, 0, &running));
   drain_completions (e);
   return G_SOURCE_CONTINUE;
 }
@@ -634,6 +699,7 @@ static GSourceFuncs engine_source_funcs = {
 QmgrTransferEngine *
 qmgr_transfer_engine_new (GError **error)
 {
+  g_autoptr(CURLM) multi = NULL;
   QmgrTransferEngine *e;
   static gsize curl_ready = 0;
 
@@ -649,28 +715,36 @@ qmgr_transfer_engine_new (GError **error)
       return NULL;
     }
 
-  e = g_new0 (QmgrTransferEngine, 1);
-  e->timer_due = -1;
-  e->multi = curl_multi_init ();
-  if (e->multi == NULL)
+  multi = curl_multi_init ();
+  if (multi == NULL)
     {
-      g_free (e);
       g_set_error (error, QMGR_ERROR, QMGR_ERROR_DOWNLOADER_UNAVAILABLE,
                    "libcurl could not create a transfer handle");
       return NULL;
     }
+  e = g_new0 (QmgrTransferEngine, 1);
+  e->timer_due = -1;
+  {
+    CURLMcode code;
+    if ((code = curl_multi_setopt (multi, CURLMOPT_SOCKETFUNCTION, on_socket)) != CURLM_OK ||
+        (code = curl_multi_setopt (multi, CURLMOPT_SOCKETDATA, e)) != CURLM_OK ||
+        (code = curl_multi_setopt (multi, CURLMOPT_TIMERFUNCTION, on_timer)) != CURLM_OK ||
+        (code = curl_multi_setopt (multi, CURLMOPT_TIMERDATA, e)) != CURLM_OK ||
+        (code = curl_multi_setopt (multi, CURLMOPT_PIPELINING, (long) CURLPIPE_MULTIPLEX)) != CURLM_OK)
+      {
+        g_free (e);
+        g_set_error (error, QMGR_ERROR, QMGR_ERROR_DOWNLOADER_UNAVAILABLE,
+                     "libcurl could not be set up: %s", curl_multi_strerror (code));
+        return NULL;
+      }
+  }
+  e->multi = g_steal_pointer (&multi);
   e->transfers = g_hash_table_new (g_direct_hash, g_direct_equal);
   e->sockets = g_hash_table_new (g_direct_hash, g_direct_equal);
   e->source = g_source_new (&engine_source_funcs, sizeof (EngineSource));
   ((EngineSource *) e->source)->engine = e;
   g_source_set_name (e->source, "curl");
   g_source_attach (e->source, g_main_context_get_thread_default ());
-
-  curl_multi_setopt (e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-  curl_multi_setopt (e->multi, CURLMOPT_SOCKETDATA, e);
-  curl_multi_setopt (e->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-  curl_multi_setopt (e->multi, CURLMOPT_TIMERDATA, e);
-  curl_multi_setopt (e->multi, CURLMOPT_PIPELINING, (long) CURLPIPE_MULTIPLEX);
   return e;
 }
 
@@ -696,59 +770,99 @@ qmgr_transfer_engine_free (QmgrTransferEngine *e)
   g_free (e);
 }
 
+/* Everything libcurl needs to know about the transfer; the first option it
+ * refuses is returned. */
+static CURLcode
+set_up (QmgrTransfer *t, const QmgrTransferRequest *req)
+{
+  CURL *c = t->easy;
+  CURLcode code;
+
+#define SET(option, value)                                     \
+  G_STMT_START {                                               \
+    if ((code = curl_easy_setopt (c, option, value)) != CURLE_OK) \
+      return code;                                             \
+  } G_STMT_END
+  SET (CURLOPT_URL, req->url);
+  SET (CURLOPT_PROTOCOLS_STR, "http,https");
+  SET (CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  SET (CURLOPT_FOLLOWLOCATION, 1L);
+  SET (CURLOPT_MAXREDIRS, (long) MAX_REDIRECTS);
+  SET (CURLOPT_SSL_VERIFYPEER, 1L);
+  SET (CURLOPT_SSL_VERIFYHOST, 2L);
+  SET (CURLOPT_NOSIGNAL, 1L);
+  SET (CURLOPT_BUFFERSIZE, (long) RECEIVE_BUFFER);
+  SET (CURLOPT_CONNECTTIMEOUT, (long) CONNECT_TIMEOUT_S);
+  SET (CURLOPT_USERAGENT, "qmgrd/" PACKAGE_VERSION);
+  SET (CURLOPT_HEADERFUNCTION, on_header);
+  SET (CURLOPT_HEADERDATA, t);
+  SET (CURLOPT_WRITEFUNCTION, on_body);
+  SET (CURLOPT_WRITEDATA, t);
+  SET (CURLOPT_PRIVATE, t);
+  /* HTTP/2 where TLS offers it; a libcurl built without it speaks HTTP/1.1. */
+  code = curl_easy_setopt (c, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
+  if (code != CURLE_OK)
+    g_debug ("HTTP/2 is not available: %s", curl_easy_strerror (code));
+
+  t->headers = curl_slist_append (t->headers, "Accept-Encoding: identity");
+  if (t->headers == NULL)
+    return CURLE_OUT_OF_MEMORY;
+  if (t->offset > 0)
+    {
+      char range[64];
+      g_autofree char *if_range = g_strconcat ("If-Range: ", req->validator, NULL);
+      struct curl_slist *more = curl_slist_append (t->headers, if_range);
+
+      if (more == NULL)
+        return CURLE_OUT_OF_MEMORY;
+      t->headers = more;
+      g_snprintf (range, sizeof range, "%" G_GUINT64_FORMAT "-", t->offset);
+      SET (CURLOPT_RANGE, range);
+    }
+  SET (CURLOPT_HTTPHEADER, t->headers);
+  if (req->user != NULL && req->user[0] != '\0')
+    {
+      SET (CURLOPT_USERNAME, req->user);
+      SET (CURLOPT_PASSWORD, req->password != NULL ? req->password : "");
+      SET (CURLOPT_HTTPAUTH, (long) CURLAUTH_ANY);
+    }
+#undef SET
+  return CURLE_OK;
+}
+
+static gboolean
+on_setup_failed (gpointer user_data)
+{
+  QmgrTransfer *t = user_data;
+  QmgrTransferResult r;
+
+  t->fail_source = 0;
+  result_init (t, &r);
+  classify_curl_error (t, t->setup_error, &r);
+  t->callbacks.done (t, &r, t->user_data);
+  qmgr_transfer_cancel (t);
+  return G_SOURCE_REMOVE;
+}
+
 QmgrTransfer *
 qmgr_transfer_start (QmgrTransferEngine *e, const QmgrTransferRequest *req,
                      const QmgrTransferCallbacks *callbacks, gpointer user_data)
 {
   QmgrTransfer *t = g_new0 (QmgrTransfer, 1);
-  CURL *c;
+  CURLMcode mc;
 
   t->engine = e;
   t->callbacks = *callbacks;
   t->user_data = user_data;
   t->fd = req->fd;
   t->bytes_total = QMGR_SIZE_UNKNOWN;
+  t->unlimited = req->budget < 0;
+  t->budget = req->budget;
   /* Without a validator a resume could splice two versions: start over. */
   t->offset = req->validator != NULL ? req->offset : 0;
   t->validator = g_strdup (req->validator);
   if (t->offset == 0 && req->offset > 0 && ftruncate (t->fd, 0) < 0)
     t->write_errno = errno;
-
-  t->easy = c = curl_easy_init ();
-  g_assert (c != NULL);
-  curl_easy_setopt (c, CURLOPT_URL, req->url);
-  curl_easy_setopt (c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt (c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt (c, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt (c, CURLOPT_MAXREDIRS, (long) MAX_REDIRECTS);
-  curl_easy_setopt (c, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt (c, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt (c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt (c, CURLOPT_BUFFERSIZE, (long) RECEIVE_BUFFER);
-  curl_easy_setopt (c, CURLOPT_CONNECTTIMEOUT, (long) CONNECT_TIMEOUT_S);
-  curl_easy_setopt (c, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
-  curl_easy_setopt (c, CURLOPT_USERAGENT, "qmgrd/" PACKAGE_VERSION);
-  curl_easy_setopt (c, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt (c, CURLOPT_HEADERDATA, t);
-  curl_easy_setopt (c, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt (c, CURLOPT_WRITEDATA, t);
-  curl_easy_setopt (c, CURLOPT_PRIVATE, t);
-  t->headers = curl_slist_append (t->headers, "Accept-Encoding: identity");
-  if (t->offset > 0)
-    {
-      char range[64];
-      g_autofree char *if_range = g_strconcat ("If-Range: ", req->validator, NULL);
-      g_snprintf (range, sizeof range, "%" G_GUINT64_FORMAT "-", t->offset);
-      curl_easy_setopt (c, CURLOPT_RANGE, range);
-      t->headers = curl_slist_append (t->headers, if_range);
-    }
-  curl_easy_setopt (c, CURLOPT_HTTPHEADER, t->headers);
-  if (req->user != NULL && req->user[0] != '\0')
-    {
-      curl_easy_setopt (c, CURLOPT_USERNAME, req->user);
-      curl_easy_setopt (c, CURLOPT_PASSWORD, req->password != NULL ? req->password : "");
-      curl_easy_setopt (c, CURLOPT_HTTPAUTH, (long) CURLAUTH_ANY);
-    }
 
   t->stall_us = (gint64) (req->stall_timeout > 0 ? req->stall_timeout : STALL_TIMEOUT_S) *
                 G_USEC_PER_SEC;
@@ -756,25 +870,50 @@ qmgr_transfer_start (QmgrTransferEngine *e, const QmgrTransferRequest *req,
   t->stall = g_source_new (&stall_source_funcs, sizeof (StallSource));
   ((StallSource *) t->stall)->transfer = t;
   g_source_set_name (t->stall, "transfer stall");
-  g_source_set_ready_time (t->stall, t->last_byte + t->stall_us);
   g_source_attach (t->stall, g_source_get_context (e->source));
 
-  g_hash_table_insert (e->transfers, c, t);
-  curl_multi_add_handle (e->multi, c);   /* libcurl sets its timer to start it */
+  t->easy = curl_easy_init ();
+  t->setup_error = t->easy == NULL ? CURLE_OUT_OF_MEMORY : set_up (t, req);
+  if (t->setup_error == CURLE_OK)
+    {
+      mc = curl_multi_add_handle (e->multi, t->easy);   /* libcurl sets its timer to start it */
+      if (mc == CURLM_OK)
+        {
+          g_hash_table_insert (e->transfers, t->easy, t);
+          g_source_set_ready_time (t->stall, t->last_byte + t->stall_us);
+          return t;
+        }
+      g_debug ("libcurl could not start a transfer: %s", curl_multi_strerror (mc));
+      t->setup_error = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+    }
+  t->fail_source = g_idle_add (on_setup_failed, t);
   return t;
 }
 
 void
-qmgr_transfer_resume (QmgrTransfer *t)
+qmgr_transfer_continue (QmgrTransfer *t, gboolean ok)
 {
-  if (t == NULL || !t->paused)
+  if (t == NULL || !t->held)
     return;
-  t->paused = FALSE;
-  /* The wait for the pacer was ours: the server gets a full stall_timeout again.
-   * Before unpausing, which may deliver held bytes and pause again at once. */
-  t->last_byte = g_get_monotonic_time ();
-  g_source_set_ready_time (t->stall, t->last_byte + t->stall_us);
-  curl_easy_pause (t->easy, CURLPAUSE_CONT);
+  t->held = FALSE;
+  if (!ok)
+    t->write_errno = EIO;   /* what the body is could not be recorded: keep none of it */
+  release (t);
+}
+
+void
+qmgr_transfer_set_budget (QmgrTransfer *t, gint64 budget)
+{
+  if (t == NULL)
+    return;
+  t->unlimited = budget < 0;
+  t->budget = budget;
+  t->budget_used = 0;
+  if (t->waiting_budget && (t->unlimited || budget > 0))
+    {
+      t->waiting_budget = FALSE;
+      release (t);
+    }
 }
 
 void
@@ -782,14 +921,21 @@ qmgr_transfer_cancel (QmgrTransfer *t)
 {
   if (t == NULL)
     return;
-  if (g_hash_table_remove (t->engine->transfers, t->easy))
-    curl_multi_remove_handle (t->engine->multi, t->easy);
+  if (t->fail_source != 0)
+    g_source_remove (t->fail_source);
+  if (t->easy != NULL && g_hash_table_remove (t->engine->transfers, t->easy))
+    {
+      CURLMcode mc = curl_multi_remove_handle (t->engine->multi, t->easy);
+      if (mc != CURLM_OK)
+        g_warning ("libcurl could not let go of a transfer: %s", curl_multi_strerror (mc));
+    }
   if (t->stall != NULL)
     {
       g_source_destroy (t->stall);
       g_source_unref (t->stall);
     }
-  curl_easy_cleanup (t->easy);
+  if (t->easy != NULL)
+    curl_easy_cleanup (t->easy);
   curl_slist_free_all (t->headers);
   g_free (t->validator);
   g_free (t->etag);

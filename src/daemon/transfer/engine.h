@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "qmgr-error.h"
+
 G_BEGIN_DECLS
 
 typedef struct _QmgrTransferEngine QmgrTransferEngine;
@@ -20,7 +22,7 @@ typedef enum {
 
 typedef struct {
   QmgrTransferOutcome outcome;
-  const char *error_name;    /* io.github.qmgrd.QMgr1.Transfer.*; NULL when OK */
+  QmgrTransferError error;   /* NONE when OK */
   const char *message;       /* for people; NULL when OK */
   guint32 win32_result;      /* errno of a local failure (ETIMEDOUT for a Timeout), or 0 */
   guint32 http_status;       /* HTTP status of a failed response, or 0 */
@@ -37,22 +39,25 @@ typedef struct {
   const char *user;          /* HTTP authentication, or NULL */
   const char *password;
   guint stall_timeout;       /* seconds without a byte before a transient Timeout (ETIMEDOUT),
-                                judged exactly from the last byte; time held by may_write
-                                does not count; 0: default */
+                                judged exactly from the last byte; time the transfer is
+                                held by us (a response to record, a spent budget) does
+                                not count; 0: default */
+  gint64 budget;             /* body bytes it may write before budget_spent; -1: any */
 } QmgrTransferRequest;
 
-/* Callbacks run from the main loop. @response and @progress run while libcurl
- * is working on the transfer: they must not call back into the engine. */
+/* Callbacks run from the main loop, most of them while libcurl is working on
+ * the transfer: they may only record what they hear (and must not call the
+ * engine). */
 typedef struct {
   /* The answer proved the size (G_MAXUINT64 if not) and gave @validator (or
    * NULL); @restarted: the body starts again at byte 0 (the file was emptied).
-   * Runs before the first byte of the body is written; FALSE aborts the
-   * transfer (a LocalFile failure). */
-  gboolean (*response) (QmgrTransfer *t, guint64 bytes_total, const char *validator,
-                        gboolean restarted, gpointer user_data);
+   * The transfer holds the body until qmgr_transfer_continue(). */
+  void (*response) (QmgrTransfer *t, guint64 bytes_total, const char *validator,
+                    gboolean restarted, gpointer user_data);
   void (*progress) (QmgrTransfer *t, guint64 bytes_in_file, gpointer user_data);
-  /* Pacing: FALSE holds the transfer (nothing is lost) until qmgr_transfer_resume(). */
-  gboolean (*may_write) (QmgrTransfer *t, gsize bytes, gpointer user_data);
+  /* The budget is spent (@used bytes since it was set): the transfer holds
+   * (nothing is lost) until qmgr_transfer_set_budget(). */
+  void (*budget_spent) (QmgrTransfer *t, guint64 used, gpointer user_data);
   /* The transfer is over and freed after this returns. */
   void (*done) (QmgrTransfer *t, const QmgrTransferResult *result, gpointer user_data);
 } QmgrTransferCallbacks;
@@ -61,10 +66,16 @@ QmgrTransferEngine *qmgr_transfer_engine_new (GError **error);
 void qmgr_transfer_engine_free (QmgrTransferEngine *engine);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrTransferEngine, qmgr_transfer_engine_free)
 
+/* A transfer that could not even be set up ends at once with a fatal result
+ * (its done callback runs from the main loop, never from inside this call). */
 QmgrTransfer *qmgr_transfer_start (QmgrTransferEngine *engine, const QmgrTransferRequest *request,
                                    const QmgrTransferCallbacks *callbacks, gpointer user_data);
-/* Lets a transfer held by may_write go on. Not from inside a callback. */
-void qmgr_transfer_resume (QmgrTransfer *t);
+/* The response was recorded: the body is written (@ok), or the transfer ends
+ * with a fatal LocalFile failure. Not from inside a callback. */
+void qmgr_transfer_continue (QmgrTransfer *t, gboolean ok);
+/* A new budget (-1: unlimited); a transfer waiting for one goes on. Not from
+ * inside a callback. */
+void qmgr_transfer_set_budget (QmgrTransfer *t, gint64 budget);
 /* Stops and frees a transfer; its done callback does not run. */
 void qmgr_transfer_cancel (QmgrTransfer *t);
 
