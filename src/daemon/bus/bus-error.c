@@ -3,21 +3,12 @@
 
 #include <errno.h>
 
-#include "qmgr-error.h"
 
 int
 qmgr_bus_reply_error (sd_bus_error *ret_error, const GError *error)
 {
-  const QmgrErrorEntry *e;
+  const QmgrErrorEntry *e = qmgr_error_entry_for (error);
 
-  if (error->domain != QMGR_ERROR)
-    {
-      /* Never expected: core only returns QMGR_ERROR. */
-      g_warning ("Unexpected error domain: %s", error->message);
-      e = qmgr_error_entry (QMGR_ERROR_FAILED);
-    }
-  else
-    e = qmgr_error_entry ((QmgrError) error->code);
   return sd_bus_error_setf (ret_error, e->dbus_name, "%s [0x%08x]", error->message, e->hresult);
 }
 

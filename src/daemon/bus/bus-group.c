@@ -1,12 +1,41 @@
 /* qmgrd bus — io.github.qmgrd.QMgr1.Group on /io/github/qmgrd/QMgr1/group/<G>. */
 #include "bus-private.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "qmgr-constants.h"
-#include "qmgr-error.h"
 
 #define PREFIX_LEN (sizeof QMGR_GROUP_PATH_PREFIX - 1)
+
+const char *
+qmgr_bus_group_path (const QmgrGroup *group, QmgrObjectPath *path)
+{
+  char hex[QMGR_GUID_HEX_LEN + 1];
+
+  qmgr_guid_to_hex (group->id, hex);
+  g_snprintf (path->s, sizeof path->s, QMGR_GROUP_PATH_PREFIX "/%s", hex);
+  return path->s;
+}
+
+const char *
+qmgr_bus_job_path (const QmgrJob *job, QmgrObjectPath *path)
+{
+  char group_hex[QMGR_GUID_HEX_LEN + 1], hex[QMGR_GUID_HEX_LEN + 1];
+
+  qmgr_guid_to_hex (job->group->id, group_hex);
+  qmgr_guid_to_hex (job->id, hex);
+  g_snprintf (path->s, sizeof path->s, QMGR_GROUP_PATH_PREFIX "/%s/job/%s", group_hex, hex);
+  return path->s;
+}
+
+const char *
+qmgr_bus_job_path_of (const QmgrGroup *group, QmgrObjectPath *path)
+{
+  if (group->job == NULL)
+    return "/";
+  return qmgr_bus_job_path (group->job, path);
+}
 
 /* Parses ".../group/<G>" (rest NULL) or ".../group/<G>/<rest>". */
 static QmgrGroup *
@@ -70,9 +99,11 @@ qmgr_bus_job_find (sd_bus *b, const char *path, const char *interface, void *use
   QmgrBus *bus = userdata;
   const char *rest;
   QmgrGroup *group = group_from_path (bus, path, &rest);
+  QmgrGuid id;
 
   if (group == NULL || rest == NULL || group->job == NULL ||
-      strcmp (path, group->job->object_path) != 0 || !caller_sees (bus, group))
+      strncmp (rest, "job/", 4) != 0 || !qmgr_guid_from_hex (rest + 4, strlen (rest + 4), &id) ||
+      !qmgr_guid_equal (id, group->job->id) || !caller_sees (bus, group))
     return 0;
   *found = group->job;
   return 1;
@@ -91,11 +122,13 @@ qmgr_bus_node_enumerator (sd_bus *b, const char *prefix, void *userdata, char **
   for (GList *l = bus->manager->groups.head; l != NULL; l = l->next)
     {
       QmgrGroup *group = l->data;
+      QmgrObjectPath path;
+
       if (!caller_sees (bus, group))
         continue;
-      g_strv_builder_add (builder, group->object_path);
+      g_strv_builder_add (builder, qmgr_bus_group_path (group, &path));
       if (group->job != NULL)
-        g_strv_builder_add (builder, group->job->object_path);
+        g_strv_builder_add (builder, qmgr_bus_job_path (group->job, &path));
     }
   list = g_strv_builder_end (builder);
 
@@ -174,6 +207,21 @@ qmgr_bus_read_variant (sd_bus_message *m, GVariant **value, char **type)
 }
 
 /* ---- methods ---- */
+
+/* QueryNewJobInterface and SetNotificationPointer name the one interface they
+ * support: any other is NotSupported. */
+static gboolean
+check_interface (const char *name, const char *supported, sd_bus_error *ret_error)
+{
+  g_autofree char *shown = NULL;
+
+  if (g_strcmp0 (name, supported) == 0)
+    return TRUE;
+  shown = qmgr_describe_value (name);
+  qmgr_bus_reply_errorf (ret_error, QMGR_ERROR_NOT_SUPPORTED,
+                         "Interface %s is not supported (only %s)", shown, supported);
+  return FALSE;
+}
 
 #define GROUP_METHOD_NOARGS(fn, call)                                           \
   static int fn (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)    \
@@ -255,6 +303,7 @@ method_get_job (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   g_autoptr(GError) error = NULL;
   const char *job_id;
   QmgrJob *job;
+  QmgrObjectPath path;
   int r;
 
   r = sd_bus_message_read (m, "s", &job_id);
@@ -263,7 +312,7 @@ method_get_job (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   job = qmgr_group_get_job (userdata, job_id, &error);
   if (job == NULL)
     return qmgr_bus_reply_error (ret_error, error);
-  return qmgr_bus_reply (m, "o", job->object_path);
+  return qmgr_bus_reply (m, "o", qmgr_bus_job_path (job, &path));
 }
 
 static int
@@ -272,6 +321,7 @@ method_create_job (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   g_autoptr(GError) error = NULL;
   const char *job_id;
   QmgrJob *job;
+  QmgrObjectPath path;
   int r;
 
   r = sd_bus_message_read (m, "s", &job_id);
@@ -280,7 +330,7 @@ method_create_job (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   job = qmgr_group_create_job (userdata, job_id, &error);
   if (job == NULL)
     return qmgr_bus_reply_error (ret_error, error);
-  return qmgr_bus_reply (m, "o", job->object_path);
+  return qmgr_bus_reply (m, "o", qmgr_bus_job_path (job, &path));
 }
 
 static int
@@ -310,16 +360,20 @@ static int
 method_query_new_job_interface (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   g_autoptr(GError) error = NULL;
-  const char *interface_name, *path;
+  const char *interface_name;
+  QmgrObjectPath path;
+  QmgrJob *job;
   int r;
 
   r = sd_bus_message_read (m, "s", &interface_name);
   if (r < 0)
     return qmgr_bus_reply_bad_arguments (ret_error, r);
-  path = qmgr_group_query_new_job_interface (userdata, interface_name, &error);
-  if (path == NULL)
+  if (!check_interface (interface_name, QMGR_JOB_INTERFACE, ret_error))
+    return -EOPNOTSUPP;
+  job = qmgr_group_query_job (userdata, &error);
+  if (job == NULL)
     return qmgr_bus_reply_error (ret_error, error);
-  return qmgr_bus_reply (m, "o", path);
+  return qmgr_bus_reply (m, "o", qmgr_bus_job_path (job, &path));
 }
 
 static int
@@ -327,7 +381,6 @@ method_set_notification_pointer (sd_bus_message *m, void *userdata, sd_bus_error
 {
   QmgrGroup *group = userdata;
   QmgrBus *bus = qmgr_bus_current ();   /* the handler's userdata is the group */
-  g_autoptr(GError) error = NULL;
   const char *interface_name, *path, *sender = sd_bus_message_get_sender (m);
   int r;
 
@@ -335,15 +388,17 @@ method_set_notification_pointer (sd_bus_message *m, void *userdata, sd_bus_error
   if (r < 0)
     return qmgr_bus_reply_bad_arguments (ret_error, r);
   /* Check the arguments before tracking anything. */
-  if (!qmgr_group_set_notification_pointer (group, interface_name, sender, "/", &error))
-    return qmgr_bus_reply_error (ret_error, error);
-  if (!g_str_equal (path, "/") && sender != NULL)
+  if (!check_interface (interface_name, QMGR_CALLBACK_INTERFACE, ret_error))
+    return -EOPNOTSUPP;
+  if (g_str_equal (path, "/") || sender == NULL)
+    qmgr_bus_callbacks_set_live (bus, group, NULL, "/");
+  else
     {
       r = qmgr_bus_peers_track (bus, sender);
       if (r < 0)
         return qmgr_bus_reply_errorf (ret_error, QMGR_ERROR_INVALID_ARGS,
                                       "Caller %s is no longer on the bus", sender);
-      qmgr_group_set_notification_pointer (group, interface_name, sender, path, NULL);
+      qmgr_bus_callbacks_set_live (bus, group, sender, path);
     }
   return qmgr_bus_reply (m, NULL);
 }
@@ -351,9 +406,16 @@ method_set_notification_pointer (sd_bus_message *m, void *userdata, sd_bus_error
 static int
 method_take_ownership (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
+  QmgrBus *bus = qmgr_bus_current ();   /* the handler's userdata is the group */
   g_autoptr(GError) error = NULL;
+  uid_t uid;
+  int r;
 
-  if (!qmgr_group_take_ownership (userdata, (uid_t) -1, &error))
+  /* Who calls decides who owns: the uid the bus vouches for. */
+  r = qmgr_bus_peers_get_uid (bus, m, &uid, ret_error);
+  if (r < 0)
+    return r;
+  if (!qmgr_group_take_ownership (userdata, uid, &error))
     return qmgr_bus_reply_error (ret_error, error);
   return qmgr_bus_reply (m, NULL);
 }

@@ -2,7 +2,6 @@
 #include "bus-private.h"
 
 #include "qmgr-constants.h"
-#include "qmgr-error.h"
 
 #define ADD_FILES_BATCH_MAX 1000000   /* beyond any quota: refuse before allocating */
 
@@ -92,16 +91,18 @@ method_get_file_status (sd_bus_message *m, void *userdata, sd_bus_error *ret_err
   g_autoptr(GError) error = NULL;
   guint32 index, status;
   guint64 total, done;
-  const char *name, *message;
+  QmgrTransferError code;
+  const char *message;
   int r;
 
   r = sd_bus_message_read (m, "u", &index);
   if (r < 0)
     return qmgr_bus_reply_bad_arguments (ret_error, r);
-  if (!qmgr_job_get_file_status (userdata, index, &status, &total, &done, &name, &message,
+  if (!qmgr_job_get_file_status (userdata, index, &status, &total, &done, &code, &message,
                                  &error))
     return qmgr_bus_reply_error (ret_error, error);
-  return qmgr_bus_reply (m, "utt(ss)", status, total, done, name, message);
+  return qmgr_bus_reply (m, "utt(ss)", status, total, done, qmgr_transfer_error_name (code),
+                         message);
 }
 
 static int
@@ -130,12 +131,13 @@ get_job_property (sd_bus *b, const char *path, const char *interface, const char
                   sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
 {
   QmgrJob *j = userdata;
+  QmgrObjectPath group_path;
 
 #define IS(name) g_str_equal (property, name)
   if (IS ("JobID"))
     return sd_bus_message_append (reply, "s", j->id_str);
   if (IS ("Group"))
-    return sd_bus_message_append (reply, "o", j->group->object_path);
+    return sd_bus_message_append (reply, "o", qmgr_bus_group_path (j->group, &group_path));
   if (IS ("FileCount"))
     return sd_bus_message_append (reply, "u", qmgr_job_get_file_count (j));
   if (IS ("Status"))
@@ -147,7 +149,7 @@ get_job_property (sd_bus *b, const char *path, const char *interface, const char
   if (IS ("CurrentFileIndex"))
     return sd_bus_message_append (reply, "u", j->current_file);
   if (IS ("LastError"))
-    return sd_bus_message_append (reply, "(ss)", j->error_name ? j->error_name : "",
+    return sd_bus_message_append (reply, "(ss)", qmgr_transfer_error_name (j->error),
                                   j->error_message ? j->error_message : "");
 #undef IS
   g_assert_not_reached ();

@@ -3,7 +3,6 @@
 
 #include "config.h"
 #include "qmgr-constants.h"
-#include "qmgr-error.h"
 
 static int
 method_create_group (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
@@ -12,6 +11,7 @@ method_create_group (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   g_autoptr(GError) error = NULL;
   const char *group_id;
   QmgrGroup *group;
+  QmgrObjectPath path;
   uid_t uid;
   int r;
 
@@ -24,7 +24,7 @@ method_create_group (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   group = qmgr_manager_create_group (bus->manager, group_id, uid, &error);
   if (group == NULL)
     return qmgr_bus_reply_error (ret_error, error);
-  return qmgr_bus_reply (m, "o", group->object_path);
+  return qmgr_bus_reply (m, "o", qmgr_bus_group_path (group, &path));
 }
 
 static int
@@ -34,6 +34,7 @@ method_get_group (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   g_autoptr(GError) error = NULL;
   const char *group_id;
   QmgrGroup *group;
+  QmgrObjectPath path;
   uid_t uid = 0;
   int r;
 
@@ -49,7 +50,7 @@ method_get_group (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
   group = qmgr_manager_get_group (bus->manager, group_id, uid, &error);
   if (group == NULL)
     return qmgr_bus_reply_error (ret_error, error);
-  return qmgr_bus_reply (m, "o", group->object_path);
+  return qmgr_bus_reply (m, "o", qmgr_bus_group_path (group, &path));
 }
 
 static int
@@ -98,9 +99,9 @@ get_manager_property (sd_bus *b, const char *path, const char *interface, const 
   QmgrManager *mgr = bus->manager;
 
   if (g_str_equal (property, "NetworkCostState"))
-    return sd_bus_message_append (reply, "u", mgr->network_cost_state);
+    return sd_bus_message_append (reply, "u", mgr->network.cost_state);
   if (g_str_equal (property, "Online"))
-    return sd_bus_message_append (reply, "b", mgr->online);
+    return sd_bus_message_append (reply, "b", mgr->network.online);
   if (g_str_equal (property, "BandwidthLimit"))
     return sd_bus_message_append (reply, "t", mgr->settings.bandwidth_limit);
   if (g_str_equal (property, "MeteredBandwidthLimit"))

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "bus.h"
+#include "qmgr-dbus-names.h"
 #include "qmgr-sd-bus-cleanup.h"
 
 G_BEGIN_DECLS
@@ -24,6 +25,17 @@ struct _QmgrBus {
   GArray *queued;              /* QueuedSignal: signals waiting for the batch's end */
   GHashTable *queued_by_path;  /* object path → index in queued */
 };
+
+/* Object paths are computed from the GUIDs (whose hex is a valid path
+ * element as it is): "/io/github/qmgrd/QMgr1/group/<G>[/job/<J>]". */
+typedef struct {
+  char s[sizeof QMGR_GROUP_PATH_PREFIX "/" "/job/" + 2 * QMGR_GUID_HEX_LEN];
+} QmgrObjectPath;
+
+const char *qmgr_bus_group_path (const QmgrGroup *group, QmgrObjectPath *path);
+const char *qmgr_bus_job_path (const QmgrJob *job, QmgrObjectPath *path);
+/* The group's job, or "/" (the null object path) without one. */
+const char *qmgr_bus_job_path_of (const QmgrGroup *group, QmgrObjectPath *path);
 
 extern const sd_bus_vtable qmgr_bus_manager_vtable[];
 extern const sd_bus_vtable qmgr_bus_group_vtable[];
@@ -64,9 +76,14 @@ int qmgr_bus_peers_track (QmgrBus *bus, const char *unique_name);
 void qmgr_bus_peers_init (QmgrBus *bus);
 void qmgr_bus_peers_clear (QmgrBus *bus);
 
-/* Callback deliveries (callbacks.c). */
+/* Callback deliveries and live callback pointers (callbacks.c). */
 void qmgr_bus_callbacks_init (QmgrBus *bus);
 void qmgr_bus_callbacks_clear (QmgrBus *bus);
+/* SetNotificationPointer: @path "/" clears the group's live pointer. */
+void qmgr_bus_callbacks_set_live (QmgrBus *bus, QmgrGroup *group, const char *name,
+                                  const char *path);
+/* A peer left the bus: its live pointers go. */
+void qmgr_bus_callbacks_forget_peer (QmgrBus *bus, const char *unique_name);
 void qmgr_bus_callbacks_kick (QmgrBus *bus, QmgrGroup *group);
 void qmgr_bus_callbacks_progress (QmgrBus *bus, QmgrGroup *group);
 void qmgr_bus_callbacks_forget_group (QmgrBus *bus, QmgrGroup *group);

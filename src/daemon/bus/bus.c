@@ -8,8 +8,7 @@
 #include <malloc.h>
 
 #include "qmgr-constants.h"
-#include "qmgr-error.h"
-#include "sd-bus-source.h"
+#include "qmgr-sd-bus-source.h"
 
 /* ---- core events → D-Bus ---- */
 
@@ -193,47 +192,59 @@ queue_signal (QmgrBus *bus, QueuedKind kind, const char *path, guint32 changes)
 static void
 on_group_added (QmgrGroup *group, gpointer user_data)
 {
-  queue_signal (user_data, QUEUED_OBJECT_ADDED, group->object_path, 0);
+  QmgrObjectPath path;
+
+  queue_signal (user_data, QUEUED_OBJECT_ADDED, qmgr_bus_group_path (group, &path), 0);
 }
 
 static void
 on_group_removing (QmgrGroup *group, gpointer user_data)
 {
   QmgrBus *bus = user_data;
+  QmgrObjectPath path;
 
   g_hash_table_remove (bus->progress_pending, group);
   qmgr_bus_callbacks_forget_group (bus, group);
   flush_queued_signals (bus);
-  warn_emit (sd_bus_emit_object_removed (bus->bus, group->object_path), "InterfacesRemoved",
-             group->object_path);
+  qmgr_bus_group_path (group, &path);
+  warn_emit (sd_bus_emit_object_removed (bus->bus, path.s), "InterfacesRemoved", path.s);
 }
 
 static void
 on_job_added (QmgrJob *job, gpointer user_data)
 {
-  queue_signal (user_data, QUEUED_OBJECT_ADDED, job->object_path, 0);
+  QmgrObjectPath path;
+
+  queue_signal (user_data, QUEUED_OBJECT_ADDED, qmgr_bus_job_path (job, &path), 0);
 }
 
 static void
 on_job_removing (QmgrJob *job, gpointer user_data)
 {
   QmgrBus *bus = user_data;
+  QmgrObjectPath path;
 
   flush_queued_signals (bus);
-  warn_emit (sd_bus_emit_object_removed (bus->bus, job->object_path), "InterfacesRemoved",
-             job->object_path);
+  qmgr_bus_job_path (job, &path);
+  warn_emit (sd_bus_emit_object_removed (bus->bus, path.s), "InterfacesRemoved", path.s);
 }
 
 static void
 emit_group_properties (QmgrBus *bus, QmgrGroup *group, QmgrGroupChange changes)
 {
-  queue_signal (bus, QUEUED_GROUP_PROPERTIES, group->object_path, changes);
+  QmgrObjectPath path;
+
+  if (changes != 0)
+    queue_signal (bus, QUEUED_GROUP_PROPERTIES, qmgr_bus_group_path (group, &path), changes);
 }
 
 static void
 emit_job_properties (QmgrBus *bus, QmgrJob *job, QmgrJobChange changes)
 {
-  queue_signal (bus, QUEUED_JOB_PROPERTIES, job->object_path, changes);
+  QmgrObjectPath path;
+
+  if (changes != 0)
+    queue_signal (bus, QUEUED_JOB_PROPERTIES, qmgr_bus_job_path (job, &path), changes);
 }
 
 /* Byte and file counters move with every write: they are announced at most
@@ -258,15 +269,18 @@ static void
 emit_progress_signal (QmgrBus *bus, QmgrGroup *group)
 {
   guint64 bytes = qmgr_group_get_bytes_transferred (group);
+  QmgrObjectPath path, job_path;
 
   if (group->job == NULL)
     return;
   flush_queued_signals (bus);
-  warn_emit (sd_bus_emit_signal (bus->bus, group->object_path, QMGR_GROUP_INTERFACE,
+  qmgr_bus_group_path (group, &path);
+  warn_emit (sd_bus_emit_signal (bus->bus, path.s, QMGR_GROUP_INTERFACE,
                                  "OnProgress", "uouu", QMGR_PROGRESS_SIZE_DONE,
-                                 group->job->object_path, group->job->current_file,
+                                 qmgr_bus_job_path (group->job, &job_path),
+                                 group->job->current_file,
                                  (guint32) MIN (bytes, (guint64) G_MAXUINT32)),
-             "OnProgress", group->object_path);
+             "OnProgress", path.s);
 }
 
 static gboolean
@@ -326,6 +340,10 @@ on_group_changed (QmgrGroup *group, QmgrGroupChange changes, gpointer user_data)
   QmgrBus *bus = user_data;
   QmgrGroupChange throttled = changes & THROTTLED_GROUP_CHANGES;
 
+  /* A new owner does not inherit the old one's live callback. */
+  if (changes & QMGR_GROUP_CHANGED_OWNER)
+    qmgr_bus_callbacks_set_live (bus, group, NULL, "/");
+
   if (throttled != 0)
     throttled |= changes & QMGR_GROUP_CHANGED_MODIFICATION_TIME;
   emit_group_properties (bus, group, changes & ~throttled);
@@ -349,6 +367,7 @@ on_status_event (QmgrGroup *group, guint32 file_index, QmgrStatusEvent event, gp
   QmgrBus *bus = user_data;
   QmgrJob *job = group->job;
   gboolean error = event == QMGR_STATUS_EVENT_FATAL_ERROR;
+  QmgrObjectPath path, job_path;
 
   if (job == NULL)
     return;
@@ -358,13 +377,14 @@ on_status_event (QmgrGroup *group, guint32 file_index, QmgrStatusEvent event, gp
   if (event != QMGR_STATUS_EVENT_FILE_DONE)
     flush_progress (bus);
   flush_queued_signals (bus);
-  warn_emit (sd_bus_emit_signal (bus->bus, group->object_path, QMGR_GROUP_INTERFACE, "OnStatus",
-                                 "ouuuuu", job->object_path, file_index,
+  qmgr_bus_group_path (group, &path);
+  warn_emit (sd_bus_emit_signal (bus->bus, path.s, QMGR_GROUP_INTERFACE, "OnStatus",
+                                 "ouuuuu", qmgr_bus_job_path (job, &job_path), file_index,
                                  qmgr_group_get_status (group),
                                  error ? job->num_retries : 0u,
                                  error ? job->win32_result : 0u,
                                  error ? job->transport_result : 0u),
-             "OnStatus", group->object_path);
+             "OnStatus", path.s);
   qmgr_bus_callbacks_kick (bus, group);
 }
 

@@ -1,9 +1,10 @@
 /* qmgrd bus — calls on clients' io.github.qmgrd.QMgr1.Callback objects. OnStatus
  * callbacks owed by a group (kept in its store file) go to the live pointer
- * registered with SetNotificationPointer, else to NOTIFYCLSID's bus name, which
- * D-Bus may activate; a failed call is retried with back-off (1 s doubling to
- * 10 min) until delivered or 24 hours old. Progress callbacks go only to a live
- * pointer, at most once a second, and are never retried. */
+ * registered with SetNotificationPointer (kept here, per group, until its peer
+ * leaves the bus), else to NOTIFYCLSID's bus name, which D-Bus may activate; a
+ * failed call is retried with back-off (1 s doubling to 10 min) until delivered
+ * or 24 hours old. Progress callbacks go only to a live pointer, at most once a
+ * second, and are never retried. */
 #include "bus-private.h"
 
 #include <errno.h>
@@ -20,6 +21,8 @@
 typedef struct {
   QmgrBus *bus;
   QmgrGroup *group;
+  char *live_name;            /* the live callback pointer: unique name and path */
+  char *live_path;
   sd_bus_slot *call;          /* an OnStatus call in flight */
   guint retry_source;
   guint backoff_s;
@@ -34,6 +37,8 @@ delivery_free (Delivery *d)
   sd_bus_slot_unref (d->call);
   if (d->retry_source != 0)
     g_source_remove (d->retry_source);
+  g_free (d->live_name);
+  g_free (d->live_path);
   g_free (d);
 }
 
@@ -72,14 +77,47 @@ delivery_for (QmgrBus *bus, QmgrGroup *group)
   return d;
 }
 
+void
+qmgr_bus_callbacks_set_live (QmgrBus *bus, QmgrGroup *group, const char *name, const char *path)
+{
+  Delivery *d = g_hash_table_lookup (bus->deliveries, group);
+  gboolean set = name != NULL && g_strcmp0 (path, "/") != 0;
+
+  if (d == NULL && !set)
+    return;
+  d = delivery_for (bus, group);
+  g_free (d->live_name);
+  g_free (d->live_path);
+  d->live_name = set ? g_strdup (name) : NULL;
+  d->live_path = set ? g_strdup (path) : NULL;
+  qmgr_group_set_live_callback (group, set);
+}
+
+void
+qmgr_bus_callbacks_forget_peer (QmgrBus *bus, const char *unique_name)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, bus->deliveries);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Delivery *d = value;
+      if (g_strcmp0 (d->live_name, unique_name) == 0)
+        qmgr_bus_callbacks_set_live (bus, d->group, NULL, "/");
+    }
+}
+
 /* The live pointer, else NOTIFYCLSID; FALSE when there is no one to call. */
 static gboolean
-target (QmgrGroup *g, char **name, char **path, gboolean *activate)
+target (Delivery *d, char **name, char **path, gboolean *activate)
 {
-  if (g->live_callback_name != NULL)
+  QmgrGroup *g = d->group;
+
+  if (d->live_name != NULL)
     {
-      *name = g_strdup (g->live_callback_name);
-      *path = g_strdup (g->live_callback_path);
+      *name = g_strdup (d->live_name);
+      *path = g_strdup (d->live_path);
       *activate = FALSE;
       return TRUE;
     }
@@ -149,6 +187,7 @@ deliver_next (Delivery *d)
       QmgrPendingNotification *n = &g_array_index (pending, QmgrPendingNotification, 0);
       g_autoptr(sd_bus_message) m = NULL;
       g_autofree char *name = NULL, *path = NULL;
+      QmgrObjectPath group_path, job_path;
       gboolean activate;
       int r;
 
@@ -159,7 +198,7 @@ deliver_next (Delivery *d)
           drop_first (d, "undelivered for 24 hours");
           continue;
         }
-      if (g->job == NULL || !target (g, &name, &path, &activate))
+      if (g->job == NULL || !target (d, &name, &path, &activate))
         {
           drop_first (d, "no callback target any more");
           continue;
@@ -167,7 +206,8 @@ deliver_next (Delivery *d)
       r = sd_bus_message_new_method_call (d->bus->bus, &m, name, path, QMGR_CALLBACK_INTERFACE,
                                           "OnStatus");
       if (r >= 0)
-        r = sd_bus_message_append (m, "oouuuuu", g->object_path, g->job->object_path,
+        r = sd_bus_message_append (m, "oouuuuu", qmgr_bus_group_path (g, &group_path),
+                                   qmgr_bus_job_path (g->job, &job_path),
                                    n->file_index, n->status, n->num_retries, n->win32_result,
                                    n->transport_result);
       if (r >= 0)
@@ -195,27 +235,28 @@ qmgr_bus_callbacks_progress (QmgrBus *bus, QmgrGroup *group)
   QmgrJob *job = group->job;
   gboolean ex = (group->notify_flags & QMGR_NOTIFY_USE_PROGRESSEX) != 0;
   g_autoptr(sd_bus_message) m = NULL;
-  Delivery *d;
+  Delivery *d = g_hash_table_lookup (bus->deliveries, group);
+  QmgrObjectPath group_path, job_path;
   gint64 now = g_get_monotonic_time ();
   guint32 value;
   int r;
 
-  if (job == NULL || group->live_callback_name == NULL ||
+  if (job == NULL || d == NULL || d->live_name == NULL ||
       !(group->notify_flags & QMGR_NOTIFY_PROGRESS) ||
       (group->notify_flags & QMGR_NOTIFY_DISABLE_NOTIFY))
     return;
-  d = delivery_for (bus, group);
   if (d->last_progress_call != 0 && now - d->last_progress_call < PROGRESS_CALLBACK_INTERVAL_USEC)
     return;
   d->last_progress_call = now;
 
   value = (guint32) MIN (qmgr_group_get_bytes_transferred (group), (guint64) G_MAXUINT32);
-  r = sd_bus_message_new_method_call (bus->bus, &m, group->live_callback_name,
-                                      group->live_callback_path, QMGR_CALLBACK_INTERFACE,
+  r = sd_bus_message_new_method_call (bus->bus, &m, d->live_name, d->live_path,
+                                      QMGR_CALLBACK_INTERFACE,
                                       ex ? "OnProgressEx" : "OnProgress");
   if (r >= 0)
-    r = sd_bus_message_append (m, "uoouu", QMGR_PROGRESS_SIZE_DONE, group->object_path,
-                               job->object_path, job->current_file, value);
+    r = sd_bus_message_append (m, "uoouu", QMGR_PROGRESS_SIZE_DONE,
+                               qmgr_bus_group_path (group, &group_path),
+                               qmgr_bus_job_path (job, &job_path), job->current_file, value);
   if (r >= 0 && ex)
     r = sd_bus_message_append_array (m, 'y', NULL, 0);
   if (r >= 0)

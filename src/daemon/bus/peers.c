@@ -6,7 +6,6 @@
 
 #include <errno.h>
 
-#include "qmgr-error.h"
 
 typedef struct {
   QmgrBus *bus;
@@ -45,7 +44,7 @@ on_peer_gone (sd_bus_track *track, void *userdata)
 
   g_debug ("Peer %s left the bus", name);
   g_hash_table_remove (bus->peers, name);   /* frees p and its track */
-  qmgr_manager_forget_peer (bus->manager, name);
+  qmgr_bus_callbacks_forget_peer (bus, name);
   return 0;
 }
 

@@ -1,5 +1,5 @@
-/* qmgrd — configuration: defaults from DBUS-API.md, overridden by the file. */
-#include "conf-file.h"
+/* qmgrd service — configuration: the defaults of docs/dbus-api.md, overridden by the file. */
+#include "daemon-config.h"
 
 #include "qmgr-error.h"
 

@@ -1,4 +1,4 @@
-/* qmgrd — the configuration file (GKeyFile, section [Manager]); see qmgrd.conf(5). */
+/* qmgrd service — the configuration file (GKeyFile, section [Manager]); see qmgrd.conf(5). */
 #pragma once
 
 #include "manager.h"

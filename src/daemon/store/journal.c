@@ -27,6 +27,7 @@
 #include <zlib.h>
 
 #include "qmgr-error.h"
+#include "qmgr-io.h"
 
 #define JOURNAL_PREFIX "journal."
 #define SEQ_DIGITS 16
@@ -54,14 +55,6 @@ struct _QmgrJournal {
   gint compact_stop;          /* atomic: asked to give up */
   GArray *compacting;         /* guint64 numbers the thread works on */
 };
-
-static gboolean
-set_errno_error (GError **error, int err, const char *what, const char *path)
-{
-  g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "Could not %s %s: %s", what, path,
-               g_strerror (err));
-  return FALSE;
-}
 
 /* ---- CRC-32 (IEEE 802.3, reflected: zlib's) ---- */
 
@@ -172,12 +165,12 @@ map_journal (int dir_fd, const char *dir_path, guint64 seq, Mapped *m, GHashTabl
   m->size = 0;
   fd = openat (dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
-    return set_errno_error (error, errno, "open", m->path);
+    return qmgr_io_set_error (error, errno, "open", m->path);
   if (fstat (fd, &st) < 0)
     {
       int err = errno;
       close (fd);
-      return set_errno_error (error, err, "read", m->path);
+      return qmgr_io_set_error (error, err, "read", m->path);
     }
   if (st.st_size > 0)
     {
@@ -186,7 +179,7 @@ map_journal (int dir_fd, const char *dir_path, guint64 seq, Mapped *m, GHashTabl
     }
   close (fd);
   if (m->map == MAP_FAILED)
-    return set_errno_error (error, errno, "map", m->path);
+    return qmgr_io_set_error (error, errno, "map", m->path);
 
   while (off < m->size)
     {
@@ -235,7 +228,7 @@ list_journals (int dir_fd, const char *dir_path, GError **error)
       int err = errno;
       if (fd >= 0)
         close (fd);
-      set_errno_error (error, err, "read", dir_path);
+      qmgr_io_set_error (error, err, "read", dir_path);
       return NULL;
     }
   rewinddir (dir);
@@ -294,7 +287,7 @@ start_journal (QmgrJournal *j, guint64 seq, GError **error)
   if (fd < 0)
     {
       g_autofree char *path = g_build_filename (j->dir_path, name, NULL);
-      return set_errno_error (error, errno, "create", path);
+      return qmgr_io_set_error (error, errno, "create", path);
     }
   /* The file itself must survive a crash before any record in it counts. */
   if (fsync (j->dir_fd) < 0)
@@ -302,7 +295,7 @@ start_journal (QmgrJournal *j, guint64 seq, GError **error)
       int err = errno;
       close (fd);
       unlinkat (j->dir_fd, name, 0);
-      return set_errno_error (error, err, "sync", j->dir_path);
+      return qmgr_io_set_error (error, err, "sync", j->dir_path);
     }
   j->fd = fd;
   j->seq = seq;
@@ -444,7 +437,7 @@ write_records (QmgrJournal *j, const struct iovec *iov, int n_iov, GError **erro
               j->fd = -1;
               g_array_append_val (j->closed, j->seq);
             }
-          return set_errno_error (error, err, "append to", path);
+          return qmgr_io_set_error (error, err, "append to", path);
         }
       done += (gsize) w;
     }
@@ -578,7 +571,7 @@ reserve (QmgrJournal *j, gsize more, GError **error)
       /* Give the partial room back; the records stay as they are. */
       if (ftruncate (j->fd, (off_t) MAX (j->room, j->size)) < 0)
         g_debug ("Could not give back room in %s: %s", path, g_strerror (errno));
-      return set_errno_error (error, err, "make room in", path);
+      return qmgr_io_set_error (error, err, "make room in", path);
     }
   j->room = end;
   return TRUE;
@@ -649,7 +642,7 @@ qmgr_journal_sync (QmgrJournal *j, GError **error)
       g_autofree char *path = g_build_filename (j->dir_path, name, NULL);
       g_autoptr(GError) local = NULL;
 
-      set_errno_error (&local, errno, "sync", path);
+      qmgr_io_set_error (&local, errno, "sync", path);
       mark_failed (j, local);
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
@@ -721,42 +714,42 @@ fold (QmgrJournal *j, GError **error)
       if (l->payload == NULL)
         {
           if (unlinkat (j->dir_fd, name, 0) < 0 && errno != ENOENT)
-            ok = set_errno_error (error, errno, "remove", name);
+            ok = qmgr_io_set_error (error, errno, "remove", name);
           continue;
         }
       fd = openat (j->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
       if (fd < 0)
         {
-          ok = set_errno_error (error, errno, "create", tmp);
+          ok = qmgr_io_set_error (error, errno, "create", tmp);
           break;
         }
       if (!write_all (fd, l->payload, l->len))
-        ok = set_errno_error (error, errno, "write", tmp);
+        ok = qmgr_io_set_error (error, errno, "write", tmp);
       close (fd);
       g_ptr_array_add (renames, g_steal_pointer (&name));
     }
   unmap_journals (maps, j->compacting->len);
 
   if (ok && syncfs (j->dir_fd) < 0)
-    ok = set_errno_error (error, errno, "sync the file system of", j->dir_path);
+    ok = qmgr_io_set_error (error, errno, "sync the file system of", j->dir_path);
   for (guint i = 0; ok && i < renames->len; i++)
     {
       const char *name = g_ptr_array_index (renames, i);
       g_autofree char *tmp = g_strconcat (name, ".tmp", NULL);
       if (renameat (j->dir_fd, tmp, j->dir_fd, name) < 0)
-        ok = set_errno_error (error, errno, "rename into place", name);
+        ok = qmgr_io_set_error (error, errno, "rename into place", name);
     }
   if (ok && fsync (j->dir_fd) < 0)
-    ok = set_errno_error (error, errno, "sync", j->dir_path);
+    ok = qmgr_io_set_error (error, errno, "sync", j->dir_path);
   /* Only now are the journals redundant. */
   for (guint i = 0; ok && i < j->compacting->len; i++)
     {
       g_autofree char *name = journal_name (g_array_index (j->compacting, guint64, i));
       if (unlinkat (j->dir_fd, name, 0) < 0 && errno != ENOENT)
-        ok = set_errno_error (error, errno, "remove", name);
+        ok = qmgr_io_set_error (error, errno, "remove", name);
     }
   if (ok && fsync (j->dir_fd) < 0)
-    ok = set_errno_error (error, errno, "sync", j->dir_path);
+    ok = qmgr_io_set_error (error, errno, "sync", j->dir_path);
   return ok;
 }
 

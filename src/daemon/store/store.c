@@ -15,6 +15,7 @@
 #include "journal.h"
 #include "qmgr-constants.h"
 #include "qmgr-error.h"
+#include "qmgr-io.h"
 #include "validate.h"
 
 #define STORE_VERSION 1
@@ -40,14 +41,6 @@ struct _QmgrStore {
   guint batch_depth;          /* > 0: appends wait for qmgr_store_end_batch's sync */
 };
 
-static gboolean
-set_errno_error (GError **error, int err, const char *what, const char *path)
-{
-  g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "Could not %s %s: %s", what, path,
-               g_strerror (err));
-  return FALSE;
-}
-
 static int
 open_dir (const char *path, GError **error)
 {
@@ -55,12 +48,12 @@ open_dir (const char *path, GError **error)
 
   if (g_mkdir_with_parents (path, 0700) < 0)
     {
-      set_errno_error (error, errno, "create", path);
+      qmgr_io_set_error (error, errno, "create", path);
       return -1;
     }
   fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
-    set_errno_error (error, errno, "open", path);
+    qmgr_io_set_error (error, errno, "open", path);
   return fd;
 }
 
@@ -145,7 +138,7 @@ write_atomically (int dir_fd, const char *dir_path, const char *name, const char
 
   fd = openat (dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
-    return set_errno_error (error, errno, "create", path);
+    return qmgr_io_set_error (error, errno, "create", path);
   while (len > 0)
     {
       ssize_t n = write (fd, data, len);
@@ -156,7 +149,7 @@ write_atomically (int dir_fd, const char *dir_path, const char *name, const char
           int err = errno;
           close (fd);
           unlinkat (dir_fd, tmp, 0);
-          return set_errno_error (error, err, "write", path);
+          return qmgr_io_set_error (error, err, "write", path);
         }
       data += n;
       len -= (gsize) n;
@@ -165,16 +158,16 @@ write_atomically (int dir_fd, const char *dir_path, const char *name, const char
     {
       int err = errno;
       unlinkat (dir_fd, tmp, 0);
-      return set_errno_error (error, err, "sync", path);
+      return qmgr_io_set_error (error, err, "sync", path);
     }
   if (renameat (dir_fd, tmp, dir_fd, name) < 0)
     {
       int err = errno;
       unlinkat (dir_fd, tmp, 0);
-      return set_errno_error (error, err, "rename into place", path);
+      return qmgr_io_set_error (error, err, "rename into place", path);
     }
   if (fsync (dir_fd) < 0)
-    return set_errno_error (error, errno, "sync the directory of", path);
+    return qmgr_io_set_error (error, errno, "sync the directory of", path);
   return TRUE;
 }
 
@@ -358,7 +351,7 @@ qmgr_store_group_to_data (QmgrGroup *g, gsize *length)
       kf_string (out, "Id", j->id_str);
       kf_u64 (out, "Files", j->files->len);
       kf_u64 (out, "CurrentFile", j->current_file);
-      kf_optional_string (out, "ErrorName", j->error_name);
+      kf_optional_string (out, "ErrorName", qmgr_transfer_error_name (j->error));
       kf_optional_string (out, "ErrorMessage", j->error_message);
       kf_u64 (out, "ErrorFileIndex", j->error_file_index);
       kf_u64 (out, "Win32Result", j->win32_result);
@@ -378,7 +371,7 @@ qmgr_store_group_to_data (QmgrGroup *g, gsize *length)
             kf_u64 (out, "Size", f->bytes_total);
           kf_bool (out, "Complete", f->complete);
           kf_optional_string (out, "Validator", f->validator);
-          kf_optional_string (out, "ErrorName", f->error_name);
+          kf_optional_string (out, "ErrorName", qmgr_transfer_error_name (f->error));
           kf_optional_string (out, "ErrorMessage", f->error_message);
         }
     }
@@ -446,7 +439,7 @@ append_group (QmgrStore *s, QmgrGroup *group, gboolean hold, GError **error)
 }
 
 static gboolean
-store_save_group (gpointer data, QmgrGroup *group, GError **error)
+store_save_group (gpointer data, QmgrGroup *group, const QmgrGroupDelta *delta, GError **error)
 {
   QmgrStore *s = data;
 
@@ -510,7 +503,7 @@ on_flush_due (gpointer user_data)
 }
 
 static void
-store_save_group_soon (gpointer data, QmgrGroup *group)
+store_save_group_soon (gpointer data, QmgrGroup *group, const QmgrGroupDelta *delta)
 {
   QmgrStore *s = data;
 
@@ -707,6 +700,22 @@ read_string (Reader *r, const char *key, gboolean required,
   return g_steal_pointer (&v);
 }
 
+/* A Transfer.* error name; NONE when absent. */
+static QmgrTransferError
+read_transfer_error (Reader *r, const char *key)
+{
+  g_autofree char *name = read_string (r, key, FALSE, NULL);
+  QmgrTransferError code = QMGR_TRANSFER_ERROR_NONE;
+
+  if (name != NULL && !qmgr_transfer_error_from_name (name, &code))
+    {
+      g_set_error (r->error, QMGR_ERROR, QMGR_ERROR_FAILED, "[%s] %s is not a known error",
+                   r->section, key);
+      r->failed = TRUE;
+    }
+  return code;
+}
+
 static gboolean
 check_url (const char *url, GError **error)
 {
@@ -739,13 +748,10 @@ job_from_keyfile (QmgrGroup *g, GKeyFile *kf, GError **error)
   j->win32_result = (guint32) read_u64 (&r, "Win32Result", G_MAXUINT32, 0);
   j->transport_result = (guint32) read_u64 (&r, "TransportResult", G_MAXUINT32, 0);
   j->num_retries = (guint32) read_u64 (&r, "NumRetries", G_MAXUINT32, 0);
-  j->error_name = read_string (&r, "ErrorName", FALSE, NULL);
+  j->error = read_transfer_error (&r, "ErrorName");
   j->error_message = read_string (&r, "ErrorMessage", FALSE, NULL);
-  if (j->error_name != NULL && j->error_name[0] == '\0')
-    {
-      g_clear_pointer (&j->error_name, g_free);
-      g_clear_pointer (&j->error_message, g_free);
-    }
+  if (j->error == QMGR_TRANSFER_ERROR_NONE)
+    g_clear_pointer (&j->error_message, g_free);
 
   for (guint64 i = 0; i < n_files && !r.failed; i++)
     {
@@ -769,13 +775,10 @@ job_from_keyfile (QmgrGroup *g, GKeyFile *kf, GError **error)
       replace (&f->validator, read_string (&r, "Validator", FALSE, NULL));
       if (f->validator != NULL && f->validator[0] == '\0')
         g_clear_pointer (&f->validator, g_free);
-      replace (&f->error_name, read_string (&r, "ErrorName", FALSE, NULL));
+      f->error = read_transfer_error (&r, "ErrorName");
       replace (&f->error_message, read_string (&r, "ErrorMessage", FALSE, NULL));
-      if (f->error_name != NULL && f->error_name[0] == '\0')
-        {
-          g_clear_pointer (&f->error_name, g_free);
-          g_clear_pointer (&f->error_message, g_free);
-        }
+      if (f->error == QMGR_TRANSFER_ERROR_NONE)
+        g_clear_pointer (&f->error_message, g_free);
     }
   if (r.failed)
     {
@@ -1015,7 +1018,7 @@ qmgr_store_load (QmgrStore *s, QmgrManager *m, GError **error)
     {
       if (fd >= 0)
         close (fd);
-      return set_errno_error (error, errno, "read", s->groups_dir);
+      return qmgr_io_set_error (error, errno, "read", s->groups_dir);
     }
   rewinddir (dir);
   while ((de = readdir (dir)) != NULL)
