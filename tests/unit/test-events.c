@@ -354,9 +354,8 @@ test_notification_pointer_not_durable (Fixture *f, gconstpointer data G_GNUC_UNU
   guint saves = f->store.saves;
 
   /* Live pointers are not persisted. */
-  g_assert_true (qmgr_group_set_notification_pointer (g, QMGR_CALLBACK_INTERFACE, ":1.7", "/cb",
-                                                      NULL));
-  qmgr_manager_forget_peer (f->manager, ":1.7");
+  qmgr_group_set_live_callback (g, TRUE);
+  qmgr_group_set_live_callback (g, FALSE);
   g_assert_cmpuint (f->store.saves, ==, saves);
 }
 
@@ -380,14 +379,14 @@ snapshot (QmgrManager *m)
       g_string_append_printf (s, "group %s owner=%u state=%d run=%d fg=%d status=0x%x "
                               "name=%s desc=%s user=%s pwd=%s nf=0x%x clsid=%s tp=0x%x "
                               "bw=%" G_GUINT64_FORMAT " mrd=%u npt=%u c=%" G_GINT64_FORMAT
-                              " m=%" G_GINT64_FORMAT " done=%" G_GINT64_FORMAT " live=%s\n",
+                              " m=%" G_GINT64_FORMAT " done=%" G_GINT64_FORMAT " live=%d\n",
                               g->id_str, (unsigned) g->owner, g->state, g->run_state,
                               g->foreground, qmgr_group_get_status (g), g->display_name,
                               g->description, g->remote_user_id, g->remote_user_password,
                               g->notify_flags, g->notify_clsid, g->transfer_policy,
                               g->bandwidth_limit, g->minimum_retry_delay,
                               g->no_progress_timeout, g->creation_time, g->modification_time,
-                              g->completion_time, g->live_callback_name);
+                              g->completion_time, g->live_callback);
       if (g->job == NULL)
         continue;
       g_string_append_printf (s, " job %s status=0x%x files=%u\n", g->job->id_str,

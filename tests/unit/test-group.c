@@ -26,9 +26,6 @@ test_created_group (void)
   g_assert_cmphex (qmgr_group_get_status (g), ==, 0x180);
   g_assert_cmpstr (qmgr_group_get_wait_reason (g), ==, "suspended");
   g_assert_null (g->job);
-  g_assert_cmpstr (qmgr_group_get_job_path (g), ==, "/");
-  g_assert_cmpstr (g->object_path, ==,
-                   "/io/github/qmgrd/QMgr1/group/1b4e28ba2fa111d2883f0016d3cca427");
   g_assert_cmpint (g->creation_time, ==, unit_now);
   g_assert_cmpint (g->modification_time, ==, unit_now);
   g_assert_cmpint (g->completion_time, ==, 0);
@@ -43,10 +40,6 @@ test_created_group (void)
   g_assert_cmpstr (job->id_str, ==, GUID_B);
   g_assert_true (job->group == g);
   g_assert_true (g->job == job);
-  g_assert_cmpstr (job->object_path, ==,
-                   "/io/github/qmgrd/QMgr1/group/1b4e28ba2fa111d2883f0016d3cca427"
-                   "/job/6fa459eaee8a3ca4894edb77e160355e");
-  g_assert_cmpstr (qmgr_group_get_job_path (g), ==, job->object_path);
   assert_status (g, 0x180, 0x8);
   g_assert_cmpuint (qmgr_job_get_file_count (job), ==, 0);
 }
@@ -184,9 +177,10 @@ test_complete (void)
     {
       guint32 status;
       guint64 total, transferred;
-      const char *name, *message;
+      QmgrTransferError code;
+      const char *message;
 
-      g_assert_true (qmgr_job_get_file_status (job, i, &status, &total, &transferred, &name,
+      g_assert_true (qmgr_job_get_file_status (job, i, &status, &total, &transferred, &code,
                                                &message, &error));
       g_assert_no_error (error);
       g_assert_cmphex (status, ==, QMGR_STATUS_FILE_COMPLETE);
@@ -313,7 +307,7 @@ test_error_state (void)
   QmgrJob *job = g->job;
 
   g->state = QMGR_GROUP_STATE_ERROR;
-  job->error_name = g_strdup (QMGR_TRANSFER_ERROR_PREFIX "HttpStatus");
+  job->error = QMGR_TRANSFER_ERROR_HTTP_STATUS;
   job->error_message = g_strdup ("404 Not Found");
   job->transport_result = 404;
   job->win32_result = 5;
@@ -338,7 +332,8 @@ test_error_state (void)
   g_assert_true (qmgr_group_resume (g, &error));
   g_assert_no_error (error);
   assert_status (g, 0x480, 0x28);
-  g_assert_null (job->error_name);
+  g_assert_cmpint (job->error, ==, QMGR_TRANSFER_ERROR_NONE);
+  g_assert_null (job->error_message);
   g_assert_cmpuint (job->num_retries, ==, 0);
   /* GetStatus: no failure since; NoProgressTimeout starts anew. */
   g_assert_cmpuint (job->win32_result, ==, 0);
@@ -492,7 +487,6 @@ test_cancel_job (void)
   assert_status (g, 0x180, 0);
   g_assert_cmpstr (qmgr_group_get_wait_reason (g), ==, "suspended");
   g_assert_cmpuint (qmgr_group_get_files_total (g), ==, 0);
-  g_assert_cmpstr (qmgr_group_get_job_path (g), ==, "/");
   g_assert_null (qmgr_manager_lookup_job (m, job_id));
   g_assert_false (qmgr_manager_guid_in_use (m, job_id));
   g_assert_true (qmgr_manager_lookup_group (m, g->id) == g);
@@ -817,7 +811,7 @@ test_group_defaults (void)
   g_assert_cmpstr (g->display_name, ==, "");
   g_assert_cmpstr (g->description, ==, "");
   g_assert_cmpstr (g->notify_clsid, ==, "");
-  g_assert_null (g->live_callback_name);
+  g_assert_false (g->live_callback);
 }
 
 /* ---- GetJob, EnumJobs, QueryNewJobInterface, SetNotificationPointer ---- */
@@ -868,71 +862,41 @@ test_get_and_enum_jobs (void)
   g_assert_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_ARGS);
 }
 
+/* The job behind QueryNewJobInterface (the bus layer checks the interface
+ * name: test-group's integration test). */
 static void
-test_query_new_job_interface (void)
+test_query_job (void)
 {
   g_autoptr(QmgrManager) m = unit_manager_new (0, 0);
   g_autoptr(GError) error = NULL;
   QmgrGroup *g = unit_create_group (m, GUID_A, UNIT_OWNER);
   QmgrJob *job;
 
-  g_assert_null (qmgr_group_query_new_job_interface (g, QMGR_JOB_INTERFACE, &error));
+  g_assert_null (qmgr_group_query_job (g, &error));
   g_assert_error (error, QMGR_ERROR, QMGR_ERROR_ITEM_NOT_FOUND);
   g_clear_error (&error);
 
   job = unit_create_job (g, GUID_B);
-  g_assert_cmpstr (qmgr_group_query_new_job_interface (g, QMGR_JOB_INTERFACE, &error), ==,
-                   job->object_path);
+  g_assert_true (qmgr_group_query_job (g, &error) == job);
   g_assert_no_error (error);
-
-  g_assert_null (qmgr_group_query_new_job_interface (g, QMGR_GROUP_INTERFACE, &error));
-  g_assert_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED);
-  g_clear_error (&error);
-  g_assert_null (qmgr_group_query_new_job_interface (g, "IBackgroundCopyJob2", &error));
-  g_assert_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED);
-  g_clear_error (&error);
-  g_assert_null (qmgr_group_query_new_job_interface (g, "", &error));
-  g_assert_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED);
 }
 
+/* A live callback pointer counts as a callback target (where it points is the
+ * bus layer's: test-callback-give-up). */
 static void
-test_notification_pointer (void)
+test_live_callback (void)
 {
   g_autoptr(QmgrManager) m = unit_manager_new (0, 0);
-  g_autoptr(GError) error = NULL;
   QmgrGroup *g = unit_create_group (m, GUID_A, UNIT_OWNER);
 
-  g_assert_false (qmgr_group_set_notification_pointer (g, QMGR_JOB_INTERFACE, ":1.5",
-                                                       "/org/example/cb", &error));
-  g_assert_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED);
-  g_clear_error (&error);
-  g_assert_null (g->live_callback_name);
-
-  g_assert_true (qmgr_group_set_notification_pointer (g, QMGR_CALLBACK_INTERFACE, ":1.5",
-                                                      "/org/example/cb", &error));
-  g_assert_no_error (error);
-  g_assert_cmpstr (g->live_callback_name, ==, ":1.5");
-  g_assert_cmpstr (g->live_callback_path, ==, "/org/example/cb");
-
-  /* A wrong interface leaves the registered pointer alone. */
-  g_assert_false (qmgr_group_set_notification_pointer (g, "org.example.Other", ":1.5", "/",
-                                                       &error));
-  g_assert_error (error, QMGR_ERROR, QMGR_ERROR_NOT_SUPPORTED);
-  g_clear_error (&error);
-  g_assert_cmpstr (g->live_callback_name, ==, ":1.5");
-
-  /* Another caller replaces it. */
-  g_assert_true (qmgr_group_set_notification_pointer (g, QMGR_CALLBACK_INTERFACE, ":1.9",
-                                                      "/cb", &error));
-  g_assert_cmpstr (g->live_callback_name, ==, ":1.9");
-  g_assert_cmpstr (g->live_callback_path, ==, "/cb");
-
-  /* "/" clears. */
-  g_assert_true (qmgr_group_set_notification_pointer (g, QMGR_CALLBACK_INTERFACE, ":1.9", "/",
-                                                      &error));
-  g_assert_no_error (error);
-  g_assert_null (g->live_callback_name);
-  g_assert_null (g->live_callback_path);
+  g_assert_false (qmgr_group_has_callback_target (g));
+  qmgr_group_set_live_callback (g, TRUE);
+  g_assert_true (g->live_callback);
+  g_assert_true (qmgr_group_has_callback_target (g));
+  qmgr_group_set_live_callback (g, FALSE);
+  g_assert_false (qmgr_group_has_callback_target (g));
+  g_assert_true (qmgr_group_set_notify_clsid (g, "org.example.App:/cb", NULL));
+  g_assert_true (qmgr_group_has_callback_target (g));
 }
 
 /* Groups that are complete, suspended or in error and unchanged for the age
@@ -962,45 +926,6 @@ test_expire (void)
   g_assert_true (qmgr_manager_lookup_group (m, unit_guid (GUID_D)) == suspended);
 }
 
-static void
-test_forget_peer (void)
-{
-  g_autoptr(QmgrManager) m = unit_manager_new (0, 0);
-  QmgrGroup *a = unit_create_group (m, GUID_A, UNIT_OWNER);
-  QmgrGroup *b = unit_create_group (m, GUID_B, UNIT_OWNER);
-  QmgrGroup *c = unit_create_group (m, GUID_C, UNIT_OWNER);
-  QmgrGroup *d = unit_create_group (m, GUID_D, UNIT_OWNER);
-
-  g_assert_true (qmgr_group_set_notification_pointer (a, QMGR_CALLBACK_INTERFACE, ":1.5",
-                                                      "/a", NULL));
-  g_assert_true (qmgr_group_set_notification_pointer (b, QMGR_CALLBACK_INTERFACE, ":1.6",
-                                                      "/b", NULL));
-  g_assert_true (qmgr_group_set_notification_pointer (c, QMGR_CALLBACK_INTERFACE, ":1.5",
-                                                      "/c", NULL));
-  g_assert_true (qmgr_group_set_notification_pointer (d, QMGR_CALLBACK_INTERFACE, ":1.50",
-                                                      "/d", NULL));
-  g_assert_true (qmgr_group_set_notification_pointer (d, QMGR_CALLBACK_INTERFACE, ":1.50",
-                                                      "/d", NULL));
-  g_assert_true (qmgr_group_set_notify_clsid (a, "org.example.App:/cb", NULL));
-
-  qmgr_manager_forget_peer (m, ":1.5");
-  g_assert_null (a->live_callback_name);
-  g_assert_null (a->live_callback_path);
-  g_assert_null (c->live_callback_name);
-  g_assert_null (c->live_callback_path);
-  g_assert_cmpstr (b->live_callback_name, ==, ":1.6");
-  g_assert_cmpstr (b->live_callback_path, ==, "/b");
-  g_assert_cmpstr (d->live_callback_name, ==, ":1.50");
-  /* NOTIFYCLSID is not a live pointer: it stays. */
-  g_assert_cmpstr (a->notify_clsid, ==, "org.example.App:/cb");
-
-  qmgr_manager_forget_peer (m, ":1.99");
-  g_assert_cmpstr (b->live_callback_name, ==, ":1.6");
-  qmgr_manager_forget_peer (m, ":1.6");
-  g_assert_null (b->live_callback_name);
-  g_assert_cmpstr (d->live_callback_name, ==, ":1.50");
-}
-
 /* ---- TakeOwnership ---- */
 
 static void
@@ -1028,8 +953,7 @@ test_take_ownership_system (void)
   g_assert_true (qmgr_group_set_remote_user_id (g, "alice", NULL));
   g_assert_true (qmgr_group_set_remote_user_password (g, "secret", NULL));
   g_assert_true (qmgr_group_set_notify_clsid (g, "org.example.App", NULL));
-  g_assert_true (qmgr_group_set_notification_pointer (g, QMGR_CALLBACK_INTERFACE, ":1.5",
-                                                      "/cb", NULL));
+  qmgr_group_set_live_callback (g, TRUE);
   rec = unit_recorder_new (m);
 
   /* The bus layer has checked io.github.qmgrd.manage-all; the core moves the group. */
@@ -1043,7 +967,7 @@ test_take_ownership_system (void)
   g_assert_cmpstr (g->remote_user_id, ==, "");
   g_assert_cmpstr (g->remote_user_password, ==, "");
   g_assert_cmpstr (g->notify_clsid, ==, "");
-  g_assert_null (g->live_callback_name);
+  g_assert_false (g->live_callback);
   g_assert_true (unit_recorder_changes (rec, EV_GROUP_CHANGED, g) & QMGR_GROUP_CHANGED_OWNER);
 
   mine = qmgr_manager_enum_groups (m, 0, UNIT_OWNER, NULL);
@@ -1086,9 +1010,8 @@ main (int argc, char **argv)
   g_test_add_func ("/manager/default-settings", test_default_settings);
   g_test_add_func ("/group/defaults", test_group_defaults);
   g_test_add_func ("/group/jobs", test_get_and_enum_jobs);
-  g_test_add_func ("/group/query-new-job-interface", test_query_new_job_interface);
-  g_test_add_func ("/group/notification-pointer", test_notification_pointer);
-  g_test_add_func ("/manager/forget-peer", test_forget_peer);
+  g_test_add_func ("/group/query-job", test_query_job);
+  g_test_add_func ("/group/live-callback", test_live_callback);
   g_test_add_func ("/manager/expire", test_expire);
   g_test_add_func ("/group/take-ownership/session", test_take_ownership_session);
   g_test_add_func ("/group/take-ownership/system", test_take_ownership_system);

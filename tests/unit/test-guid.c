@@ -2,7 +2,7 @@
  * dashed, braced or 32 hex digits in any case on input; dashed lowercase on output. */
 #include <string.h>
 
-#include "guid.h"
+#include "qmgr-guid.h"
 #include "qmgr-error.h"
 
 #define CANONICAL "1b4e28ba-2fa1-11d2-883f-0016d3cca427"

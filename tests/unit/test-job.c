@@ -67,7 +67,8 @@ test_add_files_basic (Fixture *f, gconstpointer data G_GNUC_UNUSED)
       const QmgrFile *file = qmgr_job_get_file (f->job, i, &error);
       guint32 status;
       guint64 total, transferred;
-      const char *name = NULL, *message = NULL;
+      QmgrTransferError code = QMGR_TRANSFER_ERROR_CANCELLED;
+      const char *message = NULL;
 
       g_assert_no_error (error);
       g_assert_nonnull (file);
@@ -78,13 +79,13 @@ test_add_files_basic (Fixture *f, gconstpointer data G_GNUC_UNUSED)
       g_assert_false (file->complete);
       g_assert_cmpuint (file->bytes_total, ==, QMGR_SIZE_UNKNOWN);
 
-      g_assert_true (qmgr_job_get_file_status (f->job, i, &status, &total, &transferred, &name,
+      g_assert_true (qmgr_job_get_file_status (f->job, i, &status, &total, &transferred, &code,
                                                &message, &error));
       g_assert_no_error (error);
       g_assert_cmphex (status, ==, QMGR_STATUS_FILE_INCOMPLETE);
       g_assert_cmpuint (total, ==, G_MAXUINT64);
       g_assert_cmpuint (transferred, ==, 0);
-      g_assert_cmpstr (name, ==, "");
+      g_assert_cmpstr (qmgr_transfer_error_name (code), ==, "");
       g_assert_cmpstr (message, ==, "");
     }
 
@@ -100,7 +101,8 @@ test_get_file_out_of_range (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_autoptr(GError) error = NULL;
   guint32 status;
   guint64 total, transferred;
-  const char *name, *message;
+  QmgrTransferError code;
+  const char *message;
 
   g_assert_null (qmgr_job_get_file (f->job, 0, &error));
   g_assert_error (error, QMGR_ERROR, QMGR_ERROR_ITEM_NOT_FOUND);
@@ -115,7 +117,7 @@ test_get_file_out_of_range (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_error (error, QMGR_ERROR, QMGR_ERROR_ITEM_NOT_FOUND);
   g_clear_error (&error);
 
-  g_assert_false (qmgr_job_get_file_status (f->job, 2, &status, &total, &transferred, &name,
+  g_assert_false (qmgr_job_get_file_status (f->job, 2, &status, &total, &transferred, &code,
                                             &message, &error));
   g_assert_error (error, QMGR_ERROR, QMGR_ERROR_ITEM_NOT_FOUND);
   g_clear_error (&error);

@@ -195,7 +195,7 @@ assert_same_file (const QmgrFile *a, const QmgrFile *b)
     g_assert_cmpuint (a->bytes_transferred, ==, b->bytes_transferred);
   /* No validator and an empty one mean the same here; validator-absent checks NULL. */
   g_assert_cmpstr (a->validator ? a->validator : "", ==, b->validator ? b->validator : "");
-  g_assert_cmpstr (a->error_name, ==, b->error_name);
+  g_assert_cmpint (a->error, ==, b->error);
   g_assert_cmpstr (a->error_message, ==, b->error_message);
 }
 
@@ -204,7 +204,6 @@ assert_same_group (QmgrGroup *a, QmgrGroup *b)
 {
   g_assert_true (qmgr_guid_equal (a->id, b->id));
   g_assert_cmpstr (a->id_str, ==, b->id_str);
-  g_assert_cmpstr (a->object_path, ==, b->object_path);
   g_assert_cmpuint (a->seq, ==, b->seq);
   g_assert_cmpuint (a->owner, ==, b->owner);
   g_assert_cmpint (a->state, ==, b->state);
@@ -239,8 +238,7 @@ assert_same_group (QmgrGroup *a, QmgrGroup *b)
       g_assert_false (y->held);
     }
   /* Live pointers are not persisted. */
-  g_assert_null (b->live_callback_name);
-  g_assert_null (b->live_callback_path);
+  g_assert_false (b->live_callback);
 
   g_assert_cmpint (a->job == NULL, ==, b->job == NULL);
   if (a->job == NULL)
@@ -248,10 +246,9 @@ assert_same_group (QmgrGroup *a, QmgrGroup *b)
   g_assert_true (b->job->group == b);
   g_assert_true (qmgr_guid_equal (a->job->id, b->job->id));
   g_assert_cmpstr (a->job->id_str, ==, b->job->id_str);
-  g_assert_cmpstr (a->job->object_path, ==, b->job->object_path);
   g_assert_cmphex (qmgr_job_get_status (a->job), ==, qmgr_job_get_status (b->job));
   g_assert_cmpuint (a->job->current_file, ==, b->job->current_file);
-  g_assert_cmpstr (a->job->error_name, ==, b->job->error_name);
+  g_assert_cmpint (a->job->error, ==, b->job->error);
   g_assert_cmpstr (a->job->error_message, ==, b->job->error_message);
   g_assert_cmpuint (a->job->win32_result, ==, b->job->win32_result);
   g_assert_cmpuint (a->job->transport_result, ==, b->job->transport_result);
@@ -296,8 +293,7 @@ populate (QmgrManager *m)
   g_assert_true (qmgr_group_set_minimum_retry_delay (g1, 300, &error));
   g_assert_true (qmgr_group_set_no_progress_timeout (g1, 86400, &error));
   g_assert_true (qmgr_group_switch_to_foreground (g1, &error));
-  g_assert_true (qmgr_group_set_notification_pointer (g1, QMGR_CALLBACK_INTERFACE, ":1.3", "/cb",
-                                                      &error));
+  qmgr_group_set_live_callback (g1, TRUE);
   g_assert_no_error (error);
 
   /* 2: a queued job with three files, one complete, with errors and validators. */
@@ -320,10 +316,10 @@ populate (QmgrManager *m)
   file->bytes_transferred = 5000;
   qmgr_job_tally (g2->job, file);
   file->validator = g_strdup ("\"etag-123\"");
-  file->error_name = g_strdup (QMGR_TRANSFER_ERROR_PREFIX "Timeout");
+  file->error = QMGR_TRANSFER_ERROR_TIMEOUT;
   file->error_message = g_strdup ("No data for 60 s");
   g2->job->current_file = 0;
-  g2->job->error_name = g_strdup (QMGR_TRANSFER_ERROR_PREFIX "Timeout");
+  g2->job->error = QMGR_TRANSFER_ERROR_TIMEOUT;
   g2->job->error_message = g_strdup ("No data for 60 s");
   g2->job->win32_result = 110;
   g2->job->num_retries = 2;
@@ -711,9 +707,9 @@ test_validator_absent (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   /* No validator was remembered: none must come back (an empty If-Range is not
    * "no If-Range"). */
   g_assert_null (without->validator);
-  g_assert_null (without->error_name);
+  g_assert_cmpint (without->error, ==, QMGR_TRANSFER_ERROR_NONE);
   g_assert_null (without->error_message);
-  g_assert_null (back->job->error_name);
+  g_assert_cmpint (back->job->error, ==, QMGR_TRANSFER_ERROR_NONE);
 }
 
 static void
@@ -1174,9 +1170,8 @@ test_keyfile_escapes (Fixture *f, gconstpointer data G_GNUC_UNUSED)
       g_assert_true (g_str_has_prefix (ref_text, "[G]\n"));
       line = g_strdup (ref_text + strlen ("[G]\n"));
 
-      g_free (file->error_name);
       g_free (file->error_message);
-      file->error_name = g_strdup ("x");
+      file->error = QMGR_TRANSFER_ERROR_BAD_RESPONSE;
       file->error_message = g_strdup (tricky[i]);
       text = qmgr_store_group_to_data (g, &len);
       g_assert_cmpuint (strlen (text), ==, len);

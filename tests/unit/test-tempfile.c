@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "commit.h"
+#include "qmgr-io.h"
 #include "tempfile.h"
 
 #define HEX "0123456789abcdef0123456789abcdef"
@@ -319,7 +320,7 @@ test_missing_directory (Fixture *f, gconstpointer data)
   g_autoptr(QmgrTempFile) tf = qmgr_temp_file_open (dest, HEX, 0, &error);
 
   g_assert_null (tf);
-  g_assert_cmpint (qmgr_temp_file_error_errno (error), ==, ENOENT);
+  g_assert_cmpint (qmgr_io_error_errno (error), ==, ENOENT);
 }
 
 int

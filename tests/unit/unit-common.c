@@ -3,18 +3,26 @@
 
 #include <string.h>
 
-gint64 unit_now = G_GINT64_CONSTANT (1700000000000000);
+DummyClock *
+unit_dummy_clock (void)
+{
+  static DummyClock *clock;
 
-gint64
+  if (clock == NULL)
+    clock = dummy_clock_new (G_GINT64_CONSTANT (1700000000000000));
+  return clock;
+}
+
+QmgrClock *
 unit_clock (void)
 {
-  return unit_now;
+  return dummy_clock_get (unit_dummy_clock ());
 }
 
 void
 unit_clock_advance (gint64 usec)
 {
-  unit_now += usec;
+  dummy_clock_advance (unit_dummy_clock (), usec);
 }
 
 QmgrGuid
@@ -38,7 +46,7 @@ unit_manager_new (guint max_groups_per_owner, guint max_files_per_job)
   if (max_files_per_job != 0)
     settings.max_files_per_job = max_files_per_job;
   manager = qmgr_manager_new (&settings);
-  qmgr_manager_set_clock (manager, unit_clock);
+  qmgr_manager_set_clock (manager, unit_clock ());
   return manager;
 }
 
@@ -50,7 +58,7 @@ unit_manager_new_system (void)
 
   qmgr_manager_settings_init_defaults (&settings, TRUE);
   manager = qmgr_manager_new (&settings);
-  qmgr_manager_set_clock (manager, unit_clock);
+  qmgr_manager_set_clock (manager, unit_clock ());
   return manager;
 }
 
@@ -333,7 +341,7 @@ unit_recorder_index (UnitRecorder *r, UnitEventType type)
 /* ---- fake store ---- */
 
 static gboolean
-fake_save_group (gpointer store, QmgrGroup *group, GError **error)
+fake_save_group (gpointer store, QmgrGroup *group, const QmgrGroupDelta *delta, GError **error)
 {
   UnitFakeStore *s = store;
 
