@@ -407,6 +407,7 @@ plan_file_response (Response *r, SoupMessageHeaders *req, const FileEntry *file,
     }
 
   if (range_value != NULL && kind != QMGR_FAULT_IGNORE_RANGE &&
+      kind != QMGR_FAULT_RESET_IGNORING_RANGE &&
       (if_range == NULL || kind == QMGR_FAULT_IGNORE_IF_RANGE ||
        if_range_matches (if_range, file)))
     range = parse_range (range_value, size, &start, &end);
@@ -503,6 +504,9 @@ plan_response (Response *r, const char *path, SoupMessageHeaders *req,
     case QMGR_FAULT_CLOSE_BEFORE_HEADERS:
     case QMGR_FAULT_SLOW:
     case QMGR_FAULT_IGNORE_IF_RANGE:
+    case QMGR_FAULT_RAW_HEADER:
+    case QMGR_FAULT_LONG_RANGE:
+    case QMGR_FAULT_RESET_IGNORING_RANGE:
     default:
       break;
     }
@@ -803,7 +807,7 @@ head_written (GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static GBytes *
-raw_head (const Response *r, gsize content_length)
+raw_head (const Response *r, gsize content_length, const char *extra)
 {
   GString *head = g_string_new (NULL);
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
@@ -815,6 +819,8 @@ raw_head (const Response *r, gsize content_length)
   for (guint i = 0; i + 1 < r->headers->len; i += 2)
     g_string_append_printf (head, "%s: %s\r\n", (const char *) r->headers->pdata[i],
                             (const char *) r->headers->pdata[i + 1]);
+  if (extra != NULL)
+    g_string_append_printf (head, "%s\r\n", extra);
   g_string_append_printf (head, "Content-Length: %" G_GSIZE_FORMAT "\r\n", content_length);
   g_string_append (head, "Connection: close\r\n\r\n");
   return g_string_free_to_bytes (head);
@@ -835,10 +841,12 @@ raw_body (GBytes *body, gboolean head_only, const QmgrTestFault *fault)
     {
     case QMGR_FAULT_RESET_AFTER:
     case QMGR_FAULT_STALL_AFTER:
+    case QMGR_FAULT_RESET_IGNORING_RANGE:
       return g_bytes_new_from_bytes (full, 0, cut);
     case QMGR_FAULT_SHORT_BODY:
       return g_bytes_new_from_bytes (full, 0, size - cut);
     case QMGR_FAULT_LONG_BODY:
+    case QMGR_FAULT_LONG_RANGE:
       {
         gsize extra = (gsize) fault->param;
         guint8 *data = g_malloc (size + extra);
@@ -855,6 +863,8 @@ raw_body (GBytes *body, gboolean head_only, const QmgrTestFault *fault)
     case QMGR_FAULT_WRONG_CONTENT_RANGE:
     case QMGR_FAULT_CLOSE_BEFORE_HEADERS:
     case QMGR_FAULT_REQUIRE_AUTH:
+    case QMGR_FAULT_RAW_HEADER:
+      return fault->param > 0 ? g_bytes_new_from_bytes (full, 0, cut) : g_bytes_ref (full);
     case QMGR_FAULT_SLOW:
     case QMGR_FAULT_IGNORE_IF_RANGE:
     default:
@@ -875,6 +885,9 @@ fault_is_raw (const FaultEntry *fault)
     case QMGR_FAULT_LONG_BODY:
     case QMGR_FAULT_CLOSE_BEFORE_HEADERS:
     case QMGR_FAULT_SLOW:
+    case QMGR_FAULT_RAW_HEADER:
+    case QMGR_FAULT_LONG_RANGE:
+    case QMGR_FAULT_RESET_IGNORING_RANGE:
       return TRUE;
     case QMGR_FAULT_NONE:
     case QMGR_FAULT_STATUS:
@@ -903,13 +916,18 @@ respond_raw (QmgrTestServer *s, SoupServerMessage *msg, const char *path,
   c->path = g_strdup (path);
   c->socket = g_object_ref (socket);
   c->stream = soup_server_message_steal_connection (msg);
+  c->body = raw_body (r->body, head_only, fault);
   if (fault->kind == QMGR_FAULT_CLOSE_BEFORE_HEADERS)
     c->head = g_bytes_new (NULL, 0);
   else
-    c->head = raw_head (r, r->body ? g_bytes_get_size (r->body) : 0);
-  c->body = raw_body (r->body, head_only, fault);
+    c->head = raw_head (r,
+                        fault->kind == QMGR_FAULT_LONG_RANGE ? g_bytes_get_size (c->body)
+                        : r->body ? g_bytes_get_size (r->body) : 0,
+                        fault->kind == QMGR_FAULT_RAW_HEADER ? fault->target : NULL);
   c->rate = fault->kind == QMGR_FAULT_SLOW ? MAX (fault->param, (guint64) 1) : 0;
-  c->end = fault->kind == QMGR_FAULT_RESET_AFTER ? RAW_END_RESET
+  c->end = fault->kind == QMGR_FAULT_RESET_AFTER ||
+           fault->kind == QMGR_FAULT_RESET_IGNORING_RANGE ||
+           (fault->kind == QMGR_FAULT_RAW_HEADER && fault->param > 0) ? RAW_END_RESET
            : fault->kind == QMGR_FAULT_STALL_AFTER ? RAW_END_STALL
            : RAW_END_CLOSE;
   s->raw_conns = g_list_prepend (s->raw_conns, c);

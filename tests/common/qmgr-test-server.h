@@ -98,10 +98,22 @@ typedef enum {
    * validator came with it, as a server without If-Range support does. The response
    * carries the current file's ETag and Last-Modified. */
   QMGR_FAULT_IGNORE_IF_RANGE,
+  /* The normal response (ranges included), written raw with @target appended to its
+   * header verbatim: one or more "Name: value" lines joined by "\r\n" (a bare CR or
+   * an enormous value is sent as given). With @param > 0, a TCP RST follows that
+   * many bytes of the body, as with RESET_AFTER. */
+  QMGR_FAULT_RAW_HEADER,
+  /* The normal response, but @param extra 'X' bytes follow the body and are counted
+   * in Content-Length: a 206 longer than its Content-Range. */
+  QMGR_FAULT_LONG_RANGE,
+  /* 200 with the full body even to a Range request, then, as RESET_AFTER, a TCP RST
+   * after @param bytes: every attempt gets the same first bytes and no further. */
+  QMGR_FAULT_RESET_IGNORING_RANGE,
 } QmgrTestFaultKind;
 
 /* Responses with RESET_AFTER, STALL_AFTER, SHORT_BODY, LONG_BODY,
- * CLOSE_BEFORE_HEADERS and SLOW are written raw on the connection taken over from
+ * CLOSE_BEFORE_HEADERS, SLOW, RAW_HEADER, LONG_RANGE and RESET_IGNORING_RANGE are
+ * written raw on the connection taken over from
  * libsoup (soup_server_message_steal_connection), with "Connection: close"; every
  * other response, faulty or not, is libsoup's own (keep-alive). */
 typedef struct {
@@ -109,7 +121,7 @@ typedef struct {
   guint64 param;            /* bytes, or bytes per second (SLOW) */
   guint status;             /* STATUS */
   guint retry_after;        /* STATUS: seconds; 0 = no Retry-After */
-  const char *target;       /* REDIRECT (copied) */
+  const char *target;       /* REDIRECT, RAW_HEADER (copied) */
   const char *user;         /* REQUIRE_AUTH (copied) */
   const char *password;     /* REQUIRE_AUTH (copied) */
   guint times;              /* the next N requests for the path (any method), then

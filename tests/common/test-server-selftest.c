@@ -654,6 +654,54 @@ test_long_body (Fixture *fx, G_GNUC_UNUSED gconstpointer data)
 }
 
 static void
+test_raw_header (Fixture *fx, G_GNUC_UNUSED gconstpointer data)
+{
+  g_auto(RawReply) r;
+  QmgrTestFault fault = { .kind = QMGR_FAULT_RAW_HEADER,
+                          .target = "ETag: \"raw-1\"\r\nX-Extra: yes" };
+
+  qmgr_test_server_set_fault (fx->server, "/a.bin", &fault);
+  raw_request (fx, "GET", "/a.bin", "Range: bytes=99000-\r\n", 5000, &r);
+  g_assert_cmpint (r.end, ==, RAW_END_EOF);
+  g_assert_cmpuint (r.status, ==, 206);
+  assert_header (r.headers, "ETag", "\"raw-1\"");
+  assert_header (r.headers, "X-Extra", "yes");
+  assert_header (r.headers, "Content-Range", "bytes 99000-99999/100000");
+  g_assert_cmpmem (raw_body (&r), raw_body_length (&r),
+                   (const guint8 *) g_bytes_get_data (fx->content, NULL) + 99000, 1000);
+}
+
+static void
+test_long_range (Fixture *fx, G_GNUC_UNUSED gconstpointer data)
+{
+  g_auto(RawReply) r;
+
+  set_fault (fx, "/a.bin", QMGR_FAULT_LONG_RANGE, 77, 0);
+  raw_request (fx, "GET", "/a.bin", "Range: bytes=99000-\r\n", 5000, &r);
+  g_assert_cmpint (r.end, ==, RAW_END_EOF);
+  g_assert_cmpuint (r.status, ==, 206);
+  assert_header (r.headers, "Content-Range", "bytes 99000-99999/100000");
+  /* The extra bytes are framed: Content-Length counts them. */
+  g_assert_cmpint (soup_message_headers_get_content_length (r.headers), ==, 1077);
+  g_assert_cmpuint (raw_body_length (&r), ==, 1077);
+  for (gsize i = 1000; i < 1077; i++)
+    g_assert_cmpint (raw_body (&r)[i], ==, 'X');
+}
+
+static void
+test_reset_ignoring_range (Fixture *fx, G_GNUC_UNUSED gconstpointer data)
+{
+  g_auto(RawReply) r;
+
+  set_fault (fx, "/a.bin", QMGR_FAULT_RESET_IGNORING_RANGE, 3000, 0);
+  raw_request (fx, "GET", "/a.bin", "Range: bytes=50000-\r\n", 5000, &r);
+  g_assert_cmpint (r.end, ==, RAW_END_RESET);
+  g_assert_cmpuint (r.status, ==, 200);
+  g_assert_null (soup_message_headers_get_one (r.headers, "Content-Range"));
+  g_assert_cmpmem (raw_body (&r), raw_body_length (&r), g_bytes_get_data (fx->content, NULL), 3000);
+}
+
+static void
 test_close_before_headers (Fixture *fx, G_GNUC_UNUSED gconstpointer data)
 {
   g_auto(RawReply) r;
@@ -1223,6 +1271,9 @@ main (int argc, char **argv)
   ADD ("/fault/wrong-content-range", test_wrong_content_range);
   ADD ("/fault/short-body", test_short_body);
   ADD ("/fault/long-body", test_long_body);
+  ADD ("/fault/raw-header", test_raw_header);
+  ADD ("/fault/long-range", test_long_range);
+  ADD ("/fault/reset-ignoring-range", test_reset_ignoring_range);
   ADD ("/fault/close-before-headers", test_close_before_headers);
   ADD ("/fault/require-auth", test_require_auth);
   ADD ("/fault/slow", test_slow);
