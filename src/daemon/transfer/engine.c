@@ -30,6 +30,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURLM, curl_multi_cleanup)
  * a stall seconds late. */
 #define STALL_TIMEOUT_S 60
 #define RECEIVE_BUFFER 102400   /* as the curl tool: a sixth of the loop turns of the default */
+/* The longest validator kept (and sent back in If-Range): any server's real ETag
+ * or date fits; a longer one is treated as none. */
+#define VALIDATOR_MAX 1024
+/* Retry-After beyond this is taken as this: docs/dbus-api.md, "Transfers". */
+#define RETRY_AFTER_MAX_S (7 * 24 * 3600)
 
 typedef struct {
   GSource source;
@@ -64,6 +69,8 @@ struct _QmgrTransfer {
   gboolean evaluated;         /* the response was judged (first body byte or end) */
   gboolean http_error;        /* a status we do not take a body from */
   gboolean restart;           /* the server's file changed under a ranged request */
+  gboolean overlong;          /* a 206 carried more than its Content-Range */
+  guint64 range_end;          /* a 206's last byte + 1 (0: not a ranged answer) */
   guint64 bytes_total;
   int write_errno;
 
@@ -245,6 +252,53 @@ parse_content_range (const char *value, guint64 *start, guint64 *end, guint64 *t
   return TRUE;
 }
 
+/* Validators go back to the server in If-Range (and to the store): only a
+ * well-formed header value of bounded length is kept, never one that could
+ * carry a CR or LF into a request. An entity-tag is [W/]"etagc*" (RFC 9110:
+ * etagc is %x21 / %x23-7E / obs-text); a date is printable ASCII that parses. */
+static gboolean
+etag_is_valid (const char *v)
+{
+  gsize len = strlen (v);
+
+  if (len > VALIDATOR_MAX)
+    return FALSE;
+  if (g_str_has_prefix (v, "W/"))
+    {
+      v += 2;
+      len -= 2;
+    }
+  if (len < 2 || v[0] != '"' || v[len - 1] != '"')
+    return FALSE;
+  for (gsize i = 1; i + 1 < len; i++)
+    {
+      guchar c = (guchar) v[i];
+      if (c < 0x21 || c == '"' || c == 0x7f)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+date_is_valid (const char *v)
+{
+  gsize len = strlen (v);
+
+  if (len == 0 || len > 64)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if ((guchar) v[i] < 0x20 || (guchar) v[i] > 0x7e)
+      return FALSE;
+  return curl_getdate (v, NULL) > 0;
+}
+
+static gboolean
+validator_is_valid (const char *v)
+{
+  return v != NULL && (v[0] == '"' || g_str_has_prefix (v, "W/") ? etag_is_valid (v)
+                                                                   : date_is_valid (v));
+}
+
 /* A validator good for If-Range: a strong ETag, else Last-Modified. */
 static const char *
 response_validator (QmgrTransfer *t)
@@ -297,6 +351,7 @@ evaluate_response (QmgrTransfer *t)
           return FALSE;
         }
       t->bytes_total = total;
+      t->range_end = end + 1;
     }
   else if (status == 200)
     {
@@ -383,22 +438,22 @@ on_header (char *buffer, size_t size, size_t n, void *userdata)
   *colon = '\0';
   colon = g_strstrip (colon + 1);
   if (g_ascii_strcasecmp (line, "ETag") == 0)
-    replace_string (&t->etag, colon);
+    replace_string (&t->etag, etag_is_valid (colon) ? colon : NULL);
   else if (g_ascii_strcasecmp (line, "Last-Modified") == 0)
-    replace_string (&t->last_modified, colon);
+    replace_string (&t->last_modified, date_is_valid (colon) ? colon : NULL);
   else if (g_ascii_strcasecmp (line, "Content-Range") == 0)
     replace_string (&t->content_range, colon);
   else if (g_ascii_strcasecmp (line, "Retry-After") == 0)
     {
       guint64 secs;
-      if (g_ascii_string_to_unsigned (colon, 10, 0, 7 * 24 * 3600, &secs, NULL))
-        t->retry_after = (guint32) secs;
+      if (g_ascii_string_to_unsigned (colon, 10, 0, G_MAXUINT64, &secs, NULL))
+        t->retry_after = (guint32) MIN (secs, (guint64) RETRY_AFTER_MAX_S);
       else
         {
           time_t when = curl_getdate (colon, NULL);
           time_t now = time (NULL);
           if (when > now)
-            t->retry_after = (guint32) MIN (when - now, 7 * 24 * 3600);
+            t->retry_after = (guint32) MIN (when - now, (time_t) RETRY_AFTER_MAX_S);
         }
     }
   return len;
@@ -427,6 +482,12 @@ on_body (char *data, size_t size, size_t n, void *userdata)
       return hold (t);
     }
 
+  if (t->range_end > 0 && t->offset + t->written + len > t->range_end)
+    {
+      /* More than the range announced: never a byte past it. */
+      len = (gsize) (t->range_end - (t->offset + t->written));
+      t->overlong = TRUE;
+    }
   t->write_errno = qmgr_io_write_all (t->fd, data, len, (gint64) (t->offset + t->written));
   if (t->write_errno != 0)
     return 0;
@@ -441,7 +502,7 @@ on_body (char *data, size_t size, size_t n, void *userdata)
   /* After progress: a stall is then never judged before the caller's own
    * no-progress clock, stamped in that callback, has run as long. */
   t->last_byte = g_get_monotonic_time ();
-  return len;
+  return t->overlong ? 0 : size * n;
 }
 
 static void
@@ -474,6 +535,13 @@ finish (QmgrTransfer *t, CURLcode code)
     }
   else if (t->http_error)
     classify_status (t, status, &r, buf, sizeof buf);
+  else if (t->overlong)
+    {
+      g_snprintf (buf, sizeof buf,
+                  "The server sent more bytes than the range it announced (up to byte %"
+                  G_GUINT64_FORMAT "); the rest was not kept", t->range_end - 1);
+      fail (&r, QMGR_TRANSFER_TRANSIENT, QMGR_TRANSFER_ERROR_BAD_RESPONSE, buf);
+    }
   else if (t->write_errno != 0)
     classify_curl_error (t, CURLE_WRITE_ERROR, &r);
   else if (t->stalled)
@@ -858,9 +926,13 @@ qmgr_transfer_start (QmgrTransferEngine *e, const QmgrTransferRequest *req,
   t->bytes_total = QMGR_SIZE_UNKNOWN;
   t->unlimited = req->budget < 0;
   t->budget = req->budget;
-  /* Without a validator a resume could splice two versions: start over. */
-  t->offset = req->validator != NULL ? req->offset : 0;
-  t->validator = g_strdup (req->validator);
+  /* Without a validator a resume could splice two versions: start over. One
+   * that is not a well-formed header value is never sent back. */
+  if (validator_is_valid (req->validator))
+    {
+      t->offset = req->offset;
+      t->validator = g_strdup (req->validator);
+    }
   if (t->offset == 0 && req->offset > 0 && ftruncate (t->fd, 0) < 0)
     t->write_errno = errno;
 
