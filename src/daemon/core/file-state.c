@@ -13,22 +13,28 @@ file_at (QmgrJob *j, guint32 index)
   return g_ptr_array_index (j->files, index);
 }
 
-void
+gboolean
 qmgr_job_file_progress (QmgrJob *j, guint32 index, guint64 bytes_transferred)
 {
   QmgrFile *f = file_at (j, index);
+  gboolean further;
   QmgrTxn txn;
 
   if (f == NULL || f->complete || f->bytes_transferred == bytes_transferred)
-    return;
+    return FALSE;
+  further = bytes_transferred > f->furthest;
   qmgr_txn_begin (&txn, j->group);
   /* num_retries counts transient failures since the last progress. */
-  if (bytes_transferred > f->bytes_transferred)
-    qmgr_txn_set (&txn, &j->num_retries, 0);
+  if (further)
+    {
+      qmgr_txn_set (&txn, &f->furthest, bytes_transferred);
+      qmgr_txn_set (&txn, &j->num_retries, 0);
+    }
   qmgr_job_untally (j, f);
   f->bytes_transferred = bytes_transferred;
   qmgr_job_tally (j, f);
   qmgr_txn_commit (&txn, QMGR_SAVE_NONE, NULL);
+  return further;
 }
 
 typedef struct {
@@ -84,7 +90,7 @@ qmgr_job_file_restart (QmgrJob *j, guint32 index)
 {
   /* The validator stays until the next response replaces it: the one on disk
    * is still the old one, and the replacement must be saved at once. */
-  qmgr_job_file_progress (j, index, 0);
+  (void) qmgr_job_file_progress (j, index, 0);
 }
 
 void

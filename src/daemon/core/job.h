@@ -59,8 +59,10 @@ gboolean qmgr_job_file_completed (QmgrJob *job, guint32 index, guint64 size, GEr
 
 /* ---- what the scheduler learns about a file (file-state.c) ---- */
 
-/* Bytes in the temp file now; memory only (the temp file is the truth). */
-void qmgr_job_file_progress (QmgrJob *job, guint32 index, guint64 bytes_transferred);
+/* Bytes in the temp file now; memory only (the temp file is the truth).
+ * Returns whether the file got further than it ever was: progress, which
+ * resets num_retries (and which the scheduler times NoProgressTimeout by). */
+gboolean qmgr_job_file_progress (QmgrJob *job, guint32 index, guint64 bytes_transferred);
 /* The first response of an attempt proved the size (QMGR_SIZE_UNKNOWN if it did
  * not) and gave a validator (NULL if none), recorded durably when they
  * changed: before this returns when the validator replaces another (a resume

@@ -46,6 +46,9 @@ struct _QmgrFile {
   guint64 size_hint;
   guint64 bytes_total;        /* QMGR_SIZE_UNKNOWN until the server proved it */
   guint64 bytes_transferred;
+  /* The most bytes the temp file ever held: only passing it is progress (a
+   * server that sends the same first bytes on every attempt makes none). */
+  guint64 furthest;
   gboolean complete;
   char *validator;            /* ETag or Last-Modified of the first response */
   QmgrTransferError error;    /* LastError of this file (NONE: none) */

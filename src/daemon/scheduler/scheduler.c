@@ -336,8 +336,9 @@ on_started (QmgrItemId id, guint64 bytes_in_file, gpointer user_data)
 {
   Active *a = active_lookup (user_data, id);
 
+  /* Bytes found in the temp file: known, not progress. */
   if (a != NULL)
-    qmgr_job_file_progress (a->job, a->index, bytes_in_file);
+    (void) qmgr_job_file_progress (a->job, a->index, bytes_in_file);
 }
 
 static void
@@ -364,8 +365,11 @@ on_progress (QmgrItemId id, guint64 bytes_in_file, gpointer user_data)
 
   if (a == NULL)
     return;
+  /* Bytes the file already had before (the same first bytes again) are no
+   * progress: NoProgressTimeout keeps running. */
+  if (!qmgr_job_file_progress (a->job, a->index, bytes_in_file))
+    return;
   group_state (s, a->group)->last_progress = now_mono (s);
-  qmgr_job_file_progress (a->job, a->index, bytes_in_file);
   qmgr_group_made_progress (a->group);
 }
 
