@@ -46,6 +46,30 @@ test_bucket_rate (void)
     }
 }
 
+/* A limit near 2^64 bytes/s: refilling after a long pause must not overflow
+ * (UBSan reports the conversion) and must never hold a write. */
+static void
+test_bucket_huge_rate (void)
+{
+  QmgrTokenBucket b;
+  gint64 now = 1000 * SEC;
+
+  qmgr_token_bucket_init (&b, G_MAXUINT64 - 1, now);
+  for (int i = 0; i < 100; i++)
+    {
+      now += (i % 2 == 0) ? 1 : (gint64) 3600 * SEC;
+      g_assert_cmpint (qmgr_token_bucket_wait (&b, now), ==, 0);
+      g_assert_true (qmgr_token_bucket_take (&b, 1 << 20, now));
+      g_assert_cmpint (qmgr_token_bucket_available (&b, now), >, 0);
+    }
+  /* Charged beyond any plausible debt: it saturates, and the wait stays finite. */
+  for (int i = 0; i < 8; i++)
+    qmgr_token_bucket_charge (&b, G_MAXUINT64, now);
+  qmgr_token_bucket_set_rate (&b, 1, now);
+  g_assert_cmpint (qmgr_token_bucket_wait (&b, now), >, 0);
+  g_assert_cmpint (qmgr_token_bucket_wait (&b, now), <=, (gint64) 86400 * SEC + 1);
+}
+
 static void
 test_bucket_unlimited (void)
 {
@@ -104,6 +128,9 @@ test_retry_delay (void)
   /* Jitter adds at most a quarter. */
   g_assert_cmpuint (qmgr_scheduler_retry_delay (60, 1, 0.999), <=, 75);
   g_assert_cmpuint (qmgr_scheduler_retry_delay (60, 1, 0.999), >, 60);
+  /* A MinimumRetryDelay near 2^32 s plus its jitter does not wrap. */
+  g_assert_cmpuint (qmgr_scheduler_retry_delay (G_MAXUINT32, 1, 0.999), >=, G_MAXUINT32);
+  g_assert_cmpuint (qmgr_scheduler_retry_delay (G_MAXUINT32, 40, 0.0), ==, G_MAXUINT32);
 }
 
 int
@@ -112,6 +139,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/pacing/bucket/rate", test_bucket_rate);
   g_test_add_func ("/pacing/bucket/unlimited", test_bucket_unlimited);
+  g_test_add_func ("/pacing/bucket/huge-rate", test_bucket_huge_rate);
   g_test_add_func ("/pacing/bucket/wait-exact", test_bucket_wait_exact);
   g_test_add_func ("/pacing/bucket/set-rate", test_bucket_set_rate);
   g_test_add_func ("/pacing/retry-delay", test_retry_delay);

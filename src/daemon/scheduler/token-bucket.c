@@ -8,16 +8,20 @@ burst_for (guint64 rate)
   return MAX ((gint64) (rate / 10), 16384);
 }
 
+/* Debt is bounded too: charges saturate here rather than wrap. */
+#define TOKENS_FLOOR (G_MININT64 / 4)
+
 static void
 refill (QmgrTokenBucket *b, gint64 now)
 {
   if (now > b->updated && b->rate > 0)
     {
-      gint64 elapsed = now - b->updated;
-      /* rate × elapsed µs can overflow for huge rates: cap elapsed first. */
-      gint64 add = (gint64) ((double) b->rate * (double) MIN (elapsed, G_USEC_PER_SEC * 10) /
-                             G_USEC_PER_SEC);
-      b->tokens = MIN (b->tokens + add, b->burst);
+      /* In floating point, compared before converting: rate × elapsed can be far
+       * beyond 2^63 for a rate near 2^64 (and the bucket holds a burst at most). */
+      double add = (double) b->rate * (double) (now - b->updated) / G_USEC_PER_SEC;
+      double room = (double) b->burst - (double) b->tokens;
+
+      b->tokens = add >= room ? b->burst : b->tokens + (gint64) add;
     }
   b->updated = now;
 }
@@ -48,7 +52,7 @@ qmgr_token_bucket_take (QmgrTokenBucket *b, gsize bytes, gint64 now)
   refill (b, now);
   if (b->tokens <= 0)
     return FALSE;
-  b->tokens -= (gint64) bytes;
+  qmgr_token_bucket_charge (b, bytes, now);
   return TRUE;
 }
 
@@ -60,8 +64,10 @@ qmgr_token_bucket_wait (QmgrTokenBucket *b, gint64 now)
   refill (b, now);
   if (b->tokens > 0)
     return 0;
-  /* Until the bucket holds at least one byte again. */
-  return (gint64) ((double) (1 - b->tokens) * G_USEC_PER_SEC / (double) b->rate) + 1;
+  /* Until the bucket holds at least one byte again (at most a day: a debt that
+   * large is a limit that was lowered by orders of magnitude). */
+  return (gint64) MIN ((double) (1 - b->tokens) * G_USEC_PER_SEC / (double) b->rate,
+                       (double) G_USEC_PER_SEC * 86400) + 1;
 }
 
 void
@@ -70,7 +76,10 @@ qmgr_token_bucket_charge (QmgrTokenBucket *b, guint64 bytes, gint64 now)
   if (b->rate == 0)
     return;
   refill (b, now);
-  b->tokens -= (gint64) MIN (bytes, (guint64) G_MAXINT64 / 2);
+  if ((guint64) (b->tokens - TOKENS_FLOOR) <= bytes)
+    b->tokens = TOKENS_FLOOR;
+  else
+    b->tokens -= (gint64) bytes;
 }
 
 gint64
