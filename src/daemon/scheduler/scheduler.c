@@ -55,7 +55,7 @@ struct _QmgrScheduler {
 
 static void schedule_soon (QmgrScheduler *s);
 
-guint
+guint64
 qmgr_scheduler_retry_delay (guint32 minimum_s, guint32 n, double jitter)
 {
   guint64 cap = MAX ((guint64) RETRY_DELAY_CAP_S, (guint64) minimum_s);
@@ -64,8 +64,9 @@ qmgr_scheduler_retry_delay (guint32 minimum_s, guint32 n, double jitter)
   for (guint32 i = 1; i < n && delay < cap; i++)
     delay *= 2;
   delay = MIN (delay, cap);
-  /* Up to a quarter more, so that many clients do not come back at once. */
-  return (guint) (delay + (guint64) (delay * 0.25 * jitter));
+  /* Up to a quarter more, so that many clients do not come back at once (in
+   * 64 bits: a MinimumRetryDelay near 2^32 s plus a quarter still fits). */
+  return delay + (guint64) ((double) delay * 0.25 * jitter);
 }
 
 static gint64
@@ -295,7 +296,7 @@ transient_failure (QmgrScheduler *s, Active *a, const QmgrBackendResult *r)
   g_autoptr(GError) error = NULL;
   gint64 idle_us = now_mono (s) - st->last_progress;
   gint64 idle_s = idle_us / G_USEC_PER_SEC;
-  guint delay;
+  guint64 delay;
 
   if (idle_s >= (gint64) g->no_progress_timeout)
     {
@@ -315,8 +316,8 @@ transient_failure (QmgrScheduler *s, Active *a, const QmgrBackendResult *r)
     g_warning ("Could not record an error: %s", error->message);
   delay = qmgr_scheduler_retry_delay (g->minimum_retry_delay, MAX (job->num_retries, 1u),
                                       g_random_double ());
-  delay = MAX (delay, r->retry_after);
-  g_debug ("Group %s: %s; retrying in %u s", g->id_str, r->message, delay);
+  delay = MAX (delay, (guint64) r->retry_after);
+  g_debug ("Group %s: %s; retrying in %" G_GUINT64_FORMAT " s", g->id_str, r->message, delay);
   qmgr_clock_clear (s->clock, &st->retry_timer);
   st->retry_timer = qmgr_clock_add (s->clock, (gint64) delay * G_USEC_PER_SEC, on_retry_due, st);
 }

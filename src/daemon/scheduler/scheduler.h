@@ -20,8 +20,9 @@ QmgrScheduler *qmgr_scheduler_new (QmgrManager *manager, QmgrBackend *backend, Q
 void qmgr_scheduler_free (QmgrScheduler *scheduler);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrScheduler, qmgr_scheduler_free)
 
-/* Back-off before retry @n (1-based) of a group whose MinimumRetryDelay is
- * @minimum_s; @jitter in [0, 1) spreads retries. Exposed for tests. */
-guint qmgr_scheduler_retry_delay (guint32 minimum_s, guint32 n, double jitter);
+/* Back-off in seconds before retry @n (1-based) of a group whose
+ * MinimumRetryDelay is @minimum_s; @jitter in [0, 1) spreads retries. Exposed
+ * for tests. */
+guint64 qmgr_scheduler_retry_delay (guint32 minimum_s, guint32 n, double jitter);
 
 G_END_DECLS
