@@ -642,6 +642,32 @@ test_progress_clamps (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_cmpuint (progress_of (f->job, QMGR_PROGRESS_PERCENT_DONE), ==, 5);
 }
 
+/* Sizes a server announced can sum past 2^64: the totals saturate, they never wrap
+ * (a wrapped sum read as a small BytesTotal, and progress above 100 %). */
+static void
+test_sums_saturate (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  const guint64 huge = G_GUINT64_CONSTANT (1) << 63;
+
+  unit_add_files (f->job, 3);
+  set_bytes (f->job, 0, huge, huge / 2);
+  g_assert_cmpuint (qmgr_job_get_bytes_total (f->job), ==, huge);
+  set_bytes (f->job, 1, huge, huge / 2);
+  set_bytes (f->job, 2, huge, huge - 1);
+  g_assert_cmpuint (qmgr_job_get_bytes_total (f->job), ==, G_MAXUINT64);
+  g_assert_cmpuint (qmgr_group_get_bytes_total (f->group), ==, G_MAXUINT64);
+  g_assert_cmpuint (qmgr_group_get_size (f->group), ==, G_MAXUINT64);
+  g_assert_cmpuint (qmgr_job_get_bytes_transferred (f->job), ==, G_MAXUINT64);
+  g_assert_cmpuint (progress_of (f->job, QMGR_PROGRESS_PERCENT_DONE), <=, 99);
+  g_assert_true (qmgr_job_tallies_hold (f->job));
+  /* Back below 2^64, the exact sum again. */
+  set_bytes (f->job, 1, 10, 0);
+  set_bytes (f->job, 2, 20, 0);
+  g_assert_cmpuint (qmgr_job_get_bytes_total (f->job), ==, huge + 30);
+  g_assert_cmpuint (qmgr_job_get_bytes_transferred (f->job), ==, huge / 2);
+  g_assert_true (qmgr_job_tallies_hold (f->job));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -668,6 +694,7 @@ main (int argc, char **argv)
   ADD ("/job/progress/bytes-based", test_progress_bytes_based, 0);
   ADD ("/job/progress/empty-files", test_progress_empty_files, 0);
   ADD ("/job/progress/clamps", test_progress_clamps, 0);
+  ADD ("/job/progress/sums-saturate", test_sums_saturate, 0);
 
   return g_test_run ();
 }

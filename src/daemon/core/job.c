@@ -60,6 +60,32 @@ file_at (QmgrJob *j, guint i)
   return g_ptr_array_index (j->files, i);
 }
 
+static void
+sum_add (QmgrSum *s, guint64 v)
+{
+  s->lo += v;
+  s->hi += s->lo < v;   /* the carry */
+}
+
+static void
+sum_sub (QmgrSum *s, guint64 v)
+{
+  s->hi -= s->lo < v;   /* the borrow */
+  s->lo -= v;
+}
+
+static guint64
+sum_get (const QmgrSum *s)
+{
+  return s->hi > 0 ? G_MAXUINT64 : s->lo;
+}
+
+static gboolean
+sum_equal (const QmgrSum *a, const QmgrSum *b)
+{
+  return a->lo == b->lo && a->hi == b->hi;
+}
+
 void
 qmgr_job_untally (QmgrJob *j, const QmgrFile *f)
 {
@@ -67,8 +93,8 @@ qmgr_job_untally (QmgrJob *j, const QmgrFile *f)
   if (f->bytes_total == QMGR_SIZE_UNKNOWN)
     j->n_size_unknown--;
   else
-    j->bytes_total_known -= f->bytes_total;
-  j->bytes_transferred -= f->bytes_transferred;
+    sum_sub (&j->bytes_total_known, f->bytes_total);
+  sum_sub (&j->bytes_transferred, f->bytes_transferred);
 }
 
 void
@@ -78,15 +104,15 @@ qmgr_job_tally (QmgrJob *j, const QmgrFile *f)
   if (f->bytes_total == QMGR_SIZE_UNKNOWN)
     j->n_size_unknown++;
   else
-    j->bytes_total_known += f->bytes_total;
-  j->bytes_transferred += f->bytes_transferred;
+    sum_add (&j->bytes_total_known, f->bytes_total);
+  sum_add (&j->bytes_transferred, f->bytes_transferred);
 }
 
 void
 qmgr_job_recount (QmgrJob *j)
 {
   j->n_complete = j->n_size_unknown = 0;
-  j->bytes_total_known = j->bytes_transferred = 0;
+  j->bytes_total_known = j->bytes_transferred = (QmgrSum) { 0, 0 };
   for (guint i = 0; i < j->files->len; i++)
     qmgr_job_tally (j, file_at (j, i));
 }
@@ -98,8 +124,8 @@ qmgr_job_tallies_hold (QmgrJob *j)
 
   qmgr_job_recount (&sums);
   return sums.n_complete == j->n_complete && sums.n_size_unknown == j->n_size_unknown &&
-         sums.bytes_total_known == j->bytes_total_known &&
-         sums.bytes_transferred == j->bytes_transferred;
+         sum_equal (&sums.bytes_total_known, &j->bytes_total_known) &&
+         sum_equal (&sums.bytes_transferred, &j->bytes_transferred);
 }
 
 guint32
@@ -111,13 +137,13 @@ qmgr_job_get_file_count (QmgrJob *j)
 guint64
 qmgr_job_get_bytes_total (QmgrJob *j)
 {
-  return j->bytes_total_known;
+  return sum_get (&j->bytes_total_known);
 }
 
 guint64
 qmgr_job_get_bytes_transferred (QmgrJob *j)
 {
-  return j->bytes_transferred;
+  return sum_get (&j->bytes_transferred);
 }
 
 gboolean
@@ -125,7 +151,7 @@ qmgr_job_get_progress (QmgrJob *j, guint32 flags, guint32 *progress, GError **er
 {
   guint n = j->files->len, n_complete = j->n_complete;
   gboolean sizes_known = j->n_size_unknown == 0;
-  guint64 total = j->bytes_total_known, done = j->bytes_transferred;
+  guint64 total = sum_get (&j->bytes_total_known), done = sum_get (&j->bytes_transferred);
 
   if (flags == QMGR_PROGRESS_TIME_DONE)
     {

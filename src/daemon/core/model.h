@@ -38,6 +38,13 @@ typedef enum {
   QMGR_RUN_RETRYING,
 } QmgrRunState;
 
+/* A sum of sizes that cannot wrap (100,000 files of up to 2^64 bytes each):
+ * 128 bits, read saturated at G_MAXUINT64 (qmgr_job_get_bytes_total). */
+typedef struct {
+  guint64 lo;
+  guint64 hi;
+} QmgrSum;
+
 /* bytes_total, bytes_transferred and complete are summed in the job's tallies:
  * change them between qmgr_job_untally() and qmgr_job_tally() (job.h). */
 struct _QmgrFile {
@@ -63,8 +70,8 @@ struct _QmgrJob {
   /* Sums over the files, so that a file's completion costs O(1), not O(files). */
   guint n_complete;
   guint n_size_unknown;
-  guint64 bytes_total_known;  /* of the files whose size is known */
-  guint64 bytes_transferred;
+  QmgrSum bytes_total_known;  /* of the files whose size is known */
+  QmgrSum bytes_transferred;
   guint current_file;
   QmgrTransferError error;    /* LastError (NONE: none) */
   char *error_message;        /* NULL when none */
