@@ -71,6 +71,42 @@ test_network_portal (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   check_network_wait (f, TRUE, QMGR_CONNECTIVITY_PORTAL, "captive-portal");
 }
 
+/* Back online before the retry is due: the group still waits for it, and
+ * says so. Back after it was due: the retry goes at once. */
+static void
+test_network_offline_while_retrying (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  QmgrGroup *g = sched_new_group (f, 1);
+  gint64 took;
+
+  sched_set_retry (g, 100, G_MAXUINT32);
+  sched_resume (g);
+  sched_run (f);
+  sched_fail_transient (f, sched_item_of (f, g, 0), 0);
+  g_assert_cmpstr (sched_wait_reason (g), ==, "retrying");
+  sched_set_network (f, FALSE, QMGR_CONNECTIVITY_NONE, QMGR_COST_STATE_UNRESTRICTED);
+  sched_run (f);
+  g_assert_cmpstr (sched_wait_reason (g), ==, "offline");
+  dummy_clock_advance (f->clock, 30 * SEC);
+  sched_set_network (f, TRUE, QMGR_CONNECTIVITY_FULL, QMGR_COST_STATE_UNRESTRICTED);
+  sched_run (f);
+  g_assert_cmpuint (sched_n_starts (f, g), ==, 1);
+  g_assert_cmpstr (sched_wait_reason (g), ==, "retrying");
+  took = sched_time_to_start (f, g, 800 * SEC);
+  g_assert_cmpint (took, >=, 70 * SEC);
+  g_assert_cmpint (took, <=, 95 * SEC);
+  g_assert_cmpuint (g->job->num_retries, ==, 1);
+
+  sched_fail_transient (f, sched_item_of (f, g, 0), 0);
+  sched_set_network (f, FALSE, QMGR_CONNECTIVITY_NONE, QMGR_COST_STATE_UNRESTRICTED);
+  dummy_clock_advance (f->clock, 600 * SEC);
+  g_assert_cmpuint (sched_n_starts (f, g), ==, 2);
+  g_assert_cmpstr (sched_wait_reason (g), ==, "offline");
+  sched_set_network (f, TRUE, QMGR_CONNECTIVITY_FULL, QMGR_COST_STATE_UNRESTRICTED);
+  g_assert_cmpint (sched_time_to_start (f, g, 800 * SEC), ==, 0);
+  g_assert_cmpuint (g->job->num_retries, ==, 2);
+}
+
 static void
 test_network_metered (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
@@ -287,6 +323,7 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, NULL, sched_fixture_setup, func, sched_fixture_teardown)
   ADD ("/scheduler/network/offline", test_network_offline);
   ADD ("/scheduler/network/captive-portal", test_network_portal);
+  ADD ("/scheduler/network/offline-while-retrying", test_network_offline_while_retrying);
   ADD ("/scheduler/network/metered", test_network_metered);
   ADD ("/scheduler/pacing/group-limit", test_pacing_group_limit);
   ADD ("/scheduler/pacing/manager-limit", test_pacing_manager_limit);

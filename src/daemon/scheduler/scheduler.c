@@ -636,9 +636,12 @@ schedule_now (gpointer user_data)
   for (GList *l = s->queue.head; l != NULL; l = l->next)
     {
       QmgrGroup *g = l->data;
-      if (group_state (s, g)->retry_timer == 0 && !group_has_items (s, g) &&
-          network_wait (s, g) == QMGR_RUN_QUEUED)
-        qmgr_group_set_run_state (g, QMGR_RUN_QUEUED);   /* waiting for a slot */
+      if (group_has_items (s, g) || network_wait (s, g) != QMGR_RUN_QUEUED)
+        continue;
+      /* Waiting for a slot, or for its retry (a wait for the network that
+       * ended first said "offline" meanwhile). */
+      qmgr_group_set_run_state (g, group_state (s, g)->retry_timer != 0 ? QMGR_RUN_RETRYING
+                                                                        : QMGR_RUN_QUEUED);
     }
 }
 
