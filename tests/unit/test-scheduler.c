@@ -174,14 +174,11 @@ test_order_resumed (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 static void
 test_foreground_preempts (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
-  QmgrGroup *fg;
+  QmgrGroup *b1 = sched_running_group (f, 1), *b2 = sched_running_group (f, 1);
+  QmgrGroup *b3 = sched_running_group (f, 2), *fg = sched_foreground_group (f, 2);
   const DummyOp *stop, *start;
   DummyItem *preempted[2];
 
-  sched_running_group (f, 1);
-  sched_running_group (f, 1);
-  sched_running_group (f, 2);
-  fg = sched_foreground_group (f, 2);
   g_assert_cmpuint (dummy_backend_n_transferring (f->backend), ==, 4);
   sched_resume (fg);
   sched_run (f);
@@ -203,6 +200,14 @@ test_foreground_preempts (Fixture *f, gconstpointer data G_GNUC_UNUSED)
       preempted[n] = dummy_backend_item (f->backend, stop->id);
       g_assert_true (preempted[n++]->background);
     }
+  /* The groups resumed last yield first: the earlier ones keep their turn. */
+  g_assert_cmpuint (sched_item_of (f, b1, 0), !=, 0);
+  g_assert_cmpuint (sched_item_of (f, b2, 0), !=, 0);
+  g_assert_true (qmgr_guid_equal (preempted[0]->job_id, b3->job->id));
+  g_assert_true (qmgr_guid_equal (preempted[1]->job_id, b3->job->id));
+  g_assert_cmpstr (sched_wait_reason (b3), ==, "queued");
+  g_assert_cmpuint (b3->job->num_retries, ==, 0);
+
   /* The paused files resume when the foreground ones are done. */
   dummy_backend_finish (f->backend, sched_item_of (f, fg, 0), 5);
   sched_run (f);
