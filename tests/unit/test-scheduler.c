@@ -392,6 +392,54 @@ test_no_progress_reset (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   assert_fatal_no_progress (f, g);
 }
 
+/* Waiting for a slot is no failure to make progress: the timeout counts
+ * from when the group could first try. */
+static void
+test_no_progress_not_while_queued (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  QmgrGroup *a, *b = sched_new_group (f, 1);
+  gint64 started;
+
+  sched_set_max (f, 1);
+  a = sched_running_group (f, 1);
+  sched_set_retry (b, 10, 100);
+  sched_resume (b);
+  sched_run (f);
+  g_assert_cmpuint (sched_n_starts (f, b), ==, 0);
+  for (guint i = 1; i <= 30; i++)
+    {
+      dummy_clock_advance (f->clock, 10 * SEC);
+      dummy_backend_progress (f->backend, sched_item_of (f, a, 0), i * 1000);
+    }
+  dummy_backend_finish (f->backend, sched_item_of (f, a, 0), 30000);
+  sched_run (f);
+  started = sched_mono (f);
+  sched_fail_transient (f, sched_item_of (f, b, 0), 0);
+  g_assert_cmpint (b->state, ==, QMGR_GROUP_STATE_QUEUED);
+  g_assert_cmpstr (sched_wait_reason (b), ==, "retrying");
+  g_assert_cmpint (sched_time_to_start (f, b, 800 * SEC), >, 0);
+  fail_until_fatal (f, b, started, 100);
+  assert_fatal_no_progress (f, b);
+}
+
+/* Nor is waiting for the network. */
+static void
+test_no_progress_not_while_offline (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  QmgrGroup *g = sched_new_group (f, 1);
+
+  sched_set_retry (g, 10, 100);
+  sched_set_network (f, FALSE, QMGR_CONNECTIVITY_NONE, QMGR_COST_STATE_UNRESTRICTED);
+  sched_resume (g);
+  sched_run (f);
+  dummy_clock_advance (f->clock, 300 * SEC);
+  g_assert_cmpuint (sched_n_starts (f, g), ==, 0);
+  sched_set_network (f, TRUE, QMGR_CONNECTIVITY_FULL, QMGR_COST_STATE_UNRESTRICTED);
+  sched_run (f);
+  fail_until_fatal (f, g, sched_mono (f), 100);
+  assert_fatal_no_progress (f, g);
+}
+
 /* The timeout counts across a restart of the scheduler (of the daemon). */
 static void
 test_no_progress_restart (Fixture *f, gconstpointer data G_GNUC_UNUSED)
@@ -548,6 +596,8 @@ main (int argc, char **argv)
   ADD ("/scheduler/retry/retry-after", test_retry_after);
   ADD ("/scheduler/no-progress/timeout", test_no_progress_timeout);
   ADD ("/scheduler/no-progress/reset", test_no_progress_reset);
+  ADD ("/scheduler/no-progress/not-while-queued", test_no_progress_not_while_queued);
+  ADD ("/scheduler/no-progress/not-while-offline", test_no_progress_not_while_offline);
   ADD ("/scheduler/no-progress/restart", test_no_progress_restart);
   ADD ("/scheduler/completion", test_completion);
   ADD ("/scheduler/fatal", test_fatal);

@@ -127,6 +127,19 @@ active_lookup (QmgrScheduler *s, QmgrItemId id)
   return g_hash_table_lookup (s->items, &id);
 }
 
+static gboolean
+group_has_items (QmgrScheduler *s, QmgrGroup *g)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, s->items);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Active *) value)->group == g)
+      return TRUE;
+  return FALSE;
+}
+
 /* Forgets an item (the backend has ended it, or is told to). */
 static void
 active_remove (QmgrScheduler *s, Active *a)
@@ -504,6 +517,12 @@ start_file (QmgrScheduler *s, QmgrGroup *g, guint index)
   Active *a = g_new0 (Active, 1);
   QmgrBackendRequest req = { 0 };
 
+  /* NoProgressTimeout counts while the group may try: its wait for a slot,
+   * the network or a foreground group, with no failure since its last
+   * progress, is no failure to progress. After a failure it runs on. */
+  if (g->retrying_since == 0 && !group_has_items (s, g))
+    group_state (s, g)->last_progress = now_mono (s);
+
   a->scheduler = s;
   a->id = ++s->next_id;
   a->group = g;
@@ -535,19 +554,6 @@ start_file (QmgrScheduler *s, QmgrGroup *g, guint index)
 }
 
 /* ---- choosing ---- */
-
-static gboolean
-group_has_items (QmgrScheduler *s, QmgrGroup *g)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, s->items);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (((Active *) value)->group == g)
-      return TRUE;
-  return FALSE;
-}
 
 /* Foreground work pauses background work rather than wait for a slot: the
  * file started last of the group resumed last, so that the groups resumed
