@@ -34,6 +34,7 @@ typedef struct {
   guint retry_timer;        /* waiting for a retry */
   gint64 last_progress;     /* monotonic µs */
   guint cursor;             /* files before it are complete */
+  guint64 turn;             /* when it joined the queue: later ones yield first */
   QmgrTokenBucket bucket;   /* the group's own BandwidthLimit */
 } GroupState;
 
@@ -47,6 +48,7 @@ struct _QmgrScheduler {
   GHashTable *by_file;      /* QmgrFile* → Active* */
   guint n_transferring;
   QmgrItemId next_id;
+  guint64 next_turn;
   GArray *completions;      /* QmgrCompletion: recorded, not yet announced */
   guint announce_timer;
   guint schedule_timer;
@@ -124,6 +126,19 @@ static Active *
 active_lookup (QmgrScheduler *s, QmgrItemId id)
 {
   return g_hash_table_lookup (s->items, &id);
+}
+
+static gboolean
+group_has_items (QmgrScheduler *s, QmgrGroup *g)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, s->items);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((Active *) value)->group == g)
+      return TRUE;
+  return FALSE;
 }
 
 /* Forgets an item (the backend has ended it, or is told to). */
@@ -507,6 +522,12 @@ start_file (QmgrScheduler *s, QmgrGroup *g, guint index)
   Active *a = g_new0 (Active, 1);
   QmgrBackendRequest req = { 0 };
 
+  /* NoProgressTimeout counts while the group may try: its wait for a slot,
+   * the network or a foreground group, with no failure since its last
+   * progress, is no failure to progress. After a failure it runs on. */
+  if (g->retrying_since == 0 && !group_has_items (s, g))
+    group_state (s, g)->last_progress = now_mono (s);
+
   a->scheduler = s;
   a->id = ++s->next_id;
   a->group = g;
@@ -539,41 +560,40 @@ start_file (QmgrScheduler *s, QmgrGroup *g, guint index)
 
 /* ---- choosing ---- */
 
-static gboolean
-group_has_items (QmgrScheduler *s, QmgrGroup *g)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, s->items);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    if (((Active *) value)->group == g)
-      return TRUE;
-  return FALSE;
-}
-
-/* Foreground work pauses background work rather than wait for a slot; the
- * paused file resumes later from its temp file. */
+/* Foreground work pauses background work rather than wait for a slot: the
+ * file started last of the group resumed last, so that the groups resumed
+ * first keep their turn. The paused file resumes later from its temp file. */
 static gboolean
 preempt_background (QmgrScheduler *s)
 {
   GHashTableIter iter;
   gpointer value;
+  Active *victim = NULL;
+  guint64 victim_turn = 0;
+  QmgrGroup *g;
 
   g_hash_table_iter_init (&iter, s->items);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       Active *a = value;
-      QmgrGroup *g = a->group;
+      guint64 turn;
 
-      if (g->foreground || a->committing)
+      if (a->group->foreground || a->committing)
         continue;
-      active_stop (s, a, FALSE);
-      if (!group_has_items (s, g))
-        qmgr_group_set_run_state (g, QMGR_RUN_QUEUED);
-      return TRUE;
+      turn = group_state (s, a->group)->turn;
+      if (victim == NULL || turn > victim_turn || (turn == victim_turn && a->id > victim->id))
+        {
+          victim = a;
+          victim_turn = turn;
+        }
     }
-  return FALSE;
+  if (victim == NULL)
+    return FALSE;
+  g = victim->group;
+  active_stop (s, victim, FALSE);
+  if (!group_has_items (s, g))
+    qmgr_group_set_run_state (g, QMGR_RUN_QUEUED);
+  return TRUE;
 }
 
 /* Why a queued group may not move now, or QMGR_RUN_QUEUED when it may. Waiting
@@ -641,9 +661,12 @@ schedule_now (gpointer user_data)
   for (GList *l = s->queue.head; l != NULL; l = l->next)
     {
       QmgrGroup *g = l->data;
-      if (group_state (s, g)->retry_timer == 0 && !group_has_items (s, g) &&
-          network_wait (s, g) == QMGR_RUN_QUEUED)
-        qmgr_group_set_run_state (g, QMGR_RUN_QUEUED);   /* waiting for a slot */
+      if (group_has_items (s, g) || network_wait (s, g) != QMGR_RUN_QUEUED)
+        continue;
+      /* Waiting for a slot, or for its retry (a wait for the network that
+       * ended first said "offline" meanwhile). */
+      qmgr_group_set_run_state (g, group_state (s, g)->retry_timer != 0 ? QMGR_RUN_RETRYING
+                                                                        : QMGR_RUN_QUEUED);
     }
 }
 
@@ -661,10 +684,14 @@ static void
 on_group_runnable (QmgrGroup *g, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
+  GroupState *st = group_state (s, g);
 
   if (g_queue_find (&s->queue, g) == NULL)
-    g_queue_push_tail (&s->queue, g);
-  group_state (s, g)->last_progress = last_progress_of (s, g);
+    {
+      g_queue_push_tail (&s->queue, g);
+      st->turn = ++s->next_turn;
+    }
+  st->last_progress = last_progress_of (s, g);
   schedule_soon (s);
 }
 
