@@ -130,7 +130,11 @@ dummy_stop (QmgrBackend *backend, QmgrItemId id, gboolean discard)
   DummyItem *item = dummy_backend_item (b, id);
 
   record (b, DUMMY_OP_STOP, id)->discard = discard;
-  /* Unknown or ended items are ignored (backend.h). */
+  /* Unknown or ended items are ignored (backend.h); stopping one the backend
+   * itself ended (a failure, a commit) is a message wasted, one that would
+   * cross a process boundary for nothing in system mode. */
+  if (item != NULL && item->state == DUMMY_ITEM_ENDED && !item->stopped)
+    violation (b, "stop: item %" G_GUINT64_FORMAT " has ended already", id);
   if (item != NULL && item->state != DUMMY_ITEM_ENDED)
     {
       item->state = DUMMY_ITEM_ENDED;

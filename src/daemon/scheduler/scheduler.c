@@ -301,12 +301,11 @@ on_retry_due (gpointer user_data)
   schedule_soon (st->scheduler);
 }
 
+/* A file of @job failed and may be tried again (its item has ended). */
 static void
-transient_failure (QmgrScheduler *s, Active *a, const QmgrBackendResult *r)
+transient_failure (QmgrScheduler *s, QmgrJob *job, guint index, const QmgrBackendResult *r)
 {
-  QmgrGroup *g = a->group;
-  QmgrJob *job = a->job;
-  guint index = a->index;
+  QmgrGroup *g = job->group;
   GroupState *st = group_state (s, g);
   g_autoptr(GError) error = NULL;
   gint64 idle_us = now_mono (s) - st->last_progress;
@@ -338,11 +337,11 @@ transient_failure (QmgrScheduler *s, Active *a, const QmgrBackendResult *r)
 }
 
 static void
-fatal_failure (QmgrScheduler *s, Active *a, const QmgrBackendResult *r)
+fatal_failure (QmgrScheduler *s, QmgrJob *job, guint index, const QmgrBackendResult *r)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!qmgr_job_file_fatal_error (a->job, a->index, r->error, r->message, r->win32_result,
+  if (!qmgr_job_file_fatal_error (job, index, r->error, r->message, r->win32_result,
                                   r->http_status, &error))
     g_warning ("Could not record an error: %s", error->message);
 }
@@ -415,6 +414,8 @@ on_done (QmgrItemId id, const QmgrBackendResult *r, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
   Active *a = active_lookup (s, id);
+  QmgrJob *job;
+  guint index;
 
   if (a == NULL)
     return;
@@ -428,13 +429,15 @@ on_done (QmgrItemId id, const QmgrBackendResult *r, gpointer user_data)
       schedule_soon (s);
       return;
     }
+  /* The backend has ended the item: forgotten before the failure stops the
+   * group's other items. */
+  job = a->job;
+  index = a->index;
+  active_remove (s, a);
   if (r->outcome == QMGR_BACKEND_TRANSIENT)
-    transient_failure (s, a, r);
+    transient_failure (s, job, index, r);
   else
-    fatal_failure (s, a, r);
-  /* Still known unless the failure stopped the group's items already. */
-  if ((a = active_lookup (s, id)) != NULL)
-    active_remove (s, a);
+    fatal_failure (s, job, index, r);
   schedule_soon (s);
 }
 
@@ -444,29 +447,34 @@ on_committed (QmgrItemId id, const QmgrBackendResult *r, gpointer user_data)
   QmgrScheduler *s = user_data;
   Active *a = active_lookup (s, id);
   g_autoptr(GError) error = NULL;
+  QmgrJob *job;
+  guint index;
+  guint64 size;
 
   if (a == NULL)
     return;
+  job = a->job;
+  index = a->index;
+  size = a->bytes_total;
+  active_remove (s, a);   /* the item is over */
   if (r->outcome == QMGR_BACKEND_OK)
     {
       QmgrCompletion c;
 
-      if (qmgr_job_record_completion (a->job, a->index, a->bytes_total, &c, &error))
+      if (qmgr_job_record_completion (job, index, size, &c, &error))
         g_array_append_val (s->completions, c);
       else
         g_warning ("Could not record a completed file: %s", error->message);
     }
-  else if (a->group->state == QMGR_GROUP_STATE_QUEUED)
+  else if (job->group->state == QMGR_GROUP_STATE_QUEUED)
     {
       /* A full disk is waited out; anything else is the file's fatal error. */
       if (r->outcome == QMGR_BACKEND_TRANSIENT)
-        transient_failure (s, a, r);
+        transient_failure (s, job, index, r);
       else
-        fatal_failure (s, a, r);
+        fatal_failure (s, job, index, r);
     }
   /* else suspended meanwhile: the temp file stays and is finished on resume. */
-  if ((a = active_lookup (s, id)) != NULL)
-    active_remove (s, a);
   schedule_soon (s);
 }
 
