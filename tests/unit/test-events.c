@@ -359,6 +359,55 @@ test_notification_pointer_not_durable (Fixture *f, gconstpointer data G_GNUC_UNU
   g_assert_cmpuint (f->store.saves, ==, saves);
 }
 
+/* Callbacks owed to a target that never answers are bounded: beyond
+ * QMGR_PENDING_NOTIFICATIONS_MAX the oldest FILE_DONE goes, and the job's and
+ * group's own events stay; a change that cannot be saved puts back what it
+ * dropped. */
+static void
+test_pending_notifications_bounded (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  const guint n_files = QMGR_PENDING_NOTIFICATIONS_MAX + 5;
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, n_files, TRUE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) before = NULL;
+  GArray *pending = g->pending_notifications;
+
+  g_assert_true (qmgr_group_set_notify_clsid (g, "org.example.Absent", &error));
+  g_assert_true (qmgr_group_set_notify_flags (g, QMGR_NOTIFY_FILE_DONE | QMGR_NOTIFY_JOB_DONE |
+                                              QMGR_NOTIFY_GROUP_DONE, &error));
+  for (guint i = 0; i + 1 < n_files; i++)
+    g_assert_true (qmgr_job_file_completed (g->job, i, 1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (pending->len, ==, QMGR_PENDING_NOTIFICATIONS_MAX);
+  /* The oldest went: the first kept is file 4's (files 0 to 3 finished first). */
+  g_assert_cmpuint (g_array_index (pending, QmgrPendingNotification, 0).file_index, ==, 4);
+
+  /* The last completion cannot be saved: nothing changes, nothing is dropped. */
+  before = g_array_copy (pending);
+  f->store.fail_save = TRUE;
+  g_assert_false (qmgr_job_file_completed (g->job, n_files - 1, 1, &error));
+  g_clear_error (&error);
+  g_assert_cmpuint (pending->len, ==, before->len);
+  g_assert_cmpmem (pending->data, pending->len * sizeof (QmgrPendingNotification), before->data,
+                   before->len * sizeof (QmgrPendingNotification));
+
+  f->store.fail_save = FALSE;
+  g_assert_true (qmgr_job_file_completed (g->job, n_files - 1, 1, &error));
+  g_assert_cmpuint (pending->len, ==, QMGR_PENDING_NOTIFICATIONS_MAX);
+  /* The last three: the last file, the job, the group. */
+  g_assert_cmpuint (g_array_index (pending, QmgrPendingNotification, pending->len - 3).file_index,
+                    ==, n_files - 1);
+  g_assert_cmpuint (g_array_index (pending, QmgrPendingNotification, pending->len - 2).file_index,
+                    ==, QMGR_FILE_INDEX_NONE);
+  g_assert_cmpuint (g_array_index (pending, QmgrPendingNotification, pending->len - 1).file_index,
+                    ==, QMGR_FILE_INDEX_NONE);
+  g_assert_cmphex (g_array_index (pending, QmgrPendingNotification, pending->len - 1).status, ==,
+                   0x140);
+  /* Announced: none is held any more. */
+  for (guint i = 0; i < pending->len; i++)
+    g_assert_false (g_array_index (pending, QmgrPendingNotification, i).held);
+}
+
 /* ---- a failing store ---- */
 
 static char *
@@ -525,6 +574,7 @@ main (int argc, char **argv)
   ADD ("/events/listeners-add-remove", test_listeners_add_remove);
   ADD ("/events/notification-pointer-not-durable", test_notification_pointer_not_durable);
   ADD ("/events/failing-store", test_failing_store);
+  ADD ("/events/pending-notifications-bounded", test_pending_notifications_bounded);
 
   return g_test_run ();
 }

@@ -57,6 +57,7 @@ typedef struct {
   QmgrJobChange job_changes;
   QmgrManagerChange manager_changes;
   QmgrGroupDelta delta;
+  gpointer queue_undo;        /* group.c: callbacks queued by this change */
 } QmgrTxn;
 
 void qmgr_txn_begin (QmgrTxn *txn, QmgrGroup *group);
@@ -135,7 +136,10 @@ void qmgr_manager_change_owner (QmgrManager *manager, QmgrGroup *group, uid_t ol
 void qmgr_manager_remove_group (QmgrManager *manager, QmgrGroup *group);
 
 /* Queues the OnStatus callback @event owes, if NOTIFYFLAGS ask for one and
- * there is someone to call (group.c). */
+ * there is someone to call (group.c); at most QMGR_PENDING_NOTIFICATIONS_MAX
+ * are kept. qmgr_group_hold_queued() holds those queued by @txn until their
+ * event is durable (qmgr_manager_announce_completion releases them). */
 void qmgr_group_queue_notification (QmgrTxn *txn, QmgrStatusEvent event, guint32 file_index);
+void qmgr_group_hold_queued (QmgrTxn *txn);
 
 G_END_DECLS

@@ -79,10 +79,76 @@ wants_callback (QmgrGroup *g, QmgrStatusEvent event)
     }
 }
 
+/* What queueing changed in one transaction, to put back if it is not saved:
+ * how many were appended, and those dropped to make room (in order). */
+typedef struct {
+  guint appended;
+  GArray *dropped;            /* DroppedNotification */
+} QueueUndo;
+
+typedef struct {
+  guint index;
+  QmgrPendingNotification notification;
+} DroppedNotification;
+
 static void
-truncate_notifications (QmgrGroup *g, gpointer len)
+queue_undo_free (QueueUndo *u)
 {
-  g_array_set_size (g->pending_notifications, GPOINTER_TO_UINT (len));
+  g_clear_pointer (&u->dropped, g_array_unref);
+  g_free (u);
+}
+
+static void
+undo_queue (QmgrGroup *g, gpointer data)
+{
+  QueueUndo *u = data;
+  GArray *pending = g->pending_notifications;
+
+  g_array_set_size (pending, pending->len - u->appended);
+  for (guint i = u->dropped != NULL ? u->dropped->len : 0; i-- > 0;)
+    {
+      DroppedNotification *d = &g_array_index (u->dropped, DroppedNotification, i);
+      g_array_insert_val (pending, d->index, d->notification);
+    }
+  queue_undo_free (u);
+}
+
+static void
+keep_queue (QmgrGroup *g, gpointer data)
+{
+  QueueUndo *u = data;
+  static const guint LOG_EVERY = 1000;
+
+  for (guint i = 0; u->dropped != NULL && i < u->dropped->len; i++)
+    if (g->dropped_notifications++ % LOG_EVERY == 0)
+      g_message ("Group %s owes more than %u callbacks: the oldest ones for single files "
+                 "are dropped (%u so far)", g->id_str, QMGR_PENDING_NOTIFICATIONS_MAX,
+                 g->dropped_notifications);
+  queue_undo_free (u);
+}
+
+/* Makes room for one more callback: the oldest FILE_DONE goes (the target has
+ * been unreachable for QMGR_PENDING_NOTIFICATIONS_MAX of them; the job's and
+ * group's own events and errors matter more), else the oldest of all. */
+static void
+make_room (QueueUndo *u, GArray *pending)
+{
+  DroppedNotification d = { 0 };
+
+  for (guint i = 0; i < pending->len; i++)
+    {
+      QmgrPendingNotification *n = &g_array_index (pending, QmgrPendingNotification, i);
+      if (n->file_index != QMGR_FILE_INDEX_NONE && !(n->status & QMGR_STATUS_GROUP_ERROR))
+        {
+          d.index = i;
+          break;
+        }
+    }
+  d.notification = g_array_index (pending, QmgrPendingNotification, d.index);
+  g_array_remove_index (pending, d.index);
+  if (u->dropped == NULL)
+    u->dropped = g_array_new (FALSE, FALSE, sizeof (DroppedNotification));
+  g_array_append_val (u->dropped, d);
 }
 
 void
@@ -100,9 +166,26 @@ qmgr_group_queue_notification (QmgrTxn *txn, QmgrStatusEvent event, guint32 file
   n.win32_result = error ? g->job->win32_result : 0;
   n.transport_result = error ? g->job->transport_result : 0;
   n.created = qmgr_manager_now (g->manager);
-  qmgr_txn_on_failure (txn, truncate_notifications,
-                       GUINT_TO_POINTER (g->pending_notifications->len));
+  if (txn->queue_undo == NULL)
+    {
+      txn->queue_undo = g_new0 (QueueUndo, 1);
+      qmgr_txn_on_failure (txn, undo_queue, txn->queue_undo);
+      qmgr_txn_on_success (txn, keep_queue, txn->queue_undo);
+    }
+  if (g->pending_notifications->len >= QMGR_PENDING_NOTIFICATIONS_MAX)
+    make_room (txn->queue_undo, g->pending_notifications);
   g_array_append_val (g->pending_notifications, n);
+  ((QueueUndo *) txn->queue_undo)->appended++;
+}
+
+void
+qmgr_group_hold_queued (QmgrTxn *txn)
+{
+  GArray *pending = txn->group->pending_notifications;
+  QueueUndo *u = txn->queue_undo;
+
+  for (guint i = pending->len - (u != NULL ? u->appended : 0); i < pending->len; i++)
+    g_array_index (pending, QmgrPendingNotification, i).held = TRUE;
 }
 
 void

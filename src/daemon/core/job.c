@@ -386,13 +386,6 @@ restore_counts (QmgrGroup *g, gpointer data)
 }
 
 static void
-hold_new_notifications (QmgrGroup *g, guint from)
-{
-  for (guint i = from; i < g->pending_notifications->len; i++)
-    g_array_index (g->pending_notifications, QmgrPendingNotification, i).held = TRUE;
-}
-
-static void
 release_destinations (QmgrGroup *g, gpointer data)
 {
   for (guint i = 0; i < g->job->files->len; i++)
@@ -406,7 +399,6 @@ qmgr_job_record_completion (QmgrJob *j, guint32 index, guint64 size,
   QmgrGroup *g = j->group;
   QmgrFile *f;
   FileCounts saved;
-  guint old_pending = g->pending_notifications->len;
   QmgrTxn txn;
 
   if (index >= j->files->len)
@@ -451,7 +443,7 @@ qmgr_job_record_completion (QmgrJob *j, guint32 index, guint64 size,
       qmgr_txn_on_success (&txn, release_destinations, NULL);
     }
   /* The callbacks queued wait for the completion to be durable. */
-  hold_new_notifications (g, old_pending);
+  qmgr_group_hold_queued (&txn);
   /* Saved soon, with the other completions of the moment; announced only
    * once the caller has made it durable. */
   return qmgr_txn_commit_deferred (&txn, QMGR_SAVE_SOON, completion, error);

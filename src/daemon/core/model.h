@@ -81,6 +81,12 @@ struct _QmgrJob {
   guint32 error_file_index;
 };
 
+/* The most OnStatus callbacks a group owes at once; the store's writer and
+ * reader share this limit. Beyond it the oldest FILE_DONE goes first (the
+ * group's and job's own events are kept longest); see
+ * qmgr_group_queue_notification. */
+#define QMGR_PENDING_NOTIFICATIONS_MAX 10000u
+
 /* An OnStatus callback owed to the group's client (kept in the store until it
  * is delivered or 24 hours old). */
 typedef struct {
@@ -127,6 +133,7 @@ struct _QmgrGroup {
   gint64 retrying_since;
 
   GArray *pending_notifications;  /* QmgrPendingNotification, oldest first */
+  guint dropped_notifications;    /* memory only: for the log */
 
   /* A client registered a live callback (SetNotificationPointer; where it
    * points is the bus layer's business). Not persisted. */
