@@ -2,6 +2,7 @@
 #pragma once
 
 #include "bus.h"
+#include "bus-vtable.h"
 #include "qmgr-dbus-names.h"
 #include "qmgr-sd-bus-cleanup.h"
 
