@@ -56,7 +56,14 @@ static QmgrBus *dispatching;
 static void
 warn_emit (int r, const char *what, const char *path)
 {
-  if (r < 0)
+  char group_id[QMGR_GUID_STRING_LEN + 1], job_id[QMGR_GUID_STRING_LEN + 1];
+
+  if (r >= 0)
+    return;
+  if (qmgr_bus_ids_from_path (path, group_id, job_id))
+    qmgr_bus_log_ids (G_LOG_LEVEL_WARNING, group_id, job_id[0] != '\0' ? job_id : NULL,
+                      "Could not emit %s for %s: %s", what, path, g_strerror (-r));
+  else
     g_warning ("Could not emit %s for %s: %s", what, path, g_strerror (-r));
 }
 
@@ -457,8 +464,8 @@ on_batch_end (gpointer user_data)
   gboolean durable = qmgr_manager_end_batch (bus->manager, &error);
 
   dispatching = NULL;
-  if (!durable)
-    g_warning ("Changes asked for over D-Bus could not be made durable: %s", error->message);
+  /* Not durable: each call of the batch is answered with the error, and that is
+   * all; the store has logged why (one failure, logged once). */
   /* What the model says now, durable or not: a later GetProp answers the same. */
   flush_queued_signals (bus);
   for (guint i = 0; i + 1 < bus->held->len; i += 2)
