@@ -79,6 +79,11 @@ guint32 qmgr_test_hresult_for_error (const char *dbus_name);
 gboolean qmgr_test_wait_until (gboolean (*cond) (gpointer), gpointer user_data,
                                guint timeout_ms);
 
+/* introspection/<interface_name>.xml (from $QMGR_INTROSPECTION_DIR), parsed: the
+ * interfaces as the contract declares them, for tests that iterate over them.
+ * Asserts that the file holds that one interface. */
+GDBusNodeInfo *qmgr_test_load_interface_xml (const char *interface_name);
+
 /* VmRSS of the daemon from /proc/PID/status, in KiB; -1 if unknown. */
 long qmgr_test_daemon_get_rss_kib (QmgrTestDaemon *d);
 /* Only the anonymous part (heap, stacks): what the daemon's own allocations hold,

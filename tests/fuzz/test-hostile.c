@@ -180,56 +180,13 @@ static const char *const fatal_errors[] = {
   "org.freedesktop.DBus.Error.Disconnected",
 };
 
+/* The interfaces as introspection/ declares them (loaded in test_hostile()). */
+
 typedef struct {
   const char *name;
   const char *type;
   gboolean writable;
 } PropInfo;
-
-static const PropInfo manager_props[] = {
-  { "Version", "s", FALSE },
-  { "NetworkCostState", "u", FALSE },
-  { "Online", "b", FALSE },
-  { "BandwidthLimit", "t", TRUE },
-  { "MeteredBandwidthLimit", "t", TRUE },
-  { "MaxConcurrentTransfers", "u", TRUE },
-};
-
-static const PropInfo group_props[] = {
-  { "GroupID", "s", FALSE },
-  { "Size", "t", FALSE },
-  { "Status", "u", FALSE },
-  { "DisplayName", "s", TRUE },
-  { "Description", "s", TRUE },
-  { "NotifyFlags", "u", TRUE },
-  { "NotifyClsid", "s", TRUE },
-  { "ProtocolFlags", "u", TRUE },
-  { "Priority", "u", TRUE },
-  { "TransferPolicy", "u", TRUE },
-  { "BandwidthLimit", "t", TRUE },
-  { "WaitReason", "s", FALSE },
-  { "BytesTotal", "t", FALSE },
-  { "BytesTransferred", "t", FALSE },
-  { "FilesTotal", "u", FALSE },
-  { "FilesTransferred", "u", FALSE },
-  { "CreationTime", "t", FALSE },
-  { "ModificationTime", "t", FALSE },
-  { "CompletionTime", "t", FALSE },
-  { "Owner", "u", FALSE },
-  { "MinimumRetryDelay", "u", TRUE },
-  { "NoProgressTimeout", "u", TRUE },
-};
-
-static const PropInfo job_props[] = {
-  { "JobID", "s", FALSE },
-  { "Group", "o", FALSE },
-  { "FileCount", "u", FALSE },
-  { "Status", "u", FALSE },
-  { "BytesTotal", "t", FALSE },
-  { "BytesTransferred", "t", FALSE },
-  { "CurrentFileIndex", "u", FALSE },
-  { "LastError", "(ss)", FALSE },
-};
 
 typedef struct {
   const char *name;
@@ -238,40 +195,36 @@ typedef struct {
   gboolean destructive;
 } MethodInfo;
 
-static const MethodInfo manager_methods[] = {
-  { "CreateGroup", "(s)", "(o)", FALSE },
-  { "GetGroup", "(s)", "(o)", FALSE },
-  { "EnumGroups", "(u)", "(as)", FALSE },
+typedef struct {
+  GDBusNodeInfo *xml;
+  PropInfo *props;
+  gsize n_props;
+  MethodInfo *methods;
+  gsize n_methods;
+} IfaceInfo;
+
+static IfaceInfo manager_iface, group_iface, job_iface;
+
+/* Calls that remove their object: never made on a seeded (stable) group. */
+static const char *const destructive_methods[] = { "CancelGroup", "CancelJob" };
+
+/* The methods each generator makes calls to, weighted (gen_manager() picks its
+ * own): every method the XML declares must be among them. */
+static const char *const manager_generated[] = { "CreateGroup", "GetGroup", "EnumGroups" };
+static const char *const group_weighted[] = {
+  "GetProp", "GetProp", "SetProp", "SetProp", "SetProp", "GetProgress", "GetStatus",
+  "GetJob", "GetJob", "SuspendGroup", "ResumeGroup", "ResumeGroup", "CancelGroup",
+  "CreateJob", "CreateJob", "CreateJob", "EnumJobs", "SwitchToForeground",
+  "QueryNewJobInterface", "SetNotificationPointer", "SetNotificationPointer",
+  "TakeOwnership",
+};
+static const char *const job_weighted[] = {
+  "AddFiles", "AddFiles", "AddFiles", "AddFiles", "GetFile", "GetFile", "GetFileCount",
+  "GetProgress", "GetStatus", "GetFileStatus", "GetFileStatus", "CancelJob",
+  "SwitchToForeground",
 };
 
-static const MethodInfo group_methods[] = {
-  { "GetProp", "(u)", "(v)", FALSE },
-  { "SetProp", "(uv)", "()", FALSE },
-  { "GetProgress", "(u)", "(u)", FALSE },
-  { "GetStatus", "()", "(uu)", FALSE },
-  { "GetJob", "(s)", "(o)", FALSE },
-  { "SuspendGroup", "()", "()", FALSE },
-  { "ResumeGroup", "()", "()", FALSE },
-  { "CancelGroup", "()", "()", TRUE },
-  { "CreateJob", "(s)", "(o)", FALSE },
-  { "EnumJobs", "(u)", "(as)", FALSE },
-  { "SwitchToForeground", "()", "()", FALSE },
-  { "QueryNewJobInterface", "(s)", "(o)", FALSE },
-  { "SetNotificationPointer", "(so)", "()", FALSE },
-  { "TakeOwnership", "()", "()", FALSE },
-};
-
-static const MethodInfo job_methods[] = {
-  { "AddFiles", "(a(sst))", "()", FALSE },
-  { "GetFile", "(u)", "((sst))", FALSE },
-  { "GetFileCount", "()", "(u)", FALSE },
-  { "GetProgress", "(u)", "(u)", FALSE },
-  { "GetStatus", "()", "(uuuu)", FALSE },
-  { "GetFileStatus", "(u)", "(utt(ss))", FALSE },
-  { "CancelJob", "()", "()", TRUE },
-  { "SwitchToForeground", "()", "()", FALSE },
-};
-
+/* org.freedesktop.DBus.Properties, which sd-bus implements (not in introspection/). */
 static const MethodInfo props_methods[] = {
   { "Get", "(ss)", "(v)", FALSE },
   { "GetAll", "(s)", "(a{sv})", FALSE },
@@ -294,6 +247,73 @@ find_prop (const PropInfo *props, gsize n, const char *name)
     if (strcmp (props[i].name, name) == 0)
       return &props[i];
   return NULL;
+}
+
+/* "(" the signatures of @args ")": the GVariant type of a call's arguments or reply. */
+static char *
+args_tuple (GDBusArgInfo **args)
+{
+  GString *s = g_string_new ("(");
+
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    g_string_append (s, args[i]->signature);
+  g_string_append_c (s, ')');
+  return g_string_free (s, FALSE);
+}
+
+static void
+iface_load (IfaceInfo *info, const char *name, const char *const *generated, gsize n_generated)
+{
+  GDBusInterfaceInfo *iface;
+  gsize n;
+
+  info->xml = qmgr_test_load_interface_xml (name);
+  iface = info->xml->interfaces[0];
+  for (n = 0; iface->properties != NULL && iface->properties[n] != NULL; n++)
+    ;
+  info->n_props = n;
+  info->props = g_new0 (PropInfo, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      GDBusPropertyInfo *p = iface->properties[i];
+      info->props[i].name = p->name;
+      info->props[i].type = p->signature;
+      info->props[i].writable = (p->flags & G_DBUS_PROPERTY_INFO_FLAGS_WRITABLE) != 0;
+    }
+  for (n = 0; iface->methods != NULL && iface->methods[n] != NULL; n++)
+    ;
+  g_assert_cmpuint (n, >, 0);
+  info->n_methods = n;
+  info->methods = g_new0 (MethodInfo, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      GDBusMethodInfo *m = iface->methods[i];
+      info->methods[i].name = m->name;
+      info->methods[i].in = args_tuple (m->in_args);
+      info->methods[i].out = args_tuple (m->out_args);
+      info->methods[i].destructive = str_in (m->name, destructive_methods,
+                                             G_N_ELEMENTS (destructive_methods));
+      /* A method no generator knows would never be called with meaningful values. */
+      g_test_message ("%s.%s%s -> %s", name, m->name, info->methods[i].in, info->methods[i].out);
+      g_assert_true (str_in (m->name, generated, n_generated));
+    }
+  /* ...and a generator only calls methods the XML declares. */
+  for (gsize i = 0; i < n_generated; i++)
+    g_assert_nonnull (g_dbus_interface_info_lookup_method (iface, generated[i]));
+}
+
+static void
+iface_clear (IfaceInfo *info)
+{
+  for (gsize i = 0; i < info->n_methods; i++)
+    {
+      g_free ((gpointer) info->methods[i].in);
+      g_free ((gpointer) info->methods[i].out);
+    }
+  g_clear_pointer (&info->methods, g_free);
+  g_clear_pointer (&info->props, g_free);
+  g_clear_pointer (&info->xml, g_dbus_node_info_unref);
+  info->n_methods = info->n_props = 0;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1251,9 +1271,9 @@ method_named (const MethodInfo *table, gsize n, const char *name)
   return NULL;
 }
 
-#define GROUP_METHOD(name) method_named (group_methods, G_N_ELEMENTS (group_methods), (name))
-#define JOB_METHOD(name) method_named (job_methods, G_N_ELEMENTS (job_methods), (name))
-#define MANAGER_METHOD(name) method_named (manager_methods, G_N_ELEMENTS (manager_methods), (name))
+#define GROUP_METHOD(name) method_named (group_iface.methods, group_iface.n_methods, (name))
+#define JOB_METHOD(name) method_named (job_iface.methods, job_iface.n_methods, (name))
+#define MANAGER_METHOD(name) method_named (manager_iface.methods, manager_iface.n_methods, (name))
 
 /* ---- checks on replies ---- */
 
@@ -1332,23 +1352,16 @@ check_getprop (Fuzz *fz, Call *c, GVariant *reply)
 static const PropInfo *
 props_for_iface (const char *iface, gsize *n)
 {
+  const IfaceInfo *info = NULL;
+
   if (g_strcmp0 (iface, IFACE_MANAGER) == 0)
-    {
-      *n = G_N_ELEMENTS (manager_props);
-      return manager_props;
-    }
-  if (g_strcmp0 (iface, IFACE_GROUP) == 0)
-    {
-      *n = G_N_ELEMENTS (group_props);
-      return group_props;
-    }
-  if (g_strcmp0 (iface, IFACE_JOB) == 0)
-    {
-      *n = G_N_ELEMENTS (job_props);
-      return job_props;
-    }
-  *n = 0;
-  return NULL;
+    info = &manager_iface;
+  else if (g_strcmp0 (iface, IFACE_GROUP) == 0)
+    info = &group_iface;
+  else if (g_strcmp0 (iface, IFACE_JOB) == 0)
+    info = &job_iface;
+  *n = info != NULL ? info->n_props : 0;
+  return info != NULL ? info->props : NULL;
 }
 
 static char *
@@ -1858,14 +1871,7 @@ expect_progress (Call *c, guint32 flags)
 static void
 gen_group (Fuzz *fz, Group *g)
 {
-  static const char *const weighted[] = {
-    "GetProp", "GetProp", "SetProp", "SetProp", "SetProp", "GetProgress", "GetStatus",
-    "GetJob", "GetJob", "SuspendGroup", "ResumeGroup", "ResumeGroup", "CancelGroup",
-    "CreateJob", "CreateJob", "CreateJob", "EnumJobs", "SwitchToForeground",
-    "QueryNewJobInterface", "SetNotificationPointer", "SetNotificationPointer",
-    "TakeOwnership",
-  };
-  const char *name = PICK (fz, weighted);
+  const char *name = PICK (fz, group_weighted);
   const MethodInfo *m = GROUP_METHOD (name);
   gboolean stable = g->stable;
   GVariant *params = NULL;
@@ -2069,12 +2075,7 @@ gen_group (Fuzz *fz, Group *g)
 static void
 gen_job (Fuzz *fz, Group *g)
 {
-  static const char *const weighted[] = {
-    "AddFiles", "AddFiles", "AddFiles", "AddFiles", "GetFile", "GetFile", "GetFileCount",
-    "GetProgress", "GetStatus", "GetFileStatus", "GetFileStatus", "CancelJob",
-    "SwitchToForeground",
-  };
-  const char *name = PICK (fz, weighted);
+  const char *name = PICK (fz, job_weighted);
   const MethodInfo *m = JOB_METHOD (name);
   gboolean stable = g->stable;
   guint n_files = stable ? (guint) g_variant_n_children (g->files) : 0;
@@ -2372,8 +2373,8 @@ gen_missing_object (Fuzz *fz)
     }
 
   {
-    const MethodInfo *m = job ? &job_methods[rnd (fz, G_N_ELEMENTS (job_methods))]
-                              : &group_methods[rnd (fz, G_N_ELEMENTS (group_methods))];
+    const IfaceInfo *info = job ? &job_iface : &group_iface;
+    const MethodInfo *m = &info->methods[rnd (fz, (guint32) info->n_methods)];
     Call *c = call_new (fz, job ? "missing job" : "missing group", path,
                         job ? IFACE_JOB : IFACE_GROUP, m->name);
     GVariant *params;
@@ -2388,12 +2389,14 @@ gen_missing_object (Fuzz *fz)
       params = g_variant_new ("(uv)", 11, g_variant_new_string ("x"));
     else if (strcmp (m->in, "(so)") == 0)
       params = g_variant_new ("(so)", IFACE_CALLBACK, "/");
-    else
+    else if (strcmp (m->in, "(a(sst))") == 0)
       {
         guint ignored;
         gboolean bad;
         params = addfiles_params (fz, TRUE, FALSE, &ignored, &bad);
       }
+    else
+      params = default_value (m->in);
     expect_error (c, E_UNKNOWN_OBJECT, NULL);
     send_call (fz, c, params);
   }
@@ -2441,17 +2444,17 @@ gen_wrong_signature (Fuzz *fz)
     case 0:
       path = MANAGER_PATH;
       iface = IFACE_MANAGER;
-      m = &manager_methods[rnd (fz, G_N_ELEMENTS (manager_methods))];
+      m = &manager_iface.methods[rnd (fz, (guint32) manager_iface.n_methods)];
       break;
     case 1:
       path = g->path;
       iface = IFACE_GROUP;
-      m = &group_methods[rnd (fz, G_N_ELEMENTS (group_methods))];
+      m = &group_iface.methods[rnd (fz, (guint32) group_iface.n_methods)];
       break;
     case 2:
       path = g->job_path;
       iface = IFACE_JOB;
-      m = &job_methods[rnd (fz, G_N_ELEMENTS (job_methods))];
+      m = &job_iface.methods[rnd (fz, (guint32) job_iface.n_methods)];
       break;
     default:
       path = chance (fz, 50) ? g->path : MANAGER_PATH;
@@ -3334,6 +3337,10 @@ test_hostile (void)
   fz->kind_counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   fz->violation_classes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
+  iface_load (&manager_iface, IFACE_MANAGER, manager_generated, G_N_ELEMENTS (manager_generated));
+  iface_load (&group_iface, IFACE_GROUP, group_weighted, G_N_ELEMENTS (group_weighted));
+  iface_load (&job_iface, IFACE_JOB, job_weighted, G_N_ELEMENTS (job_weighted));
+
   seed_stable_groups (fz);
   seed_volatile_groups (fz);
 
@@ -3392,6 +3399,9 @@ test_hostile (void)
   g_free (fz->ro_dir);
   g_free (fz->slowest);
   g_free (fz->missing_dir);
+  iface_clear (&manager_iface);
+  iface_clear (&group_iface);
+  iface_clear (&job_iface);
 
   if (fz->n_violations > 0)
     {

@@ -1,133 +1,203 @@
 /* qmgrd integration tests — the XML in introspection/ is the contract: the running
  * daemon's Introspect output must match it member by member (methods and their
  * arguments, signals, properties with access and EmitsChangedSignal), nothing more
- * and nothing less; and the XML itself must carry the signatures DBUS-API.md fixes. */
+ * and nothing less; and the XML itself must carry the signatures DBUS-API.md fixes,
+ * as the tables of its mirror docs/dbus-api.md state them. */
 #include "it-util.h"
 
 #include <string.h>
 
 #define EMITS_CHANGED "org.freedesktop.DBus.Property.EmitsChangedSignal"
 
-/* ---- the contract of DBUS-API.md, as "direction:type:name" argument lists ---- */
+/* ---- the contract, as docs/dbus-api.md (the mirror of DBUS-API.md) states it ----
+ *
+ * Read from the page's tables rather than copied here: per interface section
+ * ("## io.github.qmgrd.QMgr1.X"), the rows of its "| method | in → out | rules |",
+ * "| signal | arguments |", "| property | type | access | meaning |" and (the
+ * callback interface, which only has arguments in) "| method | arguments |" tables. */
 
 typedef struct {
-  const char *name;
-  const char *args[8];
+  char *name;
+  GPtrArray *args;   /* "direction:type:name" */
 } MemberSpec;
 
 typedef struct {
-  const char *name;
-  const char *type;
+  char *name;
+  char *type;
   gboolean writable;
+  gboolean constant; /* EmitsChangedSignal = const */
 } PropertySpec;
 
-static const MemberSpec manager_methods[] = {
-  { "CreateGroup", { "in:s:group_id", "out:o:group" } },
-  { "GetGroup", { "in:s:group_id", "out:o:group" } },
-  { "EnumGroups", { "in:u:flags", "out:as:group_ids" } },
-  { NULL, { NULL } },
-};
+typedef struct {
+  GPtrArray *methods;     /* MemberSpec */
+  GPtrArray *signals;     /* MemberSpec */
+  GPtrArray *properties;  /* PropertySpec */
+} ContractSpec;
 
-static const PropertySpec manager_properties[] = {
-  { "Version", "s", FALSE },
-  { "NetworkCostState", "u", FALSE },
-  { "Online", "b", FALSE },
-  { "BandwidthLimit", "t", TRUE },
-  { "MeteredBandwidthLimit", "t", TRUE },
-  { "MaxConcurrentTransfers", "u", TRUE },
-  { NULL, NULL, FALSE },
-};
+typedef enum {
+  TABLE_NONE,
+  TABLE_METHODS,
+  TABLE_SIGNALS,
+  TABLE_PROPERTIES,
+  TABLE_CALLBACK_METHODS,
+} TableKind;
 
-static const MemberSpec group_methods[] = {
-  { "GetProp", { "in:u:prop_id", "out:v:value" } },
-  { "SetProp", { "in:u:prop_id", "in:v:value" } },
-  { "GetProgress", { "in:u:flags", "out:u:progress" } },
-  { "GetStatus", { "out:u:status", "out:u:job_index" } },
-  { "GetJob", { "in:s:job_id", "out:o:job" } },
-  { "SuspendGroup", { NULL } },
-  { "ResumeGroup", { NULL } },
-  { "CancelGroup", { NULL } },
-  { "CreateJob", { "in:s:job_id", "out:o:job" } },
-  { "EnumJobs", { "in:u:flags", "out:as:job_ids" } },
-  { "SwitchToForeground", { NULL } },
-  { "QueryNewJobInterface", { "in:s:interface_name", "out:o:object" } },
-  { "SetNotificationPointer", { "in:s:interface_name", "in:o:path" } },
-  { "TakeOwnership", { NULL } },
-  { NULL, { NULL } },
-};
+static void
+member_spec_free (gpointer data)
+{
+  MemberSpec *m = data;
 
-static const MemberSpec group_signals[] = {
-  { "OnStatus", { "out:o:job", "out:u:file_index", "out:u:status", "out:u:num_retries",
-                  "out:u:win32_result", "out:u:transport_result" } },
-  { "OnProgress", { "out:u:progress_type", "out:o:job", "out:u:file_index",
-                    "out:u:progress_value" } },
-  { NULL, { NULL } },
-};
+  g_free (m->name);
+  g_ptr_array_unref (m->args);
+  g_free (m);
+}
 
-static const PropertySpec group_properties[] = {
-  { "GroupID", "s", FALSE },
-  { "Size", "t", FALSE },
-  { "Status", "u", FALSE },
-  { "DisplayName", "s", TRUE },
-  { "Description", "s", TRUE },
-  { "NotifyFlags", "u", TRUE },
-  { "NotifyClsid", "s", TRUE },
-  { "ProtocolFlags", "u", TRUE },
-  { "Priority", "u", TRUE },
-  { "TransferPolicy", "u", TRUE },
-  { "BandwidthLimit", "t", TRUE },
-  { "WaitReason", "s", FALSE },
-  { "BytesTotal", "t", FALSE },
-  { "BytesTransferred", "t", FALSE },
-  { "FilesTotal", "u", FALSE },
-  { "FilesTransferred", "u", FALSE },
-  { "CreationTime", "t", FALSE },
-  { "ModificationTime", "t", FALSE },
-  { "CompletionTime", "t", FALSE },
-  { "Owner", "u", FALSE },
-  { "MinimumRetryDelay", "u", TRUE },
-  { "NoProgressTimeout", "u", TRUE },
-  { NULL, NULL, FALSE },
-};
+static void
+property_spec_free (gpointer data)
+{
+  PropertySpec *p = data;
 
-static const MemberSpec job_methods[] = {
-  { "AddFiles", { "in:a(sst):files" } },
-  { "GetFile", { "in:u:index", "out:(sst):file" } },
-  { "GetFileCount", { "out:u:count" } },
-  { "GetProgress", { "in:u:flags", "out:u:progress" } },
-  { "GetStatus", { "out:u:status", "out:u:win32_result", "out:u:transport_result",
-                   "out:u:num_retries" } },
-  { "GetFileStatus", { "in:u:index", "out:u:status", "out:t:bytes_total",
-                       "out:t:bytes_transferred", "out:(ss):last_error" } },
-  { "CancelJob", { NULL } },
-  { "SwitchToForeground", { NULL } },
-  { NULL, { NULL } },
-};
+  g_free (p->name);
+  g_free (p->type);
+  g_free (p);
+}
 
-static const PropertySpec job_properties[] = {
-  { "JobID", "s", FALSE },
-  { "Group", "o", FALSE },
-  { "FileCount", "u", FALSE },
-  { "Status", "u", FALSE },
-  { "BytesTotal", "t", FALSE },
-  { "BytesTransferred", "t", FALSE },
-  { "CurrentFileIndex", "u", FALSE },
-  { "LastError", "(ss)", FALSE },
-  { NULL, NULL, FALSE },
-};
+static void
+contract_spec_free (ContractSpec *c)
+{
+  g_ptr_array_unref (c->methods);
+  g_ptr_array_unref (c->signals);
+  g_ptr_array_unref (c->properties);
+  g_free (c);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ContractSpec, contract_spec_free)
 
-static const MemberSpec callback_methods[] = {
-  { "OnStatus", { "in:o:group", "in:o:job", "in:u:file_index", "in:u:status",
-                  "in:u:num_retries", "in:u:win32_result", "in:u:transport_result" } },
-  { "OnProgress", { "in:u:progress_type", "in:o:group", "in:o:job", "in:u:file_index",
-                    "in:u:progress_value" } },
-  { "OnProgressEx", { "in:u:progress_type", "in:o:group", "in:o:job", "in:u:file_index",
-                      "in:u:progress_value", "in:ay:data" } },
-  { NULL, { NULL } },
-};
+static TableKind
+table_kind (const char *header)
+{
+  if (g_str_has_prefix (header, "| method | in → out |"))
+    return TABLE_METHODS;
+  if (g_str_has_prefix (header, "| signal | arguments |"))
+    return TABLE_SIGNALS;
+  if (g_str_has_prefix (header, "| property | type | access |"))
+    return TABLE_PROPERTIES;
+  if (g_str_has_prefix (header, "| method | arguments |"))
+    return TABLE_CALLBACK_METHODS;
+  return TABLE_NONE;
+}
 
-static const MemberSpec no_members[] = { { NULL, { NULL } } };
-static const PropertySpec no_properties[] = { { NULL, NULL, FALSE } };
+/* "u prop_id, v value" (backticks gone) → "direction:u:prop_id", … appended to @args. */
+static void
+parse_args (const char *text, const char *direction, GPtrArray *args)
+{
+  g_auto(GStrv) list = g_strsplit (text, ",", -1);
+
+  for (guint i = 0; list[i]; i++)
+    {
+      g_auto(GStrv) type_name = NULL;
+
+      g_strstrip (list[i]);
+      if (list[i][0] == '\0')
+        continue;
+      type_name = g_strsplit (list[i], " ", 2);
+      g_assert_nonnull (type_name[1]);
+      g_ptr_array_add (args, g_strdup_printf ("%s:%s:%s", direction, type_name[0],
+                                              g_strstrip (type_name[1])));
+    }
+}
+
+static void
+parse_row (ContractSpec *c, TableKind kind, const char *line)
+{
+  g_autofree char *row = g_strdup (line);
+  g_auto(GStrv) cells = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *args = NULL;
+
+  g_strdelimit (row, "`", ' ');
+  cells = g_strsplit (row + 1, "|", -1);   /* after the leading "|" */
+  g_assert_cmpuint (g_strv_length (cells), >=, 3);
+  name = g_strdup (g_strstrip (cells[0]));
+  args = g_strdup (g_strstrip (cells[1]));
+  g_test_message ("contract row: %s", line);
+
+  if (kind == TABLE_PROPERTIES)
+    {
+      PropertySpec *p = g_new0 (PropertySpec, 1);
+      const char *access = g_strstrip (cells[2]);
+
+      g_assert_true (g_str_equal (access, "read") || g_str_equal (access, "readwrite"));
+      p->name = g_steal_pointer (&name);
+      p->type = g_steal_pointer (&args);
+      p->writable = g_str_equal (access, "readwrite");
+      p->constant = strstr (line, "`EmitsChangedSignal` = `const`") != NULL;
+      g_ptr_array_add (c->properties, p);
+    }
+  else
+    {
+      MemberSpec *m = g_new0 (MemberSpec, 1);
+
+      m->name = g_steal_pointer (&name);
+      m->args = g_ptr_array_new_with_free_func (g_free);
+      if (kind == TABLE_METHODS)
+        {
+          g_auto(GStrv) in_out = g_strsplit (args, "→", 2);
+          g_assert_nonnull (in_out[1]);
+          parse_args (in_out[0], "in", m->args);
+          parse_args (in_out[1], "out", m->args);
+        }
+      else
+        parse_args (args, kind == TABLE_SIGNALS ? "out" : "in", m->args);
+      g_ptr_array_add (kind == TABLE_SIGNALS ? c->signals : c->methods, m);
+    }
+}
+
+static ContractSpec *
+contract_load (const char *interface_name)
+{
+  g_autoptr(ContractSpec) c = g_new0 (ContractSpec, 1);
+  g_autofree char *text = NULL;
+  g_autofree char *heading = g_strconcat ("## ", interface_name, NULL);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  gboolean inside = FALSE, seen = FALSE;
+  TableKind kind = TABLE_NONE;
+
+  g_test_message ("reading %s", QMGR_DBUS_API_DOC);
+  g_file_get_contents (QMGR_DBUS_API_DOC, &text, NULL, &error);
+  g_assert_no_error (error);
+  c->methods = g_ptr_array_new_with_free_func (member_spec_free);
+  c->signals = g_ptr_array_new_with_free_func (member_spec_free);
+  c->properties = g_ptr_array_new_with_free_func (property_spec_free);
+
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      const char *line = lines[i];
+
+      if (g_str_has_prefix (line, "## "))
+        {
+          inside = g_str_equal (line, heading);
+          seen |= inside;
+          kind = TABLE_NONE;
+        }
+      else if (!inside)
+        continue;
+      else if (!g_str_has_prefix (line, "|"))
+        kind = TABLE_NONE;   /* a table ends at its first line that is not a row */
+      else if (g_str_has_prefix (line, "| `"))
+        {
+          if (kind != TABLE_NONE)
+            parse_row (c, kind, line);
+        }
+      else if (!g_str_has_prefix (line, "|--"))
+        kind = table_kind (line);
+    }
+  g_assert_true (seen);
+  /* Every interface the page describes has members. */
+  g_assert_cmpuint (c->methods->len + c->signals->len + c->properties->len, >, 0);
+  return g_steal_pointer (&c);
+}
 
 /* ---- helpers ---- */
 
@@ -240,14 +310,14 @@ compare_interfaces (GDBusInterfaceInfo *expected, GDBusInterfaceInfo *actual)
 }
 
 static void
-assert_args_match_spec (const char *member, const char *const *spec, GDBusArgInfo **in_args,
+assert_args_match_spec (const char *member, GPtrArray *spec, GDBusArgInfo **in_args,
                         GDBusArgInfo **out_args, gboolean signal)
 {
   guint n_in = 0, n_out = 0;
 
-  for (guint i = 0; spec[i]; i++)
+  for (guint i = 0; i < spec->len; i++)
     {
-      g_auto(GStrv) parts = g_strsplit (spec[i], ":", 3);
+      g_auto(GStrv) parts = g_strsplit (g_ptr_array_index (spec, i), ":", 3);
       gboolean in = strcmp (parts[0], "in") == 0;
       GDBusArgInfo *arg = in ? (in_args ? in_args[n_in] : NULL)
                              : (out_args ? out_args[n_out] : NULL);
@@ -268,43 +338,44 @@ assert_args_match_spec (const char *member, const char *const *spec, GDBusArgInf
 
 /* The XML says what DBUS-API.md says. */
 static void
-assert_xml_matches_contract (GDBusInterfaceInfo *iface, const MemberSpec *methods,
-                             const MemberSpec *signals, const PropertySpec *properties)
+assert_xml_matches_contract (GDBusInterfaceInfo *iface, const ContractSpec *contract)
 {
-  guint n;
-
-  for (n = 0; methods[n].name; n++)
+  for (guint n = 0; n < contract->methods->len; n++)
     {
-      GDBusMethodInfo *m = g_dbus_interface_info_lookup_method (iface, methods[n].name);
-      g_test_message ("contract: method %s.%s", iface->name, methods[n].name);
+      MemberSpec *spec = g_ptr_array_index (contract->methods, n);
+      GDBusMethodInfo *m = g_dbus_interface_info_lookup_method (iface, spec->name);
+      g_test_message ("contract: method %s.%s", iface->name, spec->name);
       g_assert_nonnull (m);
-      assert_args_match_spec (m->name, methods[n].args, m->in_args, m->out_args, FALSE);
+      assert_args_match_spec (m->name, spec->args, m->in_args, m->out_args, FALSE);
     }
-  g_assert_cmpuint (count ((gpointer *) iface->methods), ==, n);
+  g_assert_cmpuint (count ((gpointer *) iface->methods), ==, contract->methods->len);
 
-  for (n = 0; signals[n].name; n++)
+  for (guint n = 0; n < contract->signals->len; n++)
     {
-      GDBusSignalInfo *s = g_dbus_interface_info_lookup_signal (iface, signals[n].name);
-      g_test_message ("contract: signal %s.%s", iface->name, signals[n].name);
+      MemberSpec *spec = g_ptr_array_index (contract->signals, n);
+      GDBusSignalInfo *s = g_dbus_interface_info_lookup_signal (iface, spec->name);
+      g_test_message ("contract: signal %s.%s", iface->name, spec->name);
       g_assert_nonnull (s);
-      assert_args_match_spec (s->name, signals[n].args, NULL, s->args, TRUE);
-      g_assert_cmpuint (count ((gpointer *) s->args), ==, g_strv_length ((char **) signals[n].args));
+      assert_args_match_spec (s->name, spec->args, NULL, s->args, TRUE);
+      g_assert_cmpuint (count ((gpointer *) s->args), ==, spec->args->len);
     }
-  g_assert_cmpuint (count ((gpointer *) iface->signals), ==, n);
+  g_assert_cmpuint (count ((gpointer *) iface->signals), ==, contract->signals->len);
 
-  for (n = 0; properties[n].name; n++)
+  for (guint n = 0; n < contract->properties->len; n++)
     {
-      GDBusPropertyInfo *p = g_dbus_interface_info_lookup_property (iface, properties[n].name);
+      PropertySpec *spec = g_ptr_array_index (contract->properties, n);
+      GDBusPropertyInfo *p = g_dbus_interface_info_lookup_property (iface, spec->name);
       GDBusPropertyInfoFlags flags = G_DBUS_PROPERTY_INFO_FLAGS_READABLE;
 
-      if (properties[n].writable)
+      if (spec->writable)
         flags |= G_DBUS_PROPERTY_INFO_FLAGS_WRITABLE;
-      g_test_message ("contract: property %s.%s", iface->name, properties[n].name);
+      g_test_message ("contract: property %s.%s", iface->name, spec->name);
       g_assert_nonnull (p);
-      g_assert_cmpstr (p->signature, ==, properties[n].type);
+      g_assert_cmpstr (p->signature, ==, spec->type);
       g_assert_cmpint (p->flags, ==, flags);
+      g_assert_cmpstr (emits_changed (iface, p), ==, spec->constant ? "const" : "true");
     }
-  g_assert_cmpuint (count ((gpointer *) iface->properties), ==, n);
+  g_assert_cmpuint (count ((gpointer *) iface->properties), ==, contract->properties->len);
 }
 
 static void
@@ -333,15 +404,14 @@ assert_object_interfaces (GDBusNodeInfo *live, const char *const *required,
 
 static void
 check_object (QmgrTestDaemon *d, const char *path, const char *interface_name,
-              const MemberSpec *methods, const MemberSpec *signals,
-              const PropertySpec *properties, const char *const *required,
-              const char *const *forbidden)
+              const char *const *required, const char *const *forbidden)
 {
+  g_autoptr(ContractSpec) contract = contract_load (interface_name);
   g_autoptr(GDBusNodeInfo) xml = it_load_interface_xml (interface_name);
   g_autoptr(GDBusNodeInfo) live = introspect_live (d, path);
   GDBusInterfaceInfo *live_iface = g_dbus_node_info_lookup_interface (live, interface_name);
 
-  assert_xml_matches_contract (xml->interfaces[0], methods, signals, properties);
+  assert_xml_matches_contract (xml->interfaces[0], contract);
   g_assert_nonnull (live_iface);
   compare_interfaces (xml->interfaces[0], live_iface);
   assert_object_interfaces (live, required, forbidden);
@@ -357,8 +427,7 @@ test_manager (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   };
   const char *const forbidden[] = { QMGR_TEST_GROUP_IFACE, QMGR_TEST_JOB_IFACE, NULL };
 
-  check_object (f->d, QMGR_TEST_MANAGER_PATH, QMGR_TEST_MANAGER_IFACE, manager_methods,
-                no_members, manager_properties, required, forbidden);
+  check_object (f->d, QMGR_TEST_MANAGER_PATH, QMGR_TEST_MANAGER_IFACE, required, forbidden);
 }
 
 static void
@@ -371,8 +440,7 @@ test_group (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   };
   const char *const forbidden[] = { QMGR_TEST_MANAGER_IFACE, QMGR_TEST_JOB_IFACE, NULL };
 
-  check_object (f->d, g->path, QMGR_TEST_GROUP_IFACE, group_methods, group_signals,
-                group_properties, required, forbidden);
+  check_object (f->d, g->path, QMGR_TEST_GROUP_IFACE, required, forbidden);
 }
 
 static void
@@ -385,17 +453,17 @@ test_job (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   };
   const char *const forbidden[] = { QMGR_TEST_MANAGER_IFACE, QMGR_TEST_GROUP_IFACE, NULL };
 
-  check_object (f->d, g->job_path, QMGR_TEST_JOB_IFACE, job_methods, no_members,
-                job_properties, required, forbidden);
+  check_object (f->d, g->job_path, QMGR_TEST_JOB_IFACE, required, forbidden);
 }
 
 static void
 test_callback_xml (void)
 {
+  g_autoptr(ContractSpec) contract = contract_load (QMGR_TEST_CALLBACK_IFACE);
   g_autoptr(GDBusNodeInfo) xml = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
 
   /* Clients implement it; only the XML can be checked against the contract. */
-  assert_xml_matches_contract (xml->interfaces[0], callback_methods, no_members, no_properties);
+  assert_xml_matches_contract (xml->interfaces[0], contract);
 }
 
 static gboolean

@@ -223,19 +223,14 @@ check_interface (const char *name, const char *supported, sd_bus_error *ret_erro
   return FALSE;
 }
 
-#define GROUP_METHOD_NOARGS(fn, call)                                           \
-  static int fn (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)    \
-  {                                                                             \
-    g_autoptr(GError) error = NULL;                                             \
-    if (!call (userdata, &error))                                               \
-      return qmgr_bus_reply_error (ret_error, error);                           \
-    return qmgr_bus_reply (m, NULL);                                \
-  }
-
-GROUP_METHOD_NOARGS (method_suspend, qmgr_group_suspend)
-GROUP_METHOD_NOARGS (method_resume, qmgr_group_resume)
-GROUP_METHOD_NOARGS (method_cancel, qmgr_group_cancel)
-GROUP_METHOD_NOARGS (method_switch_to_foreground, qmgr_group_switch_to_foreground)
+QMGR_BUS_METHOD_HANDLER_NOARGS (method_suspend, QmgrGroup *, group,
+                                qmgr_group_suspend (group, &error))
+QMGR_BUS_METHOD_HANDLER_NOARGS (method_resume, QmgrGroup *, group,
+                                qmgr_group_resume (group, &error))
+QMGR_BUS_METHOD_HANDLER_NOARGS (method_cancel, QmgrGroup *, group,
+                                qmgr_group_cancel (group, &error))
+QMGR_BUS_METHOD_HANDLER_NOARGS (method_switch_to_foreground, QmgrGroup *, group,
+                                qmgr_group_switch_to_foreground (group, &error))
 
 static int
 method_get_prop (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
@@ -422,192 +417,121 @@ method_take_ownership (sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
 
 /* ---- properties ---- */
 
-static int
-get_group_property (sd_bus *b, const char *path, const char *interface, const char *property,
-                    sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
-{
-  QmgrGroup *g = userdata;
+#define QMGR_GROUP_PROPERTIES(X)                                                           \
+  X (GroupID, s, CONST, 0, g->id_str, NONE)                                                \
+  X (Size, t, RO, QMGR_GROUP_CHANGED_SIZE, qmgr_group_get_size (g), NONE)                  \
+  X (Status, u, RO, QMGR_GROUP_CHANGED_STATUS, qmgr_group_get_status (g), NONE)            \
+  X (DisplayName, s, RW, QMGR_GROUP_CHANGED_DISPLAY_NAME, g->display_name,                 \
+     qmgr_group_set_display_name)                                                          \
+  X (Description, s, RW, QMGR_GROUP_CHANGED_DESCRIPTION, g->description,                   \
+     qmgr_group_set_description)                                                           \
+  X (NotifyFlags, u, RW, QMGR_GROUP_CHANGED_NOTIFY_FLAGS, g->notify_flags,                 \
+     qmgr_group_set_notify_flags)                                                          \
+  X (NotifyClsid, s, RW, QMGR_GROUP_CHANGED_NOTIFY_CLSID, g->notify_clsid,                 \
+     qmgr_group_set_notify_clsid)                                                          \
+  /* ProtocolFlags and Priority take only the one value they read. */                     \
+  X (ProtocolFlags, u, RW, 0, QMGR_PROTOCOL_HTTP, qmgr_group_set_protocol_flags)           \
+  X (Priority, u, RW, 0, 1u, qmgr_group_set_priority)                                      \
+  X (TransferPolicy, u, RW, QMGR_GROUP_CHANGED_TRANSFER_POLICY, g->transfer_policy,        \
+     qmgr_group_set_transfer_policy)                                                       \
+  X (BandwidthLimit, t, RW, QMGR_GROUP_CHANGED_BANDWIDTH_LIMIT, g->bandwidth_limit,        \
+     qmgr_group_set_bandwidth_limit)                                                       \
+  X (WaitReason, s, RO, QMGR_GROUP_CHANGED_WAIT_REASON, qmgr_group_get_wait_reason (g),    \
+     NONE)                                                                                 \
+  X (BytesTotal, t, RO, QMGR_GROUP_CHANGED_BYTES_TOTAL, qmgr_group_get_bytes_total (g),    \
+     NONE)                                                                                 \
+  X (BytesTransferred, t, RO, QMGR_GROUP_CHANGED_BYTES_TRANSFERRED,                        \
+     qmgr_group_get_bytes_transferred (g), NONE)                                           \
+  X (FilesTotal, u, RO, QMGR_GROUP_CHANGED_FILES_TOTAL, qmgr_group_get_files_total (g),    \
+     NONE)                                                                                 \
+  X (FilesTransferred, u, RO, QMGR_GROUP_CHANGED_FILES_TRANSFERRED,                        \
+     qmgr_group_get_files_transferred (g), NONE)                                           \
+  X (CreationTime, t, CONST, 0, g->creation_time, NONE)                                    \
+  X (ModificationTime, t, RO, QMGR_GROUP_CHANGED_MODIFICATION_TIME, g->modification_time,  \
+     NONE)                                                                                 \
+  X (CompletionTime, t, RO, QMGR_GROUP_CHANGED_COMPLETION_TIME, g->completion_time, NONE)  \
+  X (Owner, u, RO, QMGR_GROUP_CHANGED_OWNER, g->owner, NONE)                               \
+  X (MinimumRetryDelay, u, RW, QMGR_GROUP_CHANGED_MINIMUM_RETRY_DELAY,                     \
+     g->minimum_retry_delay, qmgr_group_set_minimum_retry_delay)                           \
+  X (NoProgressTimeout, u, RW, QMGR_GROUP_CHANGED_NO_PROGRESS_TIMEOUT,                     \
+     g->no_progress_timeout, qmgr_group_set_no_progress_timeout)
 
-#define IS(name) g_str_equal (property, name)
-  if (IS ("GroupID"))
-    return sd_bus_message_append (reply, "s", g->id_str);
-  if (IS ("Size"))
-    return sd_bus_message_append (reply, "t", qmgr_group_get_size (g));
-  if (IS ("Status"))
-    return sd_bus_message_append (reply, "u", qmgr_group_get_status (g));
-  if (IS ("DisplayName"))
-    return sd_bus_message_append (reply, "s", g->display_name);
-  if (IS ("Description"))
-    return sd_bus_message_append (reply, "s", g->description);
-  if (IS ("NotifyFlags"))
-    return sd_bus_message_append (reply, "u", g->notify_flags);
-  if (IS ("NotifyClsid"))
-    return sd_bus_message_append (reply, "s", g->notify_clsid);
-  if (IS ("ProtocolFlags"))
-    return sd_bus_message_append (reply, "u", QMGR_PROTOCOL_HTTP);
-  if (IS ("Priority"))
-    return sd_bus_message_append (reply, "u", 1u);
-  if (IS ("TransferPolicy"))
-    return sd_bus_message_append (reply, "u", g->transfer_policy);
-  if (IS ("BandwidthLimit"))
-    return sd_bus_message_append (reply, "t", g->bandwidth_limit);
-  if (IS ("WaitReason"))
-    return sd_bus_message_append (reply, "s", qmgr_group_get_wait_reason (g));
-  if (IS ("BytesTotal"))
-    return sd_bus_message_append (reply, "t", qmgr_group_get_bytes_total (g));
-  if (IS ("BytesTransferred"))
-    return sd_bus_message_append (reply, "t", qmgr_group_get_bytes_transferred (g));
-  if (IS ("FilesTotal"))
-    return sd_bus_message_append (reply, "u", qmgr_group_get_files_total (g));
-  if (IS ("FilesTransferred"))
-    return sd_bus_message_append (reply, "u", qmgr_group_get_files_transferred (g));
-  if (IS ("CreationTime"))
-    return sd_bus_message_append (reply, "t", (guint64) g->creation_time);
-  if (IS ("ModificationTime"))
-    return sd_bus_message_append (reply, "t", (guint64) g->modification_time);
-  if (IS ("CompletionTime"))
-    return sd_bus_message_append (reply, "t", (guint64) g->completion_time);
-  if (IS ("Owner"))
-    return sd_bus_message_append (reply, "u", (guint32) g->owner);
-  if (IS ("MinimumRetryDelay"))
-    return sd_bus_message_append (reply, "u", g->minimum_retry_delay);
-  if (IS ("NoProgressTimeout"))
-    return sd_bus_message_append (reply, "u", g->no_progress_timeout);
-#undef IS
-  g_assert_not_reached ();
+QMGR_BUS_ASSERT_CHANGES (QMGR_GROUP_PROPERTIES, (QMGR_GROUP_CHANGED_NO_PROGRESS_TIMEOUT << 1) - 1);
+
+/* sd-bus replies to Properties.Set as soon as the setter returns: the change must
+ * be durable by then. */
+static gboolean
+group_property_set (QmgrGroup *g, GError **error)
+{
+  return qmgr_manager_sync_store (g->manager, error);
 }
 
-static int
-set_group_property (sd_bus *b, const char *path, const char *interface, const char *property,
-                    sd_bus_message *value, void *userdata, sd_bus_error *ret_error)
-{
-  QmgrGroup *g = userdata;
-  g_autoptr(GError) error = NULL;
-  const char *s = NULL;
-  guint32 u = 0;
-  guint64 t = 0;
-  gboolean ok;
-  int r;
+#define GROUP_PROPERTY_FUNCTIONS(Name, type, kind, change, get, set)                       \
+  QMGR_BUS_PROPERTY_GETTER (group, QmgrGroup *, g, Name, type, get)                        \
+  QMGR_BUS_PROPERTY_SETTER_##kind (group, QmgrGroup *, g, g, Name, type, set)
+QMGR_GROUP_PROPERTIES (GROUP_PROPERTY_FUNCTIONS)
 
-  if (g_str_equal (property, "DisplayName") || g_str_equal (property, "Description") ||
-      g_str_equal (property, "NotifyClsid"))
-    r = sd_bus_message_read (value, "s", &s);
-  else if (g_str_equal (property, "BandwidthLimit"))
-    r = sd_bus_message_read (value, "t", &t);
-  else
-    r = sd_bus_message_read (value, "u", &u);
-  if (r < 0)
-    return qmgr_bus_reply_bad_arguments (ret_error, r);
+static const QmgrBusPropertyName group_property_names[] = {
+  QMGR_GROUP_PROPERTIES (QMGR_BUS_PROPERTY_NAME)
+};
 
-#define IS(name) g_str_equal (property, name)
-  if (IS ("DisplayName"))
-    ok = qmgr_group_set_display_name (g, s, &error);
-  else if (IS ("Description"))
-    ok = qmgr_group_set_description (g, s, &error);
-  else if (IS ("NotifyClsid"))
-    ok = qmgr_group_set_notify_clsid (g, s, &error);
-  else if (IS ("BandwidthLimit"))
-    ok = qmgr_group_set_bandwidth_limit (g, t, &error);
-  else if (IS ("NotifyFlags"))
-    ok = qmgr_group_set_notify_flags (g, u, &error);
-  else if (IS ("ProtocolFlags"))
-    ok = qmgr_group_set_protocol_flags (g, u, &error);
-  else if (IS ("Priority"))
-    ok = qmgr_group_set_priority (g, u, &error);
-  else if (IS ("TransferPolicy"))
-    ok = qmgr_group_set_transfer_policy (g, u, &error);
-  else if (IS ("MinimumRetryDelay"))
-    ok = qmgr_group_set_minimum_retry_delay (g, u, &error);
-  else if (IS ("NoProgressTimeout"))
-    ok = qmgr_group_set_no_progress_timeout (g, u, &error);
-  else
-    g_assert_not_reached ();
-#undef IS
-  /* sd-bus sends the reply of Properties.Set itself, right after this. */
-  if (ok)
-    ok = qmgr_manager_sync_store (g->manager, &error);
-  return ok ? 0 : qmgr_bus_reply_error (ret_error, error);
-}
+const QmgrBusChangeMap qmgr_bus_group_changes = {
+  group_property_names, G_N_ELEMENTS (group_property_names)
+};
 
-#define RO(name, sig) \
-  SD_BUS_PROPERTY (name, sig, get_group_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
-#define RW(name, sig)                                                              \
-  SD_BUS_WRITABLE_PROPERTY (name, sig, get_group_property, set_group_property, 0, \
-                            SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE | SD_BUS_VTABLE_UNPRIVILEGED)
-
-#define UNPRIVILEGED SD_BUS_VTABLE_UNPRIVILEGED
+#define GROUP_PROPERTY_VTABLE(Name, type, kind, change, get, set)                          \
+  QMGR_BUS_PROPERTY_VTABLE_##kind (group, Name, type)
 
 const sd_bus_vtable qmgr_bus_group_vtable[] = {
   SD_BUS_VTABLE_START (0),
   SD_BUS_METHOD_WITH_ARGS ("GetProp", SD_BUS_ARGS ("u", prop_id),
                            SD_BUS_RESULT ("v", value),
-                           method_get_prop, UNPRIVILEGED),
+                           method_get_prop, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("SetProp", SD_BUS_ARGS ("u", prop_id, "v", value),
                            SD_BUS_NO_RESULT,
-                           method_set_prop, UNPRIVILEGED),
+                           method_set_prop, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("GetProgress", SD_BUS_ARGS ("u", flags),
                            SD_BUS_RESULT ("u", progress),
-                           method_get_progress, UNPRIVILEGED),
+                           method_get_progress, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("GetStatus", SD_BUS_NO_ARGS,
                            SD_BUS_RESULT ("u", status, "u", job_index),
-                           method_get_status, UNPRIVILEGED),
+                           method_get_status, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("GetJob", SD_BUS_ARGS ("s", job_id),
                            SD_BUS_RESULT ("o", job),
-                           method_get_job, UNPRIVILEGED),
+                           method_get_job, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("SuspendGroup", SD_BUS_NO_ARGS,
                            SD_BUS_NO_RESULT,
-                           method_suspend, UNPRIVILEGED),
+                           method_suspend, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("ResumeGroup", SD_BUS_NO_ARGS,
                            SD_BUS_NO_RESULT,
-                           method_resume, UNPRIVILEGED),
+                           method_resume, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("CancelGroup", SD_BUS_NO_ARGS,
                            SD_BUS_NO_RESULT,
-                           method_cancel, UNPRIVILEGED),
+                           method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("CreateJob", SD_BUS_ARGS ("s", job_id),
                            SD_BUS_RESULT ("o", job),
-                           method_create_job, UNPRIVILEGED),
+                           method_create_job, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("EnumJobs", SD_BUS_ARGS ("u", flags),
                            SD_BUS_RESULT ("as", job_ids),
-                           method_enum_jobs, UNPRIVILEGED),
+                           method_enum_jobs, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("SwitchToForeground", SD_BUS_NO_ARGS,
                            SD_BUS_NO_RESULT,
-                           method_switch_to_foreground, UNPRIVILEGED),
+                           method_switch_to_foreground, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("QueryNewJobInterface", SD_BUS_ARGS ("s", interface_name),
                            SD_BUS_RESULT ("o", object),
-                           method_query_new_job_interface, UNPRIVILEGED),
+                           method_query_new_job_interface, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("SetNotificationPointer", SD_BUS_ARGS ("s", interface_name, "o", path),
                            SD_BUS_NO_RESULT,
-                           method_set_notification_pointer, UNPRIVILEGED),
+                           method_set_notification_pointer, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("TakeOwnership", SD_BUS_NO_ARGS,
                            SD_BUS_NO_RESULT,
-                           method_take_ownership, UNPRIVILEGED),
+                           method_take_ownership, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_SIGNAL_WITH_ARGS ("OnStatus",
                            SD_BUS_ARGS ("o", job, "u", file_index, "u", status, "u", num_retries,
                                         "u", win32_result, "u", transport_result), 0),
   SD_BUS_SIGNAL_WITH_ARGS ("OnProgress",
                            SD_BUS_ARGS ("u", progress_type, "o", job, "u", file_index,
                                         "u", progress_value), 0),
-  SD_BUS_PROPERTY ("GroupID", "s", get_group_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  RO ("Size", "t"),
-  RO ("Status", "u"),
-  RW ("DisplayName", "s"),
-  RW ("Description", "s"),
-  RW ("NotifyFlags", "u"),
-  RW ("NotifyClsid", "s"),
-  RW ("ProtocolFlags", "u"),
-  RW ("Priority", "u"),
-  RW ("TransferPolicy", "u"),
-  RW ("BandwidthLimit", "t"),
-  RO ("WaitReason", "s"),
-  RO ("BytesTotal", "t"),
-  RO ("BytesTransferred", "t"),
-  RO ("FilesTotal", "u"),
-  RO ("FilesTransferred", "u"),
-  SD_BUS_PROPERTY ("CreationTime", "t", get_group_property, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-  RO ("ModificationTime", "t"),
-  RO ("CompletionTime", "t"),
-  RO ("Owner", "u"),
-  RW ("MinimumRetryDelay", "u"),
-  RW ("NoProgressTimeout", "u"),
+  QMGR_GROUP_PROPERTIES (GROUP_PROPERTY_VTABLE)
   SD_BUS_VTABLE_END,
 };

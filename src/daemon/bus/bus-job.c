@@ -105,96 +105,84 @@ method_get_file_status (sd_bus_message *m, void *userdata, sd_bus_error *ret_err
                          message);
 }
 
-static int
-method_cancel (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+static gboolean
+switch_to_foreground (QmgrJob *job, GError **error)
 {
-  g_autoptr(GError) error = NULL;
-
-  if (!qmgr_job_cancel (userdata, &error))
-    return qmgr_bus_reply_error (ret_error, error);
-  return qmgr_bus_reply (m, NULL);
+  return qmgr_group_switch_to_foreground (job->group, error);
 }
 
-static int
-method_switch_to_foreground (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
-{
-  QmgrJob *job = userdata;
-  g_autoptr(GError) error = NULL;
+QMGR_BUS_METHOD_HANDLER_NOARGS (method_cancel, QmgrJob *, job, qmgr_job_cancel (job, &error))
+QMGR_BUS_METHOD_HANDLER_NOARGS (method_switch_to_foreground, QmgrJob *, job,
+                                switch_to_foreground (job, &error))
 
-  if (!qmgr_group_switch_to_foreground (job->group, &error))
-    return qmgr_bus_reply_error (ret_error, error);
-  return qmgr_bus_reply (m, NULL);
+/* ---- properties ---- */
+
+int
+qmgr_bus_append_last_error (sd_bus_message *m, const QmgrJob *job)
+{
+  return sd_bus_message_append (m, "(ss)", qmgr_transfer_error_name (job->error),
+                                job->error_message ? job->error_message : "");
 }
 
-static int
-get_job_property (sd_bus *b, const char *path, const char *interface, const char *property,
-                  sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
-{
-  QmgrJob *j = userdata;
-  QmgrObjectPath group_path;
+/* Group: the path is built in a compound literal, which lives as long as the
+ * getter's body. */
+#define QMGR_JOB_PROPERTIES(X)                                                             \
+  X (JobID, s, CONST, 0, j->id_str, NONE)                                                  \
+  X (Group, o, CONST, 0, qmgr_bus_group_path (j->group, &(QmgrObjectPath) { { 0 } }), NONE) \
+  X (FileCount, u, RO, QMGR_JOB_CHANGED_FILE_COUNT, qmgr_job_get_file_count (j), NONE)     \
+  X (Status, u, RO, QMGR_JOB_CHANGED_STATUS, qmgr_job_get_status (j), NONE)                \
+  X (BytesTotal, t, RO, QMGR_JOB_CHANGED_BYTES_TOTAL, qmgr_job_get_bytes_total (j), NONE)  \
+  X (BytesTransferred, t, RO, QMGR_JOB_CHANGED_BYTES_TRANSFERRED,                          \
+     qmgr_job_get_bytes_transferred (j), NONE)                                             \
+  X (CurrentFileIndex, u, RO, QMGR_JOB_CHANGED_CURRENT_FILE_INDEX, j->current_file, NONE)  \
+  X (LastError, last_error, RO, QMGR_JOB_CHANGED_LAST_ERROR, j, NONE)
 
-#define IS(name) g_str_equal (property, name)
-  if (IS ("JobID"))
-    return sd_bus_message_append (reply, "s", j->id_str);
-  if (IS ("Group"))
-    return sd_bus_message_append (reply, "o", qmgr_bus_group_path (j->group, &group_path));
-  if (IS ("FileCount"))
-    return sd_bus_message_append (reply, "u", qmgr_job_get_file_count (j));
-  if (IS ("Status"))
-    return sd_bus_message_append (reply, "u", qmgr_job_get_status (j));
-  if (IS ("BytesTotal"))
-    return sd_bus_message_append (reply, "t", qmgr_job_get_bytes_total (j));
-  if (IS ("BytesTransferred"))
-    return sd_bus_message_append (reply, "t", qmgr_job_get_bytes_transferred (j));
-  if (IS ("CurrentFileIndex"))
-    return sd_bus_message_append (reply, "u", j->current_file);
-  if (IS ("LastError"))
-    return sd_bus_message_append (reply, "(ss)", qmgr_transfer_error_name (j->error),
-                                  j->error_message ? j->error_message : "");
-#undef IS
-  g_assert_not_reached ();
-}
+QMGR_BUS_ASSERT_CHANGES (QMGR_JOB_PROPERTIES, (QMGR_JOB_CHANGED_LAST_ERROR << 1) - 1);
 
-#define RO(name, sig) \
-  SD_BUS_PROPERTY (name, sig, get_job_property, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE)
-#define CONST(name, sig) \
-  SD_BUS_PROPERTY (name, sig, get_job_property, 0, SD_BUS_VTABLE_PROPERTY_CONST)
+#define JOB_PROPERTY_FUNCTIONS(Name, type, kind, change, get, set)                         \
+  QMGR_BUS_PROPERTY_GETTER (job, QmgrJob *, j, Name, type, get)                            \
+  QMGR_BUS_PROPERTY_SETTER_##kind (job, QmgrJob *, j, j, Name, type, set)
+QMGR_JOB_PROPERTIES (JOB_PROPERTY_FUNCTIONS)
 
-#define UNPRIVILEGED SD_BUS_VTABLE_UNPRIVILEGED
+static const QmgrBusPropertyName job_property_names[] = {
+  QMGR_JOB_PROPERTIES (QMGR_BUS_PROPERTY_NAME)
+};
+
+const QmgrBusChangeMap qmgr_bus_job_changes = {
+  job_property_names, G_N_ELEMENTS (job_property_names)
+};
+
+#define JOB_PROPERTY_VTABLE(Name, type, kind, change, get, set)                            \
+  QMGR_BUS_PROPERTY_VTABLE_##kind (job, Name, type)
 
 const sd_bus_vtable qmgr_bus_job_vtable[] = {
   SD_BUS_VTABLE_START (0),
   SD_BUS_METHOD_WITH_ARGS ("AddFiles", SD_BUS_ARGS ("a(sst)", files),
                            SD_BUS_NO_RESULT,
-                           method_add_files, UNPRIVILEGED),
+                           method_add_files, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("GetFile", SD_BUS_ARGS ("u", index),
                            SD_BUS_RESULT ("(sst)", file),
-                           method_get_file, UNPRIVILEGED),
+                           method_get_file, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("GetFileCount", SD_BUS_NO_ARGS,
                            SD_BUS_RESULT ("u", count),
-                           method_get_file_count, UNPRIVILEGED),
+                           method_get_file_count, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("GetProgress", SD_BUS_ARGS ("u", flags),
                            SD_BUS_RESULT ("u", progress),
-                           method_get_progress, UNPRIVILEGED),
+                           method_get_progress, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("GetStatus", SD_BUS_NO_ARGS,
-                           SD_BUS_RESULT ("u", status, "u", win32_result, "u", transport_result, "u", num_retries),
-                           method_get_status, UNPRIVILEGED),
+                           SD_BUS_RESULT ("u", status, "u", win32_result, "u", transport_result,
+                                          "u", num_retries),
+                           method_get_status, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("GetFileStatus", SD_BUS_ARGS ("u", index),
-                           SD_BUS_RESULT ("u", status, "t", bytes_total, "t", bytes_transferred, "(ss)", last_error),
-                           method_get_file_status, UNPRIVILEGED),
+                           SD_BUS_RESULT ("u", status, "t", bytes_total, "t", bytes_transferred,
+                                          "(ss)", last_error),
+                           method_get_file_status, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("CancelJob", SD_BUS_NO_ARGS,
                            SD_BUS_NO_RESULT,
-                           method_cancel, UNPRIVILEGED),
+                           method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
   SD_BUS_METHOD_WITH_ARGS ("SwitchToForeground", SD_BUS_NO_ARGS,
                            SD_BUS_NO_RESULT,
-                           method_switch_to_foreground, UNPRIVILEGED),
-  CONST ("JobID", "s"),
-  CONST ("Group", "o"),
-  RO ("FileCount", "u"),
-  RO ("Status", "u"),
-  RO ("BytesTotal", "t"),
-  RO ("BytesTransferred", "t"),
-  RO ("CurrentFileIndex", "u"),
-  RO ("LastError", "(ss)"),
+                           method_switch_to_foreground, SD_BUS_VTABLE_UNPRIVILEGED),
+  QMGR_JOB_PROPERTIES (JOB_PROPERTY_VTABLE)
   SD_BUS_VTABLE_END,
 };

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "bus.h"
+#include "bus-vtable.h"
 #include "qmgr-dbus-names.h"
 #include "qmgr-sd-bus-cleanup.h"
 
@@ -91,5 +92,31 @@ void qmgr_bus_callbacks_forget_group (QmgrBus *bus, QmgrGroup *group);
 /* Reads a variant argument into a GVariant when it holds a basic type; *@type
  * receives its signature either way (for error messages). */
 int qmgr_bus_read_variant (sd_bus_message *m, GVariant **value, char **type);
+
+/* ---- logging (bus-log.c) ----
+ *
+ * A message about a group carries QMGR_GROUP_ID, and QMGR_JOB_ID when a job is
+ * concerned (@job may be NULL): qmgr_bus_log (G_LOG_LEVEL_WARNING, group, job, …).
+ * Other messages use g_warning() and friends. */
+void qmgr_bus_log_full (GLogLevelFlags level, const char *group_id, const char *job_id,
+                        const char *file, const char *line, const char *func,
+                        const char *format, ...) G_GNUC_PRINTF (7, 8);
+
+static inline const char *
+qmgr_bus_job_id (const QmgrJob *job)
+{
+  return job != NULL ? job->id_str : NULL;
+}
+
+#define qmgr_bus_log_ids(level, group_id, job_id, ...)                                    \
+  qmgr_bus_log_full ((level), (group_id), (job_id), __FILE__, G_STRINGIFY (__LINE__),      \
+                     G_STRFUNC, __VA_ARGS__)
+#define qmgr_bus_log(level, group, job, ...)                                              \
+  qmgr_bus_log_ids ((level), (group)->id_str, qmgr_bus_job_id (job), __VA_ARGS__)
+
+/* The dashed GUIDs an object path names: FALSE when it is not a group's or a
+ * job's path; @job_id "" for a group's. */
+gboolean qmgr_bus_ids_from_path (const char *path, char group_id[QMGR_GUID_STRING_LEN + 1],
+                                 char job_id[QMGR_GUID_STRING_LEN + 1]);
 
 G_END_DECLS

@@ -12,60 +12,17 @@
 
 /* ---- core events → D-Bus ---- */
 
-static const struct {
-  QmgrGroupChange flag;
-  const char *name;
-} group_property_names[] = {
-  { QMGR_GROUP_CHANGED_STATUS, "Status" },
-  { QMGR_GROUP_CHANGED_WAIT_REASON, "WaitReason" },
-  { QMGR_GROUP_CHANGED_SIZE, "Size" },
-  { QMGR_GROUP_CHANGED_BYTES_TOTAL, "BytesTotal" },
-  { QMGR_GROUP_CHANGED_BYTES_TRANSFERRED, "BytesTransferred" },
-  { QMGR_GROUP_CHANGED_FILES_TOTAL, "FilesTotal" },
-  { QMGR_GROUP_CHANGED_FILES_TRANSFERRED, "FilesTransferred" },
-  { QMGR_GROUP_CHANGED_DISPLAY_NAME, "DisplayName" },
-  { QMGR_GROUP_CHANGED_DESCRIPTION, "Description" },
-  { QMGR_GROUP_CHANGED_NOTIFY_FLAGS, "NotifyFlags" },
-  { QMGR_GROUP_CHANGED_NOTIFY_CLSID, "NotifyClsid" },
-  { QMGR_GROUP_CHANGED_TRANSFER_POLICY, "TransferPolicy" },
-  { QMGR_GROUP_CHANGED_BANDWIDTH_LIMIT, "BandwidthLimit" },
-  { QMGR_GROUP_CHANGED_MODIFICATION_TIME, "ModificationTime" },
-  { QMGR_GROUP_CHANGED_COMPLETION_TIME, "CompletionTime" },
-  { QMGR_GROUP_CHANGED_OWNER, "Owner" },
-  { QMGR_GROUP_CHANGED_MINIMUM_RETRY_DELAY, "MinimumRetryDelay" },
-  { QMGR_GROUP_CHANGED_NO_PROGRESS_TIMEOUT, "NoProgressTimeout" },
-};
+guint
+qmgr_bus_changed_names (const QmgrBusChangeMap *map, guint32 changes, const char **names)
+{
+  guint n = 0;
 
-static const struct {
-  QmgrJobChange flag;
-  const char *name;
-} job_property_names[] = {
-  { QMGR_JOB_CHANGED_STATUS, "Status" },
-  { QMGR_JOB_CHANGED_FILE_COUNT, "FileCount" },
-  { QMGR_JOB_CHANGED_BYTES_TOTAL, "BytesTotal" },
-  { QMGR_JOB_CHANGED_BYTES_TRANSFERRED, "BytesTransferred" },
-  { QMGR_JOB_CHANGED_CURRENT_FILE_INDEX, "CurrentFileIndex" },
-  { QMGR_JOB_CHANGED_LAST_ERROR, "LastError" },
-};
-
-static const struct {
-  QmgrManagerChange flag;
-  const char *name;
-} manager_property_names[] = {
-  { QMGR_MANAGER_CHANGED_BANDWIDTH_LIMIT, "BandwidthLimit" },
-  { QMGR_MANAGER_CHANGED_METERED_BANDWIDTH_LIMIT, "MeteredBandwidthLimit" },
-  { QMGR_MANAGER_CHANGED_MAX_CONCURRENT_TRANSFERS, "MaxConcurrentTransfers" },
-  { QMGR_MANAGER_CHANGED_NETWORK_COST_STATE, "NetworkCostState" },
-  { QMGR_MANAGER_CHANGED_ONLINE, "Online" },
-};
-
-#define COLLECT(table, changes, names, n)                 \
-  G_STMT_START {                                          \
-    for (gsize i_ = 0; i_ < G_N_ELEMENTS (table); i_++)   \
-      if ((changes) & table[i_].flag)                     \
-        names[n++] = (char *) table[i_].name;             \
-    names[n] = NULL;                                      \
-  } G_STMT_END
+  for (guint i = 0; i < map->n_names; i++)
+    if (changes & map->names[i].change)
+      names[n++] = map->names[i].name;
+  names[n] = NULL;
+  return n;
+}
 
 /* ---- signals of a dispatch ----
  *
@@ -99,42 +56,44 @@ static QmgrBus *dispatching;
 static void
 warn_emit (int r, const char *what, const char *path)
 {
-  if (r < 0)
+  char group_id[QMGR_GUID_STRING_LEN + 1], job_id[QMGR_GUID_STRING_LEN + 1];
+
+  if (r >= 0)
+    return;
+  if (qmgr_bus_ids_from_path (path, group_id, job_id))
+    qmgr_bus_log_ids (G_LOG_LEVEL_WARNING, group_id, job_id[0] != '\0' ? job_id : NULL,
+                      "Could not emit %s for %s: %s", what, path, g_strerror (-r));
+  else
     g_warning ("Could not emit %s for %s: %s", what, path, g_strerror (-r));
 }
 
 static void
-emit_properties (QmgrBus *bus, const char *path, const char *interface, char **names)
+emit_properties (QmgrBus *bus, const char *path, const char *interface,
+                 const QmgrBusChangeMap *map, guint32 changes)
 {
-  if (names[0] != NULL)
-    warn_emit (sd_bus_emit_properties_changed_strv (bus->bus, path, interface, names),
+  const char *names[QMGR_BUS_MAX_CHANGED_NAMES + 1];
+
+  if (qmgr_bus_changed_names (map, changes, names) > 0)
+    warn_emit (sd_bus_emit_properties_changed_strv (bus->bus, path, interface, (char **) names),
                "PropertiesChanged", path);
 }
 
 static void
 emit_now (QmgrBus *bus, QueuedKind kind, const char *path, guint32 changes)
 {
-  char *names[MAX (G_N_ELEMENTS (group_property_names),
-                   MAX (G_N_ELEMENTS (job_property_names),
-                        G_N_ELEMENTS (manager_property_names))) + 1];
-  guint n = 0;
-
   switch (kind)
     {
     case QUEUED_OBJECT_ADDED:
       warn_emit (sd_bus_emit_object_added (bus->bus, path), "InterfacesAdded", path);
       break;
     case QUEUED_GROUP_PROPERTIES:
-      COLLECT (group_property_names, changes, names, n);
-      emit_properties (bus, path, QMGR_GROUP_INTERFACE, names);
+      emit_properties (bus, path, QMGR_GROUP_INTERFACE, &qmgr_bus_group_changes, changes);
       break;
     case QUEUED_JOB_PROPERTIES:
-      COLLECT (job_property_names, changes, names, n);
-      emit_properties (bus, path, QMGR_JOB_INTERFACE, names);
+      emit_properties (bus, path, QMGR_JOB_INTERFACE, &qmgr_bus_job_changes, changes);
       break;
     case QUEUED_MANAGER_PROPERTIES:
-      COLLECT (manager_property_names, changes, names, n);
-      emit_properties (bus, path, QMGR_MANAGER_INTERFACE, names);
+      emit_properties (bus, path, QMGR_MANAGER_INTERFACE, &qmgr_bus_manager_changes, changes);
       break;
     default:
       g_assert_not_reached ();
@@ -505,8 +464,8 @@ on_batch_end (gpointer user_data)
   gboolean durable = qmgr_manager_end_batch (bus->manager, &error);
 
   dispatching = NULL;
-  if (!durable)
-    g_warning ("Changes asked for over D-Bus could not be made durable: %s", error->message);
+  /* Not durable: each call of the batch is answered with the error, and that is
+   * all; the store has logged why (one failure, logged once). */
   /* What the model says now, durable or not: a later GetProp answers the same. */
   flush_queued_signals (bus);
   for (guint i = 0; i + 1 < bus->held->len; i += 2)

@@ -145,9 +145,11 @@ drop_first (Delivery *d, const char *why)
 {
   g_autoptr(GError) error = NULL;
 
-  g_debug ("Group %s: dropping a callback (%s)", d->group->id_str, why);
+  qmgr_bus_log (G_LOG_LEVEL_DEBUG, d->group, d->group->job,
+                "Group %s: dropping a callback (%s)", d->group->id_str, why);
   if (!qmgr_group_notification_done (d->group, &error))
-    g_warning ("Could not update group %s: %s", d->group->id_str, error->message);
+    qmgr_bus_log (G_LOG_LEVEL_WARNING, d->group, d->group->job, "Could not update group %s: %s",
+                  d->group->id_str, error->message);
 }
 
 static int
@@ -160,8 +162,9 @@ on_status_reply (sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
   d->call = sd_bus_slot_unref (d->call);
   if (e != NULL)
     {
-      g_debug ("Group %s: callback failed (%s); again in %u s", d->group->id_str, e->message,
-               d->backoff_s);
+      qmgr_bus_log (G_LOG_LEVEL_DEBUG, d->group, d->group->job,
+                    "Group %s: callback failed (%s); again in %u s", d->group->id_str,
+                    e->message, d->backoff_s);
       d->retry_source = g_timeout_add_seconds (d->backoff_s, on_retry_due, d);
       d->backoff_s = MIN (d->backoff_s * 2, (guint) BACKOFF_MAX_S);
       return 0;
@@ -170,7 +173,8 @@ on_status_reply (sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
   if (!qmgr_group_notification_done (d->group, &error))
     {
       /* Delivered but not recorded: it may be delivered twice after a restart. */
-      g_warning ("Could not update group %s: %s", d->group->id_str, error->message);
+      qmgr_bus_log (G_LOG_LEVEL_WARNING, d->group, d->group->job,
+                    "Could not update group %s: %s", d->group->id_str, error->message);
     }
   deliver_next (d);
   return 0;
@@ -266,5 +270,6 @@ qmgr_bus_callbacks_progress (QmgrBus *bus, QmgrGroup *group)
   if (r >= 0)
     r = sd_bus_send (bus->bus, m, NULL);
   if (r < 0)
-    g_debug ("Group %s: progress callback not sent: %s", group->id_str, g_strerror (-r));
+    qmgr_bus_log (G_LOG_LEVEL_DEBUG, group, job, "Group %s: progress callback not sent: %s",
+                  group->id_str, g_strerror (-r));
 }
