@@ -1,6 +1,6 @@
-/* qmgrd integration tests — TARGETS.md R2: every fault the test server injects ends
- * in its documented state (DBUS-API.md "Errors" and "Notifications", DESIGN.md
- * "Semantics in short"): complete and byte-exact, a transient retry (Status 0x80,
+/* qmgrd integration tests — docs/targets.md R2: every fault the test server injects ends
+ * in its documented state (docs/dbus-api.md "Errors" and "Notifications", docs/architecture.md
+ * "Failures and retries"): complete and byte-exact, a transient retry (Status 0x80,
  * WaitReason "retrying", LastError, num_retries), or a fatal error (0x380, the error
  * name and codes, OnStatus); a destination is never spliced or truncated. */
 #include "it-util.h"
@@ -52,7 +52,7 @@ case_free (Case *c)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Case, case_free)
 
-/* DESIGN.md: <dir>/.qmgrd-<job guid hex>-<file index>.part */
+/* docs/architecture.md: <dir>/.qmgrd-<job guid hex>-<file index>.part */
 static char *
 temp_path_for (ItGroup *g, const char *dest, guint index)
 {
@@ -437,7 +437,7 @@ assert_dest_untouched (Case *c, const char *old)
 
 /* The group completed and the destination holds exactly @expected, with mode
  * 0666 & ~umask and mtime = Last-Modified (@mtime, 0: not checked); signals as
- * DBUS-API.md's table says and never an error OnStatus. */
+ * docs/dbus-api.md's table says and never an error OnStatus. */
 static void
 assert_complete (Case *c, GBytes *expected, gint64 mtime)
 {

@@ -1,14 +1,14 @@
 /* qmgrd integration tests — the XML in introspection/ is the contract: the running
  * daemon's Introspect output must match it member by member (methods and their
  * arguments, signals, properties with access and EmitsChangedSignal), nothing more
- * and nothing less; and the XML itself must carry the signatures DBUS-API.md fixes. */
+ * and nothing less; and the XML itself must carry the signatures docs/dbus-api.md fixes. */
 #include "it-util.h"
 
 #include <string.h>
 
 #define EMITS_CHANGED "org.freedesktop.DBus.Property.EmitsChangedSignal"
 
-/* ---- the contract of DBUS-API.md, as "direction:type:name" argument lists ---- */
+/* ---- the contract of docs/dbus-api.md, as "direction:type:name" argument lists ---- */
 
 typedef struct {
   const char *name;
@@ -266,7 +266,7 @@ assert_args_match_spec (const char *member, const char *const *spec, GDBusArgInf
     g_assert_cmpuint (count ((gpointer *) out_args), ==, n_out);
 }
 
-/* The XML says what DBUS-API.md says. */
+/* The XML says what docs/dbus-api.md says. */
 static void
 assert_xml_matches_contract (GDBusInterfaceInfo *iface, const MemberSpec *methods,
                              const MemberSpec *signals, const PropertySpec *properties)
@@ -411,7 +411,7 @@ has_child (GDBusNodeInfo *node, const char *name)
   return FALSE;
 }
 
-/* Not a rule of DBUS-API.md, but what tree-walking clients (busctl tree, d-feet) need:
+/* Not a rule of docs/dbus-api.md, but what tree-walking clients (busctl tree, d-feet) need:
  * the groups and jobs are reachable from the manager through child nodes. */
 static void
 test_tree (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
