@@ -1,5 +1,5 @@
 /* qmgrd — the names on the bus: service, object paths and interfaces
- * (docs/dbus-api.md, "Names and identifiers"). For the bus layer, the client
+ * (docs/dbus-api.md, "Names and object paths"). For the bus layer, the client
  * library and the tools; the core model knows none of them. */
 #pragma once
 

@@ -1,5 +1,5 @@
-/* qmgrd — GUIDs: 16 bytes, and the wire forms of docs/dbus-api.md ("Names and
- * identifiers"). Shared by the daemon and the client library; glib only. */
+/* qmgrd — GUIDs: 16 bytes, and the wire forms of docs/dbus-api.md ("GUIDs").
+ * Shared by the daemon and the client library; glib only. */
 #pragma once
 
 #include <glib.h>

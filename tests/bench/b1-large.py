@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""TARGETS.md B1 and B1c: one large file (2 GiB) from nginx over loopback.
+"""docs/targets.md B1 and B1c: one large file (2 GiB) from nginx over loopback.
 
 qmgrd (ResumeGroup → the group is COMPLETE, which includes its fsync, rename and
 directory fsync) against `curl -o FILE URL` followed by `sync FILE` (the same

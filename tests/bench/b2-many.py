@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""TARGETS.md B2 and B2b: one job of 2,000 files × 16 KiB from nginx over
+"""docs/targets.md B2 and B2b: one job of 2,000 files × 16 KiB from nginx over
 loopback, every tool at 16 concurrent transfers, side by side in one run.
 
 qmgrd:  one group, one job holding all the files, MaxConcurrentTransfers = 16;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * b3-client: the qmgrd side of TARGETS.md B3, as a lean sd-bus client.
+ * b3-client: the qmgrd side of docs/targets.md B3, as a lean sd-bus client.
  *
  * For each of N groups, strictly in sequence: Manager.CreateGroup(""),
  * Group.CreateJob(""), Job.AddFiles([(url, path, 16384)]), Group.SetProp(

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""TARGETS.md B3: creating 10,000 groups, 64 calls in flight, against aria2's
+"""docs/targets.md B3: creating 10,000 groups, 64 calls in flight, against aria2's
 JSON-RPC adding 10,000 paused URIs, also 64 in flight, side by side in one run.
 
 qmgrd:  for each group CreateGroup + CreateJob + AddFiles(1 file) +

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""TARGETS.md B4: qmgrd restarted with 10,000 groups in its store.
+"""docs/targets.md B4: qmgrd restarted with 10,000 groups in its store.
 
 Fills a fresh store through the daemon itself (CreateGroup + CreateJob +
 AddFiles(1 file) + SetProp(DisplayName) per group, 64 calls in flight), stops

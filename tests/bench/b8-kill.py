@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""TARGETS.md B8: kill -9 every 2 s during a 1 GiB transfer, restart each time.
+"""docs/targets.md B8: kill -9 every 2 s during a 1 GiB transfer, restart each time.
 
 One group with one 1 GiB file from nginx over loopback. The daemon is killed
 with SIGKILL --interval seconds after each start and restarted on the same

@@ -1,4 +1,4 @@
-"""Shared helpers of the benchmarks in tests/bench/ (TARGETS.md B1-B8).
+"""Shared helpers of the benchmarks in tests/bench/ (docs/targets.md B1-B8).
 
 A private D-Bus (Gio.TestDBus), the daemon started with --state-dir in a temp
 dir, nginx on a random loopback port with a config written into a temp dir,

@@ -251,7 +251,7 @@ daemon_environment (QmgrTestDaemon *d)
   g_autofree char *xdg_runtime = g_build_filename (d->xdg_dir, "runtime", NULL);
   g_autofree char *xdg_config_dirs = g_build_filename (d->xdg_dir, "config-dirs", NULL);
   /* No system bus: the daemon must not see the host's NetworkManager, so every test
-   * runs online and UNRESTRICTED, as DBUS-API.md says for "no NetworkManager". */
+   * runs online and UNRESTRICTED, as docs/dbus-api.md says for "no NetworkManager". */
   g_autofree char *no_system_bus = g_strdup_printf ("unix:path=%s/no-system-bus", d->root);
 
   env = g_environ_setenv (env, "DBUS_SESSION_BUS_ADDRESS", qmgr_test_daemon_get_bus_address (d),

@@ -67,11 +67,11 @@ void qmgr_test_assert_dbus_error_impl (GError **error, const char *dbus_name,
 #define qmgr_test_assert_dbus_error(error, dbus_name) \
   qmgr_test_assert_dbus_error_impl (&(error), (dbus_name), FALSE, __FILE__, __LINE__)
 /* As above, and the message ends with the HRESULT of @dbus_name in brackets
- * ("… [0x81001001]"), as DBUS-API.md "Errors" requires of the daemon's own errors. */
+ * ("… [0x81001001]"), as docs/dbus-api.md "Errors" requires of the daemon's own errors. */
 #define qmgr_test_assert_qmgr_error(error, dbus_name) \
   qmgr_test_assert_dbus_error_impl (&(error), (dbus_name), TRUE, __FILE__, __LINE__)
 
-/* The HRESULT DBUS-API.md gives @dbus_name, or 0. */
+/* The HRESULT docs/dbus-api.md gives @dbus_name, or 0. */
 guint32 qmgr_test_hresult_for_error (const char *dbus_name);
 
 /* Iterates the default main context until cond(user_data) is TRUE or timeout_ms

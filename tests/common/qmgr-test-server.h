@@ -1,5 +1,5 @@
 /* qmgrd tests — a fault-injecting HTTP/1.1 server on 127.0.0.1 for the transfer
- * engine's tests (TARGETS.md R2). It runs in its own thread with its own
+ * engine's tests (docs/targets.md R2). It runs in its own thread with its own
  * GMainContext, so a test thread blocked in a synchronous D-Bus call or iterating its
  * own context never stalls it. Every function here is safe to call from any thread. */
 #pragma once

@@ -1,4 +1,4 @@
-/* qmgrd fuzz — R3 of TARGETS.md: many D-Bus calls with valid signatures and hostile
+/* qmgrd fuzz — R3 of docs/targets.md: many D-Bus calls with valid signatures and hostile
  * values, plus malformed messages the bus still delivers, against the real daemon on a
  * private bus. Every answer must be a reply or one of the contract's errors (never a
  * sign that the daemon died or hung); where the contract makes the answer certain it is
@@ -555,7 +555,7 @@ random_guid_any_style (Fuzz *fz, char **dashed_out)
   return guid_render (b, rnd (fz, GS_N_STYLES));
 }
 
-/* A string that is certainly not an accepted GUID (DBUS-API.md: InvalidArgs). */
+/* A string that is certainly not an accepted GUID (docs/dbus-api.md: InvalidArgs). */
 static char *
 malformed_guid (Fuzz *fz)
 {
@@ -3175,7 +3175,7 @@ judge_memory (Fuzz *fz, Memory warm, Memory end, gboolean full)
   if ((double) end.rss > (double) warm.rss * (1 + RSS_GROWTH_MAX))
     {
       g_autofree char *what = g_strdup_printf ("daemon RSS grew from %ld KiB to %ld KiB (> 5 %%, "
-                                               "TARGETS.md R3)", warm.rss, end.rss);
+                                               "docs/targets.md R3)", warm.rss, end.rss);
       violation (fz, NULL, "RSS", what);
     }
   if (warm.heap_in_use <= 0 || end.heap_in_use <= 0)

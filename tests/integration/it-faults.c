@@ -23,7 +23,7 @@ case_free (Case *c)
   g_free (c);
 }
 
-/* DESIGN.md: <dir>/.qmgrd-<job guid hex>-<file index>.part */
+/* docs/architecture.md: <dir>/.qmgrd-<job guid hex>-<file index>.part */
 static char *
 temp_path_for (ItGroup *g, const char *dest, guint index)
 {
@@ -401,7 +401,7 @@ assert_dest_untouched (Case *c, const char *old)
 
 /* The group completed and the destination holds exactly @expected, with mode
  * 0666 & ~umask and mtime = Last-Modified (@mtime, 0: not checked); signals as
- * DBUS-API.md's table says and never an error OnStatus. */
+ * docs/dbus-api.md's table says and never an error OnStatus. */
 void
 assert_complete (Case *c, GBytes *expected, gint64 mtime)
 {

@@ -1,5 +1,5 @@
 /* qmgrd integration tests — OnStatus callbacks owed to a NOTIFYCLSID bus name that is
- * not on the bus yet (DBUS-API.md "Notifications"): the daemon retries them, keeps
+ * not on the bus yet (docs/dbus-api.md "Notifications"): the daemon retries them, keeps
  * them in the store across a SIGKILL and a restart, and delivers each exactly once,
  * with the values of the table, when the client finally claims the name. A bus
  * monitor (org.freedesktop.DBus.Monitoring) sees the failed attempts. */
@@ -282,7 +282,7 @@ test_late_client (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_assert_true (qmgr_test_wait_until (it_flag_is_set, &owned, DEADLINE_MS));
   g_assert_true (qmgr_test_wait_until (app_has_all, &all, DEADLINE_MS));
 
-  /* As DBUS-API.md's table says: the file (the group's Status then), the group, and
+  /* As docs/dbus-api.md's table says: the file (the group's Status then), the group, and
    * the error with its codes; each once. */
   done_calls = app_calls_for (&app, done);
   failed_calls = app_calls_for (&app, failed);

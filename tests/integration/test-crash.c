@@ -1,4 +1,4 @@
-/* qmgrd integration tests — TARGETS.md R1: SIGKILL the daemon at pseudo-random
+/* qmgrd integration tests — docs/targets.md R1: SIGKILL the daemon at pseudo-random
  * moments of a many-file job (mid-body, just before and just after a file's final
  * rename, during start-up), restart it on the same state directory each time, and
  * check at every kill point and at the end: no group lost, no destination ever

@@ -1,4 +1,4 @@
-/* qmgrd integration tests — TARGETS.md R6: the disk fills up during a transfer. The
+/* qmgrd integration tests — docs/targets.md R6: the disk fills up during a transfer. The
  * destination lives on a small tmpfs (in a private mount namespace when the test may
  * make one); the write fails with ENOSPC, a transient LocalFile error (win32_result
  * 28, WaitReason "retrying", retries counted); once the tmpfs is remounted bigger the

@@ -1,6 +1,6 @@
-/* qmgrd integration tests — TARGETS.md R2: every fault the test server injects ends
- * in its documented state (DBUS-API.md "Errors" and "Notifications", DESIGN.md
- * "Semantics in short"): complete and byte-exact, a transient retry (Status 0x80,
+/* qmgrd integration tests — docs/targets.md R2: every fault the test server injects ends
+ * in its documented state (docs/dbus-api.md "Errors" and "Notifications", docs/architecture.md
+ * "Failures and retries"): complete and byte-exact, a transient retry (Status 0x80,
  * WaitReason "retrying", LastError, num_retries), or a fatal error (0x380, the error
  * name and codes, OnStatus); a destination is never spliced or truncated. */
 #include "it-faults.h"

@@ -1,4 +1,4 @@
-/* qmgrd integration tests — TARGETS.md R10: a hostile HTTP server. Validators with
+/* qmgrd integration tests — docs/targets.md R10: a hostile HTTP server. Validators with
  * control bytes or 90 KiB long are never sent back; a 206 longer than its range
  * writes no byte past it; Retry-After beyond a week is capped, not ignored; a
  * server that sends the same first bytes on every attempt and never honours Range

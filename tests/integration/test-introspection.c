@@ -1,7 +1,7 @@
 /* qmgrd integration tests — the XML in introspection/ is the contract: the running
  * daemon's Introspect output must match it member by member (methods and their
  * arguments, signals, properties with access and EmitsChangedSignal), nothing more
- * and nothing less; and the XML itself must carry the signatures DBUS-API.md fixes,
+ * and nothing less; and the XML itself must carry the signatures the contract fixes,
  * as the tables of its mirror docs/dbus-api.md state them. */
 #include "it-util.h"
 
@@ -9,7 +9,7 @@
 
 #define EMITS_CHANGED "org.freedesktop.DBus.Property.EmitsChangedSignal"
 
-/* ---- the contract, as docs/dbus-api.md (the mirror of DBUS-API.md) states it ----
+/* ---- the contract, as docs/dbus-api.md states it ----
  *
  * Read from the page's tables rather than copied here: per interface section
  * ("## io.github.qmgrd.QMgr1.X"), the rows of its "| method | in → out | rules |",
@@ -336,7 +336,7 @@ assert_args_match_spec (const char *member, GPtrArray *spec, GDBusArgInfo **in_a
     g_assert_cmpuint (count ((gpointer *) out_args), ==, n_out);
 }
 
-/* The XML says what DBUS-API.md says. */
+/* The XML says what docs/dbus-api.md says. */
 static void
 assert_xml_matches_contract (GDBusInterfaceInfo *iface, const ContractSpec *contract)
 {
@@ -479,7 +479,7 @@ has_child (GDBusNodeInfo *node, const char *name)
   return FALSE;
 }
 
-/* Not a rule of DBUS-API.md, but what tree-walking clients (busctl tree, d-feet) need:
+/* Not a rule of docs/dbus-api.md, but what tree-walking clients (busctl tree, d-feet) need:
  * the groups and jobs are reachable from the manager through child nodes. */
 static void
 test_tree (ItFixture *f, G_GNUC_UNUSED gconstpointer data)

@@ -1,5 +1,5 @@
 /* qmgrd unit tests — the Manager and the Group state machine through the core API:
- * the status table of DBUS-API.md ("Status values"), which calls are legal in which
+ * the status table of docs/dbus-api.md ("Status values"), which calls are legal in which
  * state, the error precedence, GUID uniqueness, quotas and visibility. */
 #include <string.h>
 

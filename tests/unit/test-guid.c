@@ -1,4 +1,4 @@
-/* qmgrd unit tests — GUIDs: the wire forms of DBUS-API.md ("Names and identifiers"):
+/* qmgrd unit tests — GUIDs: the wire forms of docs/dbus-api.md ("GUIDs"):
  * dashed, braced or 32 hex digits in any case on input; dashed lowercase on output. */
 #include <string.h>
 

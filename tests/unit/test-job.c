@@ -1,5 +1,5 @@
 /* qmgrd unit tests — a Job: AddFiles (all or nothing, destinations, quota, error
- * precedence), GetFile/GetFileStatus, and the progress arithmetic of DBUS-API.md
+ * precedence), GetFile/GetFileStatus, and the progress arithmetic of docs/dbus-api.md
  * ("Sizes and progress"). */
 #include <string.h>
 

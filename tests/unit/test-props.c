@@ -1,5 +1,5 @@
-/* qmgrd unit tests — GetProp/SetProp (DBUS-API.md, "Group properties for
- * GetProp/SetProp") for every id, the accepted GVariant types, and the group's
+/* qmgrd unit tests — GetProp/SetProp (docs/dbus-api.md, "Group properties
+ * by id (GetProp/SetProp)") for every id, the accepted GVariant types, and the group's
  * other settable properties (TransferPolicy, BandwidthLimit, ...). */
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* qmgrd unit tests — validation of client-supplied strings: URLs, destination
  * paths, display names, descriptions, remote credentials and callback targets
- * (DBUS-API.md: AddFiles rules and the GetProp/SetProp table). */
+ * (docs/dbus-api.md: AddFiles rules and the GetProp/SetProp table). */
 #include <limits.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* qmgrd core — string rules of DBUS-API.md for client-supplied values. */
+/* qmgrd core — string rules of docs/dbus-api.md for client-supplied values. */
 #include "validate.h"
 
 #include <limits.h>

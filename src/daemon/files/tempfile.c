@@ -1,5 +1,5 @@
 /* qmgrd files — temp files, created so that no symlink is ever followed and no
- * byte lands outside the intended file (DESIGN.md, "Data flow of one file"). */
+ * byte lands outside the intended file (docs/architecture.md, "Data flow of one file"). */
 #include "tempfile.h"
 
 #include <errno.h>
