@@ -95,8 +95,7 @@ qmgr_test_system_bus_new (void)
       "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
       " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
       "<busconfig>\n"
-      /* "session": a "system" one tries to raise its fd limit and says so on stderr. */
-      "  <type>session</type>\n"
+      "  <type>system</type>\n"
       "  <keep_umask/>\n"
       "  <listen>unix:path=%s/system_bus_socket</listen>\n"
       "  <policy context=\"default\">\n"
