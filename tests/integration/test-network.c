@@ -481,6 +481,7 @@ test_offline (Fixture *f, G_GNUC_UNUSED gconstpointer data)
   g_autoptr(GBytes) bg_content = NULL, fg_content = NULL;
   g_autoptr(ItGroup) bg = new_group (f, "/bg", "bg", 1 * MIB, &bg_content);
   g_autoptr(ItGroup) fg = new_group (f, "/fg", "fg", 1 * MIB, &fg_content);
+  g_autoptr(ItRecorder) rec = it_recorder_new (f->d);
   guint64 bg_kept;
   gint64 back;
 
@@ -491,6 +492,8 @@ test_offline (Fixture *f, G_GNUC_UNUSED gconstpointer data)
   start_and_wait_bytes (f, fg, 32 * KIB);
 
   qmgr_test_nm_set_u (f->nm, "State", STATE_DISCONNECTED);
+  g_assert_true (it_recorder_wait_property (rec, MANAGER_PATH, MANAGER, "Online",
+                                            g_variant_new_boolean (FALSE), DEADLINE_MS));
   g_assert_true (wait_online (f, FALSE));
   g_assert_true (wait_reason (f, bg, "offline"));
   g_assert_true (wait_reason (f, fg, "offline"));
@@ -508,6 +511,8 @@ test_offline (Fixture *f, G_GNUC_UNUSED gconstpointer data)
   g_test_message ("back online: resumed after %" G_GINT64_FORMAT " ms",
                   (g_get_monotonic_time () - back) / 1000);
   assert_resumed_at (f, "/bg", 2, bg_kept);
+  g_assert_true (it_recorder_wait_property (rec, MANAGER_PATH, MANAGER, "Online",
+                                            g_variant_new_boolean (TRUE), DEADLINE_MS));
   g_assert_true (wait_status (f, fg, 0x540));
   g_assert_true (wait_status (f, bg, 0x140));
   assert_file_content (f, "bg", bg_content);
