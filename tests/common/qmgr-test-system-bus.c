@@ -359,15 +359,30 @@ qmgr_test_nm_get_u (QmgrTestNm *nm, const char *property)
 }
 
 void
+qmgr_test_nm_freeze (QmgrTestNm *nm, gboolean frozen)
+{
+  g_assert_cmpint (nm->pid, !=, 0);
+  kill (nm->pid, frozen ? SIGSTOP : SIGCONT);
+}
+
+/* SIGTERM waits in a stopped process: it is woken up to receive it. */
+static void
+terminate (GPid pid)
+{
+  kill (pid, SIGTERM);
+  kill (pid, SIGCONT);
+  reap (pid);
+  g_spawn_close_pid (pid);
+}
+
+void
 qmgr_test_nm_stop (QmgrTestNm *nm)
 {
   OwnerWait w = { nm->owner, g_strdup (nm->owner), FALSE };
 
   if (nm->pid == 0)
     return;
-  kill (nm->pid, SIGTERM);
-  reap (nm->pid);
-  g_spawn_close_pid (nm->pid);
+  terminate (nm->pid);
   nm->pid = 0;
   /* The bus may still list it for an instant; its clients hear it go only then. */
   if (!wait_owner (nm->bus, &w, left_the_bus))
@@ -381,11 +396,7 @@ qmgr_test_nm_free (QmgrTestNm *nm)
   if (nm == NULL)
     return;
   if (nm->pid != 0)
-    {
-      kill (nm->pid, SIGTERM);
-      reap (nm->pid);
-      g_spawn_close_pid (nm->pid);
-    }
+    terminate (nm->pid);
   g_free (nm->owner);
   g_free (nm->log_path);
   g_free (nm);

@@ -41,6 +41,9 @@ QmgrTestNm *qmgr_test_nm_start (QmgrTestSystemBus *bus, const char *parameters_j
  * as NetworkManager does. */
 void qmgr_test_nm_set_u (QmgrTestNm *nm, const char *property, guint32 value);
 guint32 qmgr_test_nm_get_u (QmgrTestNm *nm, const char *property);
+/* Freezes the mock (SIGSTOP): it keeps its name but answers nothing until thawed
+ * (SIGCONT), as a NetworkManager that hangs. */
+void qmgr_test_nm_freeze (QmgrTestNm *nm, gboolean frozen);
 /* NetworkManager goes away: SIGTERM, reaped, and the name gone from the bus
  * (unless another mock took it over). Asserts. */
 void qmgr_test_nm_stop (QmgrTestNm *nm);

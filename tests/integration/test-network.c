@@ -43,6 +43,7 @@ typedef enum {
   WITH_NM,                   /* a system bus with NetworkManager (Metered NO) */
   WITHOUT_NM,                /* a system bus, nobody on it */
   NO_SYSTEM_BUS,             /* the harness's default: an address with nothing there */
+  NM_FROZEN,                 /* NetworkManager (Metered YES) hangs when the daemon starts */
 } Setup;
 
 typedef struct {
@@ -66,6 +67,11 @@ fixture_setup (Fixture *f, gconstpointer data)
     }
   if (setup == WITH_NM)
     f->nm = qmgr_test_nm_start (f->bus, NULL, METERED_NO);
+  if (setup == NM_FROZEN)
+    {
+      f->nm = qmgr_test_nm_start (f->bus, NULL, METERED_YES);
+      qmgr_test_nm_freeze (f->nm, TRUE);
+    }
   qmgr_test_daemon_start (f->d, NULL);
   f->server = qmgr_test_server_new ();
 }
@@ -581,6 +587,27 @@ test_limited_counts_no_retry (Fixture *f, G_GNUC_UNUSED gconstpointer data)
   assert_file_content (f, "lim", content);
 }
 
+/* A NetworkManager that does not answer holds transfers back for a few seconds
+ * at start, not longer; its answer, when it comes, still counts. */
+static void
+test_nm_hangs_at_start (Fixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(GBytes) content = NULL;
+  g_autoptr(ItGroup) g = new_group (f, "/hang", "hang", 64 * KIB, &content);
+  g_autofree char *log = NULL;
+
+  it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+  g_assert_true (wait_status (f, g, 0x140));
+  assert_file_content (f, "hang", content);
+  g_file_get_contents (qmgr_test_daemon_get_log (f->d), &log, NULL, NULL);
+  g_assert_true (it_contains (log, "No answer from the network monitor"));
+  g_assert_cmpuint (it_get_u (f->d, MANAGER_PATH, MANAGER, "NetworkCostState"), ==,
+                    UNRESTRICTED);
+
+  qmgr_test_nm_freeze (f->nm, FALSE);
+  g_assert_true (wait_cost (f, CAPPED));
+}
+
 /* ---- NetworkManager coming and going ---- */
 
 /* Leaving counts as no NetworkManager (UNRESTRICTED, online): a group held by the
@@ -668,6 +695,7 @@ main (int argc, char **argv)
   net_add ("/network/state/captive-portal", WITH_NM, test_captive_portal);
   net_add ("/network/state/limited-counts-no-retry", WITH_NM, test_limited_counts_no_retry);
   net_add ("/network/nm/restart", WITH_NM, test_nm_restart);
+  net_add ("/network/nm/hangs-at-start", NM_FROZEN, test_nm_hangs_at_start);
   net_add ("/network/nm/absent", WITHOUT_NM, test_no_network_manager);
   net_add ("/network/nm/no-system-bus", NO_SYSTEM_BUS, test_no_network_manager);
   net_add ("/network/nm/system-bus-lost", WITH_NM, test_system_bus_lost);
