@@ -13,7 +13,7 @@ PACKAGES="
     libglib2.0-dev libglib2.0-bin libsystemd-dev libcurl4-openssl-dev zlib1g-dev
     dbus dbus-daemon systemd
     libsoup-3.0-dev glib-networking libgnutls28-dev
-    python3 python3-gi
+    python3 python3-gi python3-dbusmock
 "
 
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q

@@ -129,6 +129,16 @@ qmgr_job_file_transient_error (QmgrJob *j, guint32 index, QmgrTransferError code
                                const char *message, guint32 win32_result,
                                guint32 transport_result, gint64 last_progress, GError **error)
 {
+  return qmgr_job_file_transient_error_full (j, index, code, message, win32_result,
+                                             transport_result, last_progress, TRUE, error);
+}
+
+gboolean
+qmgr_job_file_transient_error_full (QmgrJob *j, guint32 index, QmgrTransferError code,
+                                    const char *message, guint32 win32_result,
+                                    guint32 transport_result, gint64 last_progress,
+                                    gboolean count_retry, GError **error)
+{
   QmgrGroup *g = j->group;
   QmgrTxn txn;
 
@@ -136,7 +146,8 @@ qmgr_job_file_transient_error (QmgrJob *j, guint32 index, QmgrTransferError code
     return TRUE;
   qmgr_txn_begin (&txn, g);
   record_error (&txn, j, index, code, message, win32_result, transport_result);
-  qmgr_txn_set (&txn, &j->num_retries, j->num_retries + 1);
+  if (count_retry)
+    qmgr_txn_set (&txn, &j->num_retries, j->num_retries + 1);
   if (g->retrying_since == 0)
     qmgr_txn_set (&txn, &g->retrying_since, MAX (last_progress, 1));
   if (g->state == QMGR_GROUP_STATE_QUEUED)

@@ -80,6 +80,12 @@ gboolean qmgr_job_file_transient_error (QmgrJob *job, guint32 index, QmgrTransfe
                                         const char *message, guint32 win32_result,
                                         guint32 transport_result, gint64 last_progress,
                                         GError **error);
+/* The same; the retry count grows only if @count_retry (the scheduler does not
+ * count a failure while the network's connectivity is limited). */
+gboolean qmgr_job_file_transient_error_full (QmgrJob *job, guint32 index, QmgrTransferError code,
+                                             const char *message, guint32 win32_result,
+                                             guint32 transport_result, gint64 last_progress,
+                                             gboolean count_retry, GError **error);
 /* A fatal failure: the group goes to ERROR|SUSPENDED and listeners hear
  * QMGR_STATUS_EVENT_FATAL_ERROR. */
 gboolean qmgr_job_file_fatal_error (QmgrJob *job, guint32 index, QmgrTransferError code,

@@ -322,11 +322,14 @@ transient_failure (QmgrScheduler *s, QmgrJob *job, guint index, const QmgrBacken
         g_warning ("Could not record an error: %s", error->message);
       return;
     }
-  /* The whole group waits, as a BITS job in its transient-error state does. */
+  /* The whole group waits, as a BITS job in its transient-error state does.
+   * While connectivity is limited the failure is more likely the network's
+   * than the server's: it waits and retries as usual but counts no retry. */
   stop_group_items (s, g, FALSE, FALSE);
-  if (!qmgr_job_file_transient_error (job, index, r->error, r->message, r->win32_result,
-                                      r->http_status,
-                                      qmgr_manager_now (s->manager) - idle_us, &error))
+  if (!qmgr_job_file_transient_error_full (
+          job, index, r->error, r->message, r->win32_result, r->http_status,
+          qmgr_manager_now (s->manager) - idle_us,
+          s->manager->network.connectivity != QMGR_CONNECTIVITY_LIMITED, &error))
     g_warning ("Could not record an error: %s", error->message);
   delay = qmgr_scheduler_retry_delay (g->minimum_retry_delay, MAX (job->num_retries, 1u),
                                       g_random_double ());

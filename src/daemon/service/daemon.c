@@ -12,6 +12,7 @@
 #include "destination.h"
 #include "local-backend.h"
 #include "manager.h"
+#include "netmon-nm.h"
 #include "scheduler.h"
 #include "store.h"
 #include "tempfile.h"
@@ -22,7 +23,8 @@ struct _QmgrDaemon {
   QmgrStore *store;
   QmgrManager *manager;
   QmgrBackend *backend;
-  QmgrScheduler *scheduler;
+  QmgrScheduler *scheduler;   /* NULL until the network monitor answered */
+  QmgrNetMonitor *netmon;
   QmgrBus *bus;
   int exit_status;
   gboolean stopping;
@@ -30,7 +32,13 @@ struct _QmgrDaemon {
   guint idle_timeout;
   guint idle_source;
   guint expire_source;
+  guint network_wait_source;
 };
+
+/* How long transfers wait at start for the network monitor's first answer:
+ * until it comes, a metered network looks free. NetworkManager answers in
+ * milliseconds; one that does not is no reason to hold transfers back. */
+#define NETWORK_WAIT_SECONDS 3
 
 void
 qmgr_daemon_stop (QmgrDaemon *d, int exit_status)
@@ -108,6 +116,67 @@ on_name_acquired (const GError *error, gpointer user_data)
     }
 }
 
+static void
+start_scheduler (QmgrDaemon *d)
+{
+  if (d->network_wait_source != 0)
+    {
+      g_source_remove (d->network_wait_source);
+      d->network_wait_source = 0;
+    }
+  if (d->scheduler == NULL)
+    d->scheduler = qmgr_scheduler_new (d->manager, d->backend, qmgr_clock_get_system ());
+}
+
+static gboolean
+on_network_wait_timeout (gpointer user_data)
+{
+  QmgrDaemon *d = user_data;
+
+  d->network_wait_source = 0;
+  g_message ("No answer from the network monitor in %u s: transfers start anyway",
+             NETWORK_WAIT_SECONDS);
+  start_scheduler (d);
+  return G_SOURCE_REMOVE;
+}
+
+static QmgrConnectivity
+connectivity_from_monitor (QmgrNetConnectivity c)
+{
+  switch (c)
+    {
+    case QMGR_NET_CONNECTIVITY_NONE:
+      return QMGR_CONNECTIVITY_NONE;
+    case QMGR_NET_CONNECTIVITY_PORTAL:
+      return QMGR_CONNECTIVITY_PORTAL;
+    case QMGR_NET_CONNECTIVITY_LIMITED:
+      return QMGR_CONNECTIVITY_LIMITED;
+    case QMGR_NET_CONNECTIVITY_FULL:
+      return QMGR_CONNECTIVITY_FULL;
+    case QMGR_NET_CONNECTIVITY_UNKNOWN:
+    default:
+      return QMGR_CONNECTIVITY_UNKNOWN;
+    }
+}
+
+/* The monitor's report goes to the manager, which tells the scheduler (waits,
+ * caps) and the bus (NetworkCostState, Online). */
+static void
+on_network_changed (QmgrNetMonitor *monitor, gpointer user_data)
+{
+  QmgrDaemon *d = user_data;
+  const QmgrNetStatus *status = qmgr_net_monitor_get_status (monitor);
+  QmgrNetworkState state = {
+    .cost_state = status->cost_state,
+    .online = status->online,
+    .connectivity = connectivity_from_monitor (status->connectivity),
+  };
+
+  qmgr_manager_set_network (d->manager, &state);
+  if (qmgr_net_monitor_is_ready (monitor))
+    start_scheduler (d);
+}
+
 static char *
 default_state_dir (gboolean system_mode)
 {
@@ -167,7 +236,15 @@ qmgr_daemon_new (const QmgrDaemonOptions *options, GError **error)
   d->backend = qmgr_local_backend_new (error);
   if (d->backend == NULL)
     return NULL;
-  d->scheduler = qmgr_scheduler_new (d->manager, d->backend, qmgr_clock_get_system ());
+  /* The scheduler starts once the network is known (at once without a system
+   * bus), so that no transfer starts on a metered network for an instant. */
+  d->netmon = qmgr_net_monitor_nm_new (NULL);
+  qmgr_net_monitor_set_changed_func (d->netmon, on_network_changed, d);
+  if (qmgr_net_monitor_is_ready (d->netmon))
+    on_network_changed (d->netmon, d);
+  else
+    d->network_wait_source = g_timeout_add_seconds (NETWORK_WAIT_SECONDS,
+                                                    on_network_wait_timeout, d);
   return g_steal_pointer (&d);
 }
 
@@ -194,8 +271,11 @@ qmgr_daemon_free (QmgrDaemon *d)
     g_source_remove (d->idle_source);
   if (d->expire_source != 0)
     g_source_remove (d->expire_source);
+  if (d->network_wait_source != 0)
+    g_source_remove (d->network_wait_source);
   /* Transfers stop first; their temp files stay for the next start. */
   qmgr_scheduler_free (d->scheduler);
+  qmgr_net_monitor_free (d->netmon);
   qmgr_backend_free (d->backend);
   /* Every acknowledged change is on disk already (in the journal); what the
    * daemon learned by itself is written now, and the journal folded into the
