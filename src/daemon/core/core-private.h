@@ -41,7 +41,8 @@ typedef struct {
   guint32 transfer_policy;
   gint64 completion_time;
   guint32 job_status;
-  guint32 file_count;
+  uid_t owner;
+  guint64 string_bytes;
 } QmgrTxnView;
 
 typedef struct {
@@ -130,7 +131,14 @@ gboolean qmgr_manager_check_destination (QmgrManager *manager, uid_t owner, cons
                                          GError **error);
 /* LimitsExceeded when @owner has all the groups the quota allows. */
 gboolean qmgr_manager_owner_has_room (QmgrManager *manager, uid_t owner, GError **error);
-/* Moves the group's quota count and destination reservations from @old_owner. */
+/* LimitsExceeded when @owner holding @files more files or @bytes more bytes of
+ * group strings would pass the quotas. */
+gboolean qmgr_manager_owner_can_hold (QmgrManager *manager, uid_t owner, guint64 files,
+                                      guint64 bytes, GError **error);
+/* What @owner holds changes (a transaction's commit does this for its group). */
+void qmgr_manager_owner_charge (QmgrManager *manager, uid_t owner, int groups, gint64 files,
+                                gint64 bytes);
+/* Moves the group's destination reservations from @old_owner. */
 void qmgr_manager_change_owner (QmgrManager *manager, QmgrGroup *group, uid_t old_owner);
 /* Tells listeners, unindexes and frees a group whose store entry is gone. */
 void qmgr_manager_remove_group (QmgrManager *manager, QmgrGroup *group);

@@ -4,6 +4,8 @@
  * failures, transient or fatal. */
 #include "core-private.h"
 
+#include <string.h>
+
 #include "qmgr-constants.h"
 
 static QmgrFile *
@@ -106,12 +108,27 @@ qmgr_job_set_current_file (QmgrJob *j, guint32 index)
   qmgr_txn_commit (&txn, QMGR_SAVE_NONE, NULL);
 }
 
+/* A LastError message is kept to this many bytes: it goes into every
+ * GetManagedObjects reply with the job, and into the store. */
+#define ERROR_MESSAGE_MAX 512
+
 /* LastError of the job and of the file. */
 static void
 record_error (QmgrTxn *txn, QmgrJob *j, guint32 index, QmgrTransferError code,
-              const char *message, guint32 win32_result, guint32 transport_result)
+              const char *text, guint32 win32_result, guint32 transport_result)
 {
   QmgrFile *f = file_at (j, index);
+  g_autofree char *message = NULL;
+
+  if (strlen (text) > ERROR_MESSAGE_MAX)
+    {
+      /* Cut at a character boundary, and say so. */
+      const char *end = g_utf8_find_prev_char (text, text + ERROR_MESSAGE_MAX - 3);
+      g_autofree char *head = g_utf8_make_valid (text, end - text);
+      message = g_strconcat (head, "…", NULL);
+    }
+  else
+    message = g_utf8_make_valid (text, -1);
 
   qmgr_txn_set (txn, &j->error, code);
   qmgr_txn_set_string (txn, &j->error_message, message, FALSE);

@@ -14,10 +14,14 @@ static gboolean
 commit_string (QmgrGroup *g, char **field, const char *value, QmgrGroupChange change,
                gboolean secret, GError **error)
 {
+  gsize old_len = strlen (*field), new_len = strlen (value);
   QmgrTxn txn;
 
   if (g_strcmp0 (*field, value) == 0)
     return TRUE;
+  if (new_len > old_len &&
+      !qmgr_manager_owner_can_hold (g->manager, g->owner, 0, new_len - old_len, error))
+    return FALSE;
   qmgr_txn_begin (&txn, g);
   qmgr_txn_set_string (&txn, field, value, secret);
   qmgr_txn_changed (&txn, change, 0);

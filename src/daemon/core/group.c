@@ -284,6 +284,13 @@ qmgr_group_get_files_transferred (QmgrGroup *g)
   return g->job ? g->job->n_complete : 0;
 }
 
+guint64
+qmgr_group_get_string_bytes (QmgrGroup *g)
+{
+  return strlen (g->display_name) + strlen (g->description) + strlen (g->notify_clsid) +
+         strlen (g->remote_user_id) + strlen (g->remote_user_password);
+}
+
 gboolean
 qmgr_group_get_progress (QmgrGroup *g, guint32 flags, guint32 *progress, GError **error)
 {
@@ -513,7 +520,11 @@ qmgr_group_take_ownership (QmgrGroup *g, uid_t caller, GError **error)
     }
   if (caller == g->owner)
     return TRUE;
-  if (!qmgr_manager_owner_has_room (m, caller, error))
+  /* What the new owner takes: the files and the names (the credentials and
+   * the callback target are cleared). */
+  if (!qmgr_manager_owner_has_room (m, caller, error) ||
+      !qmgr_manager_owner_can_hold (m, caller, qmgr_group_get_files_total (g),
+                                    strlen (g->display_name) + strlen (g->description), error))
     return FALSE;
 
   /* The new owner must not inherit the old owner's credentials or callbacks. */

@@ -15,6 +15,9 @@ guint64 qmgr_group_get_bytes_total (QmgrGroup *group);   /* sum of the known siz
 guint64 qmgr_group_get_bytes_transferred (QmgrGroup *group);
 guint32 qmgr_group_get_files_total (QmgrGroup *group);
 guint32 qmgr_group_get_files_transferred (QmgrGroup *group);
+/* The bytes of the strings clients set on the group (names, description,
+ * callback target, credentials): what the owner's string quota counts. */
+guint64 qmgr_group_get_string_bytes (QmgrGroup *group);
 
 gboolean qmgr_group_get_progress (QmgrGroup *group, guint32 flags, guint32 *progress,
                                   GError **error);

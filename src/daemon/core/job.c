@@ -305,6 +305,8 @@ qmgr_job_add_files (QmgrJob *j, const QmgrFileSpec *files, guint n_files, GError
                    j->id_str, (guint64) old_len + n_files, m->settings.max_files_per_job);
       return FALSE;
     }
+  if (!qmgr_manager_owner_can_hold (m, g->owner, n_files, 0, error))
+    return FALSE;
   if (g->state == QMGR_GROUP_STATE_COMPLETE)
     {
       g_set_error (error, QMGR_ERROR, QMGR_ERROR_INVALID_STATE,

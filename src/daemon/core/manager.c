@@ -19,6 +19,8 @@ qmgr_manager_settings_init_defaults (QmgrManagerSettings *settings, gboolean sys
   settings->system_mode = system_mode;
   settings->max_groups_per_owner = system_mode ? 1000 : 20000;
   settings->max_files_per_job = system_mode ? 10000 : 100000;
+  settings->max_files_per_owner = system_mode ? 20000 : 200000;
+  settings->max_string_bytes_per_owner = system_mode ? (1u << 20) : (8u << 20);
   settings->max_concurrent_transfers = 4;
 }
 
@@ -31,7 +33,7 @@ qmgr_manager_new (const QmgrManagerSettings *settings)
   g_queue_init (&m->groups);
   m->groups_by_id = g_hash_table_new (qmgr_guid_hash, qmgr_guid_key_equal);
   m->jobs_by_id = g_hash_table_new (qmgr_guid_hash, qmgr_guid_key_equal);
-  m->groups_per_owner = g_hash_table_new (g_direct_hash, g_direct_equal);
+  m->owners = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
   m->destinations = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   m->listeners = g_array_new (FALSE, FALSE, sizeof (ListenerEntry));
   m->next_seq = 1;
@@ -53,7 +55,7 @@ qmgr_manager_free (QmgrManager *m)
     qmgr_group_free (g_queue_pop_head (&m->groups));
   g_hash_table_unref (m->groups_by_id);
   g_hash_table_unref (m->jobs_by_id);
-  g_hash_table_unref (m->groups_per_owner);
+  g_hash_table_unref (m->owners);
   g_hash_table_unref (m->destinations);
   g_array_unref (m->listeners);
   g_free (m);
@@ -250,26 +252,42 @@ qmgr_manager_claim_guid (QmgrManager *m, const char *text, QmgrGuid *id, GError 
   return TRUE;
 }
 
-static guint
-owner_count (QmgrManager *m, uid_t owner)
+static QmgrOwnerUsage *
+usage_of (QmgrManager *m, uid_t owner)
 {
-  return GPOINTER_TO_UINT (g_hash_table_lookup (m->groups_per_owner, GUINT_TO_POINTER (owner)));
+  QmgrOwnerUsage *u = g_hash_table_lookup (m->owners, GUINT_TO_POINTER (owner));
+
+  if (u == NULL)
+    {
+      u = g_new0 (QmgrOwnerUsage, 1);
+      g_hash_table_insert (m->owners, GUINT_TO_POINTER (owner), u);
+    }
+  return u;
 }
 
-static void
-owner_count_add (QmgrManager *m, uid_t owner, int delta)
+QmgrOwnerUsage
+qmgr_manager_get_owner_usage (QmgrManager *m, uid_t owner)
 {
-  guint n = owner_count (m, owner) + (guint) delta;
-  if (n == 0)
-    g_hash_table_remove (m->groups_per_owner, GUINT_TO_POINTER (owner));
-  else
-    g_hash_table_insert (m->groups_per_owner, GUINT_TO_POINTER (owner), GUINT_TO_POINTER (n));
+  QmgrOwnerUsage *u = g_hash_table_lookup (m->owners, GUINT_TO_POINTER (owner));
+  return u != NULL ? *u : (QmgrOwnerUsage) { 0, 0, 0 };
+}
+
+void
+qmgr_manager_owner_charge (QmgrManager *m, uid_t owner, int groups, gint64 files, gint64 bytes)
+{
+  QmgrOwnerUsage *u = usage_of (m, owner);
+
+  u->groups += (guint) groups;
+  u->files += (guint64) files;
+  u->string_bytes += (guint64) bytes;
+  if (u->groups == 0)
+    g_hash_table_remove (m->owners, GUINT_TO_POINTER (owner));
 }
 
 gboolean
 qmgr_manager_owner_has_room (QmgrManager *m, uid_t owner, GError **error)
 {
-  if (owner_count (m, owner) < m->settings.max_groups_per_owner)
+  if (qmgr_manager_get_owner_usage (m, owner).groups < m->settings.max_groups_per_owner)
     return TRUE;
   g_set_error (error, QMGR_ERROR, QMGR_ERROR_LIMITS_EXCEEDED,
                "User %u already owns %u groups, the most allowed", (unsigned) owner,
@@ -277,11 +295,37 @@ qmgr_manager_owner_has_room (QmgrManager *m, uid_t owner, GError **error)
   return FALSE;
 }
 
+gboolean
+qmgr_manager_owner_can_hold (QmgrManager *m, uid_t owner, guint64 files, guint64 bytes,
+                             GError **error)
+{
+  QmgrOwnerUsage u = qmgr_manager_get_owner_usage (m, owner);
+
+  if (files > 0 && (files > m->settings.max_files_per_owner ||
+                    u.files > m->settings.max_files_per_owner - files))
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_LIMITS_EXCEEDED,
+                   "User %u would hold %" G_GUINT64_FORMAT " files in all groups, more than "
+                   "the %" G_GUINT64_FORMAT " allowed", (unsigned) owner, u.files + files,
+                   m->settings.max_files_per_owner);
+      return FALSE;
+    }
+  if (bytes > 0 && (bytes > m->settings.max_string_bytes_per_owner ||
+                    u.string_bytes > m->settings.max_string_bytes_per_owner - bytes))
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_LIMITS_EXCEEDED,
+                   "User %u would hold %" G_GUINT64_FORMAT " bytes of names, descriptions "
+                   "and callback targets in all groups, more than the %" G_GUINT64_FORMAT
+                   " allowed", (unsigned) owner, u.string_bytes + bytes,
+                   m->settings.max_string_bytes_per_owner);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 qmgr_manager_change_owner (QmgrManager *m, QmgrGroup *group, uid_t old_owner)
 {
-  owner_count_add (m, old_owner, -1);
-  owner_count_add (m, group->owner, +1);
   if (group->job == NULL || group->state == QMGR_GROUP_STATE_COMPLETE)
     return;
   for (guint i = 0; i < group->job->files->len; i++)
@@ -298,7 +342,8 @@ index_group (QmgrManager *m, QmgrGroup *group)
   g_queue_push_tail (&m->groups, group);
   group->link = m->groups.tail;
   g_hash_table_insert (m->groups_by_id, &group->id, group);
-  owner_count_add (m, group->owner, +1);
+  qmgr_manager_owner_charge (m, group->owner, +1, qmgr_group_get_files_total (group),
+                             (gint64) qmgr_group_get_string_bytes (group));
   m->next_seq = MAX (m->next_seq, group->seq + 1);
   if (group->job != NULL)
     qmgr_manager_index_job (m, group->job);
@@ -312,7 +357,8 @@ unindex_group (QmgrManager *m, QmgrGroup *group)
   g_queue_delete_link (&m->groups, group->link);
   group->link = NULL;
   g_hash_table_remove (m->groups_by_id, &group->id);
-  owner_count_add (m, group->owner, -1);
+  qmgr_manager_owner_charge (m, group->owner, -1, -(gint64) qmgr_group_get_files_total (group),
+                             -(gint64) qmgr_group_get_string_bytes (group));
 }
 
 void

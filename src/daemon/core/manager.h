@@ -12,6 +12,8 @@ typedef struct {
   gboolean system_mode;
   guint max_groups_per_owner;
   guint max_files_per_job;
+  guint64 max_files_per_owner;        /* across all of an owner's groups */
+  guint64 max_string_bytes_per_owner; /* the group strings clients set, all groups */
   guint64 bandwidth_limit;
   guint64 metered_bandwidth_limit;
   guint max_concurrent_transfers;
@@ -23,6 +25,19 @@ void qmgr_manager_settings_init_defaults (QmgrManagerSettings *settings, gboolea
 #define QMGR_MINIMUM_RETRY_DELAY_FLOOR   1u
 #define QMGR_DEFAULT_NO_PROGRESS_TIMEOUT 1209600u
 #define QMGR_MAX_CONCURRENT_TRANSFERS_MAX 256u
+/* The quotas keep the largest reply the bus can ask for (ObjectManager's
+ * GetManagedObjects, a single array of every group with its job, at most
+ * 64 MiB in D-Bus) well inside the limit: about 2 KiB per group and job
+ * besides the strings, so 20,000 groups and 16 MiB of strings at most. */
+#define QMGR_MAX_GROUPS_PER_OWNER_MAX 20000u
+#define QMGR_MAX_STRING_BYTES_PER_OWNER_MAX (G_GUINT64_CONSTANT (16) << 20)
+
+/* What one owner holds, against the quotas. */
+typedef struct {
+  guint groups;
+  guint64 files;
+  guint64 string_bytes;       /* display names, descriptions, callback targets, credentials */
+} QmgrOwnerUsage;
 
 struct _QmgrManager {
   QmgrManagerSettings settings;
@@ -30,7 +45,7 @@ struct _QmgrManager {
   GQueue groups;               /* QmgrGroup*, in creation order */
   GHashTable *groups_by_id;    /* QmgrGuid* → QmgrGroup* */
   GHashTable *jobs_by_id;      /* QmgrGuid* → QmgrJob* */
-  GHashTable *groups_per_owner; /* uid → count */
+  GHashTable *owners;          /* uid → QmgrOwnerUsage* */
   GHashTable *destinations;    /* "uid:path" → QmgrFile*, files of incomplete groups */
   guint64 next_seq;
 
@@ -77,6 +92,8 @@ QmgrJob *qmgr_manager_lookup_job (QmgrManager *manager, QmgrGuid id);
 char **qmgr_manager_enum_groups (QmgrManager *manager, guint32 flags, uid_t caller,
                                  GError **error);
 gboolean qmgr_manager_group_visible (QmgrManager *manager, QmgrGroup *group, uid_t caller);
+/* What @owner holds now (all zero for an owner without groups). */
+QmgrOwnerUsage qmgr_manager_get_owner_usage (QmgrManager *manager, uid_t owner);
 gboolean qmgr_manager_guid_in_use (QmgrManager *manager, QmgrGuid id);
 /* TRUE while any group is queued (resumed and not finished). */
 gboolean qmgr_manager_has_runnable_groups (QmgrManager *manager);

@@ -49,6 +49,29 @@ view_of (QmgrGroup *g, QmgrTxnView *v)
   v->transfer_policy = qmgr_group_get_effective_transfer_policy (g);
   v->completion_time = g->completion_time;
   v->job_status = g->job != NULL ? qmgr_job_get_status (g->job) : 0;
+  v->owner = g->owner;
+  v->string_bytes = qmgr_group_get_string_bytes (g);
+}
+
+/* What the group's owner holds follows the change (from one owner to another
+ * when it took the group). */
+static void
+charge_owner (QmgrTxn *txn, const QmgrTxnView *after)
+{
+  const QmgrTxnView *b = &txn->before;
+  QmgrManager *m = txn->manager;
+
+  if (after->owner != b->owner)
+    {
+      qmgr_manager_owner_charge (m, b->owner, -1, -(gint64) b->files_total,
+                                 -(gint64) b->string_bytes);
+      qmgr_manager_owner_charge (m, after->owner, +1, after->files_total,
+                                 (gint64) after->string_bytes);
+    }
+  else if (after->files_total != b->files_total || after->string_bytes != b->string_bytes)
+    qmgr_manager_owner_charge (m, after->owner, 0,
+                               (gint64) after->files_total - (gint64) b->files_total,
+                               (gint64) after->string_bytes - (gint64) b->string_bytes);
 }
 
 void
@@ -267,6 +290,7 @@ collect_changes (QmgrTxn *txn)
   QmgrTxnView a;
 
   view_of (g, &a);
+  charge_owner (txn, &a);
   if (a.status != b->status)
     txn->group_changes |= QMGR_GROUP_CHANGED_STATUS;
   if (strcmp (a.wait_reason, b->wait_reason) != 0)

@@ -35,7 +35,7 @@ read_number (GKeyFile *kf, const char *path, const char *key, guint64 min, guint
 
 static const char *const known_keys[] = {
   "MaxConcurrentTransfers", "BandwidthLimit", "MeteredBandwidthLimit", "ExpireAfterDays",
-  "MaxGroupsPerOwner", "MaxFilesPerJob", NULL,
+  "MaxGroupsPerOwner", "MaxFilesPerJob", "MaxFilesPerOwner", "MaxStringBytesPerOwner", NULL,
 };
 
 gboolean
@@ -75,8 +75,11 @@ qmgr_config_load (QmgrConfig *config, const char *path, gboolean required, gbool
   NUMBER ("BandwidthLimit", manager.bandwidth_limit, 0, G_MAXUINT64);
   NUMBER ("MeteredBandwidthLimit", manager.metered_bandwidth_limit, 0, G_MAXUINT64);
   NUMBER ("ExpireAfterDays", expire_after_days, 0, 36500);
-  NUMBER ("MaxGroupsPerOwner", manager.max_groups_per_owner, 1, 10000000);
+  NUMBER ("MaxGroupsPerOwner", manager.max_groups_per_owner, 1, QMGR_MAX_GROUPS_PER_OWNER_MAX);
   NUMBER ("MaxFilesPerJob", manager.max_files_per_job, 1, 10000000);
+  NUMBER ("MaxFilesPerOwner", manager.max_files_per_owner, 1, G_GUINT64_CONSTANT (100000000));
+  NUMBER ("MaxStringBytesPerOwner", manager.max_string_bytes_per_owner, 0,
+          QMGR_MAX_STRING_BYTES_PER_OWNER_MAX);
 #undef NUMBER
   return TRUE;
 }
