@@ -77,6 +77,13 @@ int qmgr_bus_peers_track (QmgrBus *bus, const char *unique_name);
 void qmgr_bus_peers_init (QmgrBus *bus);
 void qmgr_bus_peers_clear (QmgrBus *bus);
 
+/* GetManagedObjects is refused (LimitsExceeded) rather than built when its
+ * reply for the caller could pass what a bus carries (bus-limits.c): returns
+ * 1 when it answered @m, 0 to let sd-bus answer. */
+int qmgr_bus_guard_managed_objects (QmgrBus *bus, sd_bus_message *m);
+/* An upper bound of that reply's size for @caller. */
+guint64 qmgr_bus_managed_objects_bound (QmgrBus *bus, uid_t caller);
+
 /* Callback deliveries and live callback pointers (callbacks.c). */
 void qmgr_bus_callbacks_init (QmgrBus *bus);
 void qmgr_bus_callbacks_clear (QmgrBus *bus);

@@ -493,11 +493,13 @@ on_batch_end (gpointer user_data)
 /* ---- connection ---- */
 
 static int
-activity_filter (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+incoming_filter (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
   QmgrBus *bus = userdata;
+
   bus->last_activity = g_get_monotonic_time ();
-  return 0;
+  /* Runs before the object tree: the one reply that could outgrow the bus. */
+  return qmgr_bus_guard_managed_objects (bus, m);
 }
 
 static void
@@ -541,7 +543,7 @@ register_objects (QmgrBus *bus, GError **error)
   r = sd_bus_add_object_manager (b, NULL, QMGR_MANAGER_PATH);
   if (r < 0)
     return fail (error, r, "Could not register the object manager");
-  r = sd_bus_add_filter (b, NULL, activity_filter, bus);
+  r = sd_bus_add_filter (b, NULL, incoming_filter, bus);
   if (r < 0)
     return fail (error, r, "Could not watch bus activity");
   return TRUE;
