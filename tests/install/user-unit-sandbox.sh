@@ -64,6 +64,7 @@ cleanup() {
     rm -rf "$tmp" "$home" "$outside" "$extra"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM
 chown "$uid:$uid" "$cg" "$cg/cgroup.procs" "$cg/cgroup.subtree_control" "$cg/cgroup.threads"
 
 mkdir -p "$home/.config/systemd/user/qmgrd.service.d" "$home/Downloads" "$tmp/dest" "$tmp/log"
