@@ -9,9 +9,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 PACKAGES="
-    build-essential meson ninja-build pkg-config gettext
+    build-essential meson ninja-build pkg-config gettext scdoc
     libglib2.0-dev libglib2.0-bin libsystemd-dev libcurl4-openssl-dev zlib1g-dev
-    dbus dbus-daemon systemd
+    dbus dbus-daemon dbus-user-session systemd man-db
     libsoup-3.0-dev glib-networking libgnutls28-dev
     python3 python3-gi python3-dbusmock
 "
