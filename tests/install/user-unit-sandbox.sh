@@ -43,12 +43,13 @@ setpriv --reuid="$uid" --regid="$uid" --clear-groups test -x "$qmgrd" ||
     { rmdir "$cg"; skip "the build directory is not reachable by other users"; }
 
 tmp=$(mktemp -d)
-# Home: not under any of the unit's other writable paths, so that only
-# ReadWritePaths=%h makes it writable.
-home=$(mktemp -d "$build/tests/install/user-unit-home.XXXXXX")
-outside=$(mktemp -d "$build/tests/install/user-unit-outside.XXXXXX")
+# Home: not under any of the unit's other writable paths (the build directory
+# may well be under /tmp, which is one), so that only ReadWritePaths=%h makes
+# it writable; /var/lib is read-only for the unit.
+home=$(mktemp -d /var/lib/qmgrd-test-home.XXXXXX)
+outside=$(mktemp -d /var/lib/qmgrd-test-outside.XXXXXX)
 # Outside too, but added by a drop-in, as qmgrd(8) tells users to.
-extra=$(mktemp -d "$build/tests/install/user-unit-extra.XXXXXX")
+extra=$(mktemp -d /var/lib/qmgrd-test-extra.XXXXXX)
 httpd_pid=
 cleanup() {
     set +e
