@@ -242,18 +242,15 @@ emit_progress_signal (QmgrBus *bus, QmgrGroup *group)
              "OnProgress", path.s);
 }
 
+/* Announces the counters that moved; FALSE when none had. */
 static gboolean
-flush_progress (gpointer user_data)
+flush_progress (QmgrBus *bus)
 {
-  QmgrBus *bus = user_data;
   GHashTableIter iter;
   gpointer key, value;
 
   if (g_hash_table_size (bus->progress_pending) == 0)
-    {
-      bus->progress_timer = 0;   /* quiet: the next change is announced at once */
-      return G_SOURCE_REMOVE;
-    }
+    return FALSE;
   g_hash_table_iter_init (&iter, bus->progress_pending);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
@@ -270,7 +267,18 @@ flush_progress (gpointer user_data)
         }
       g_hash_table_iter_remove (&iter);
     }
-  return G_SOURCE_CONTINUE;
+  return TRUE;
+}
+
+static gboolean
+on_progress_timer (gpointer user_data)
+{
+  QmgrBus *bus = user_data;
+
+  if (flush_progress (bus))
+    return G_SOURCE_CONTINUE;
+  bus->progress_timer = 0;   /* quiet: the next change is announced at once */
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -289,7 +297,7 @@ queue_progress (QmgrBus *bus, QmgrGroup *group, QmgrGroupChange group_changes,
   if (bus->progress_timer == 0)
     {
       flush_progress (bus);
-      bus->progress_timer = g_timeout_add (PROGRESS_INTERVAL_MS, flush_progress, bus);
+      bus->progress_timer = g_timeout_add (PROGRESS_INTERVAL_MS, on_progress_timer, bus);
     }
 }
 
