@@ -83,6 +83,12 @@ read_address (int fd)
 QmgrTestSystemBus *
 qmgr_test_system_bus_new (void)
 {
+  return qmgr_test_system_bus_new_with_config (NULL);
+}
+
+QmgrTestSystemBus *
+qmgr_test_system_bus_new_with_config (const char *extra_config)
+{
   QmgrTestSystemBus *bus = g_new0 (QmgrTestSystemBus, 1);
   g_autoptr(GError) error = NULL;
   g_autofree char *config_path = NULL, *config = NULL, *config_arg = NULL;
@@ -103,7 +109,8 @@ qmgr_test_system_bus_new (void)
       "    <allow eavesdrop=\"true\"/>\n"
       "    <allow own=\"*\"/>\n"
       "  </policy>\n"
-      "</busconfig>\n", bus->dir);
+      "%s"
+      "</busconfig>\n", bus->dir, extra_config != NULL ? extra_config : "");
   g_file_set_contents (config_path, config, -1, &error);
   g_assert_no_error (error);
   config_arg = g_strconcat ("--config-file=", config_path, NULL);

@@ -19,6 +19,9 @@ typedef struct _QmgrTestNm QmgrTestNm;
 /* A dbus-daemon with a permissive policy on a socket in a fresh temp dir;
  * listening on return (asserts). */
 QmgrTestSystemBus *qmgr_test_system_bus_new (void);
+/* The same, with @extra_config (busconfig elements, e.g. <limit> lines) added:
+ * a bus with the limits a test needs. */
+QmgrTestSystemBus *qmgr_test_system_bus_new_with_config (const char *extra_config);
 /* "unix:path=…" (also after the bus was stopped). */
 const char *qmgr_test_system_bus_get_address (QmgrTestSystemBus *bus);
 /* The test's own connection to it, kept for the bus's life. */

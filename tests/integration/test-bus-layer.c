@@ -437,6 +437,53 @@ deliver_with_age (gint64 age_at_retry)
   return target;
 }
 
+/* A live pointer to a peer that left without its departure being heard (its
+ * rule refused by a bus at its limit): the first callback to it fails with no
+ * owner, and goes to NOTIFYCLSID at once, without waiting a back-off. */
+static void
+test_live_pointer_gone_falls_back (void)
+{
+  g_autoptr(QmgrTestDaemon) d = qmgr_test_daemon_new ();
+  GDBusConnection *connection = qmgr_test_daemon_get_connection (d);
+  g_autoptr(GDBusNodeInfo) info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
+  g_autoptr(QmgrManager) manager = unit_manager_new (0, 0);
+  g_autoptr(QmgrBus) bus = NULL;
+  g_autoptr(GError) error = NULL;
+  Target target = { .refuse = FALSE, .log_from = bus_log->len };
+  gboolean owned = FALSE;
+  QmgrGroup *group;
+  guint registration, owner_id;
+  gint64 start;
+
+  registration = g_dbus_connection_register_object (connection, "/cb", info->interfaces[0],
+                                                    &target_vtable, &target, NULL, &error);
+  g_assert_no_error (error);
+  owner_id = g_bus_own_name_on_connection (connection, TARGET_NAME, G_BUS_NAME_OWNER_FLAGS_NONE,
+                                           it_name_acquired, NULL, &owned, NULL);
+  g_assert_true (qmgr_test_wait_until (it_flag_is_set, &owned, DEADLINE_MS));
+  bus = bus_layer_new (d, manager);
+
+  group = unit_group_with_files (manager, GUID_A, getuid (), 1, TRUE);
+  g_assert_true (qmgr_group_set_notify_clsid (group, TARGET_NAME ":/cb", &error));
+  g_assert_true (qmgr_group_set_notify_flags (group, QMGR_NOTIFY_GROUP_DONE, &error));
+  g_assert_no_error (error);
+  /* A unique name nobody has: registered without being watched. */
+  qmgr_bus_callbacks_set_live (bus, group, ":1.999999", "/gone");
+  g_assert_true (group->live_callback);
+
+  start = g_get_monotonic_time ();
+  unit_complete_all (group->job, 10);
+  g_assert_true (qmgr_test_wait_until (nothing_pending, group, DEADLINE_MS));
+  g_assert_cmpuint (target.accepted, ==, 1);
+  g_assert_false (group->live_callback);
+  /* Not after a back-off of a second. */
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC / 2);
+
+  g_clear_pointer (&bus, qmgr_bus_free);
+  g_bus_unown_name (owner_id);
+  g_dbus_connection_unregister_object (connection, registration);
+}
+
 static void
 test_retried_within_24_hours (void)
 {
@@ -482,6 +529,7 @@ main (int argc, char **argv)
                    test_take_ownership_passes_caller_uid);
   g_test_add_func ("/bus/system/create-group-records-caller-uid",
                    test_create_group_records_caller_uid);
+  g_test_add_func ("/callbacks/live-pointer-gone-falls-back", test_live_pointer_gone_falls_back);
   g_test_add_func ("/callbacks/give-up/retried-within-24-hours", test_retried_within_24_hours);
   g_test_add_func ("/callbacks/give-up/dropped-after-24-hours", test_dropped_after_24_hours);
   status = g_test_run ();

@@ -390,9 +390,13 @@ method_set_notification_pointer (sd_bus_message *m, void *userdata, sd_bus_error
   else
     {
       r = qmgr_bus_peers_track (bus, sender);
+      if (r == -ENOBUFS)
+        return qmgr_bus_reply_errorf (ret_error, QMGR_ERROR_LIMITS_EXCEEDED,
+                                      "Too many callers have live callback pointers; use "
+                                      "NOTIFYCLSID or the group's signals");
       if (r < 0)
-        return qmgr_bus_reply_errorf (ret_error, QMGR_ERROR_INVALID_ARGS,
-                                      "Caller %s is no longer on the bus", sender);
+        return qmgr_bus_reply_errorf (ret_error, QMGR_ERROR_FAILED,
+                                      "Cannot watch caller %s: %s", sender, g_strerror (-r));
       qmgr_bus_callbacks_set_live (bus, group, sender, path);
     }
   return qmgr_bus_reply (m, NULL);

@@ -12,7 +12,8 @@ struct _QmgrBus {
   sd_bus *bus;
   QmgrManager *manager;
   GSource *source;
-  GHashTable *peers;           /* unique name → Peer */
+  GHashTable *peers;           /* unique name → Peer (peers.c) */
+  guint64 peers_clock;
   gint64 last_activity;
   void (*disconnect_handler) (gpointer user_data);
   gpointer disconnect_data;
@@ -72,8 +73,11 @@ int qmgr_bus_reply_bad_arguments (sd_bus_error *ret_error, int r);
  * the peer leaves. */
 int qmgr_bus_peers_get_uid (QmgrBus *bus, sd_bus_message *m, uid_t *uid,
                             sd_bus_error *ret_error);
-/* Makes sure the peer's departure is noticed (live callback pointers). */
+/* Makes sure the peer's departure is noticed (live callback pointers);
+ * -ENOBUFS when too many peers are watched already. */
 int qmgr_bus_peers_track (QmgrBus *bus, const char *unique_name);
+/* The peer is known to have left (a call to it found no owner). */
+void qmgr_bus_peers_forget (QmgrBus *bus, const char *unique_name);
 void qmgr_bus_peers_init (QmgrBus *bus);
 void qmgr_bus_peers_clear (QmgrBus *bus);
 

@@ -160,6 +160,16 @@ on_status_reply (sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
   g_autoptr(GError) error = NULL;
 
   d->call = sd_bus_slot_unref (d->call);
+  if (e != NULL && d->live_name != NULL &&
+      (sd_bus_error_has_name (e, "org.freedesktop.DBus.Error.ServiceUnknown") ||
+       sd_bus_error_has_name (e, "org.freedesktop.DBus.Error.NameHasNoOwner")))
+    {
+      /* The live pointer's peer has left (and its departure was not heard):
+       * it goes, and the callback goes to NOTIFYCLSID at once. */
+      qmgr_bus_peers_forget (d->bus, d->live_name);
+      deliver_next (d);
+      return 0;
+    }
   if (e != NULL)
     {
       qmgr_bus_log (G_LOG_LEVEL_DEBUG, d->group, d->group->job,
