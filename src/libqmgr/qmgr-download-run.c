@@ -114,6 +114,48 @@ remove_done (GObject *source, GAsyncResult *result, gpointer user_data)
   group_removed_from_queue (user_data, result);
 }
 
+static void relay_changes (QmgrDownload *self, GVariant *changed, const char *const *invalidated);
+
+static void
+complete (QmgrDownload *self)
+{
+  g_signal_emit (self, signals[SIGNAL_COMPLETED], 0);
+  if (!self->remove_when_complete)
+    {
+      succeed (self);
+      return;
+    }
+  g_dbus_proxy_call (G_DBUS_PROXY (self->group), "CancelGroup", NULL, G_DBUS_CALL_FLAGS_NONE,
+                     -1, NULL, remove_done, self);
+}
+
+/* The byte and file counts reach the bus rate-limited, possibly after the
+ * status: read them once more so that the last progress is the final one. */
+static void
+final_properties_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  QmgrDownload *self = user_data;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) all = NULL;
+  g_autoptr(GError) error = NULL;
+  GVariantIter iter;
+  const char *name;
+  GVariant *value;
+
+  reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
+  if (reply != NULL)
+    {
+      all = g_variant_get_child_value (reply, 0);
+      g_variant_iter_init (&iter, all);
+      while (g_variant_iter_loop (&iter, "{&sv}", &name, &value))
+        g_dbus_proxy_set_cached_property (G_DBUS_PROXY (self->group), name, value);
+      relay_changes (self, all, NULL);
+    }
+  else
+    g_debug ("Reading the completed group %s: %s", self->group_id, error->message);
+  complete (self);
+}
+
 static void
 check_status (QmgrDownload *self)
 {
@@ -125,15 +167,10 @@ check_status (QmgrDownload *self)
   if (status & QMGR_GROUP_STATUS_COMPLETE)
     {
       qmgr_download_stop_watching (self);
-      g_signal_emit (self, signals[SIGNAL_COMPLETED], 0);
-      if (!self->remove_when_complete)
-        {
-          succeed (self);
-          return;
-        }
       self->step = STEP_FINISHING;
-      g_dbus_proxy_call (G_DBUS_PROXY (self->group), "CancelGroup", NULL, G_DBUS_CALL_FLAGS_NONE,
-                         -1, NULL, remove_done, self);
+      g_dbus_proxy_call (G_DBUS_PROXY (self->group), "org.freedesktop.DBus.Properties.GetAll",
+                         g_variant_new ("(s)", "io.github.qmgrd.QMgr1.Group"),
+                         G_DBUS_CALL_FLAGS_NONE, -1, NULL, final_properties_read, self);
     }
   else if (status & QMGR_GROUP_STATUS_ERROR)
     {
@@ -145,9 +182,9 @@ check_status (QmgrDownload *self)
     }
 }
 
+/* Relays the group's changed properties as the download's own. */
 static void
-group_properties_changed (GDBusProxy *proxy, GVariant *changed, const char *const *invalidated,
-                          gpointer user_data)
+relay_changes (QmgrDownload *self, GVariant *changed, const char *const *invalidated)
 {
   static const struct {
     const char *name;
@@ -160,9 +197,7 @@ group_properties_changed (GDBusProxy *proxy, GVariant *changed, const char *cons
     { "FilesTransferred", PROP_FILES_TRANSFERRED },
     { "FilesTotal", PROP_FILES_TOTAL },
   };
-  QmgrDownload *self = user_data;
   gboolean progress = FALSE;
-  g_autoptr(GObject) keep = g_object_ref (G_OBJECT (self));
 
   g_object_freeze_notify (G_OBJECT (self));
   for (guint i = 0; i < G_N_ELEMENTS (relayed); i++)
@@ -179,6 +214,16 @@ group_properties_changed (GDBusProxy *proxy, GVariant *changed, const char *cons
   if (progress)
     g_signal_emit (self, signals[SIGNAL_PROGRESS], 0, qmgr_download_get_bytes_transferred (self),
                    qmgr_download_get_bytes_total (self));
+}
+
+static void
+group_properties_changed (GDBusProxy *proxy, GVariant *changed, const char *const *invalidated,
+                          gpointer user_data)
+{
+  QmgrDownload *self = user_data;
+  g_autoptr(GObject) keep = g_object_ref (G_OBJECT (self));
+
+  relay_changes (self, changed, invalidated);
   check_status (self);
 }
 
