@@ -481,6 +481,8 @@ qmgr_download_run (QmgrDownload *self, GCancellable *cancellable,
  * @error: return location for a %QMGR_CLIENT_ERROR error, or
  *   %G_IO_ERROR_CANCELLED
  *
+ * Finishes qmgr_download_run().
+ *
  * Returns: %TRUE if every file is complete
  */
 gboolean

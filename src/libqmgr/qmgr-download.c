@@ -74,6 +74,8 @@ qmgr_download_add_file (QmgrDownload *self, const char *url, const char *local_p
  * qmgr_download_get_n_files:
  * @self: a download
  *
+ * Counts the files of the download.
+ *
  * Returns: the number of files added with qmgr_download_add_file()
  */
 guint
@@ -86,6 +88,8 @@ qmgr_download_get_n_files (QmgrDownload *self)
 /**
  * qmgr_download_get_display_name:
  * @self: a download
+ *
+ * Gets #QmgrDownload:display-name.
  *
  * Returns: (nullable): the #QmgrDownload:display-name
  */
@@ -118,6 +122,8 @@ qmgr_download_set_display_name (QmgrDownload *self, const char *display_name)
  * qmgr_download_get_transfer_policy:
  * @self: a download
  *
+ * Gets #QmgrDownload:transfer-policy.
+ *
  * Returns: the #QmgrDownload:transfer-policy
  */
 guint
@@ -148,6 +154,8 @@ qmgr_download_set_transfer_policy (QmgrDownload *self, guint transfer_policy)
 /**
  * qmgr_download_get_foreground:
  * @self: a download
+ *
+ * Gets #QmgrDownload:foreground.
  *
  * Returns: the #QmgrDownload:foreground setting
  */
@@ -180,6 +188,8 @@ qmgr_download_set_foreground (QmgrDownload *self, gboolean foreground)
  * qmgr_download_get_remove_when_complete:
  * @self: a download
  *
+ * Gets #QmgrDownload:remove-when-complete.
+ *
  * Returns: the #QmgrDownload:remove-when-complete setting
  */
 gboolean
@@ -211,6 +221,8 @@ qmgr_download_set_remove_when_complete (QmgrDownload *self, gboolean remove)
  * qmgr_download_get_group_id:
  * @self: a download
  *
+ * Gets #QmgrDownload:group-id.
+ *
  * Returns: (nullable): the GUID of the download's group, once it is created
  */
 const char *
@@ -223,6 +235,8 @@ qmgr_download_get_group_id (QmgrDownload *self)
 /**
  * qmgr_download_get_group:
  * @self: a download
+ *
+ * Gets #QmgrDownload:group.
  *
  * Returns: (transfer none) (nullable): the download's group, once it is created
  */
@@ -237,6 +251,8 @@ qmgr_download_get_group (QmgrDownload *self)
  * qmgr_download_get_job:
  * @self: a download
  *
+ * Gets #QmgrDownload:job.
+ *
  * Returns: (transfer none) (nullable): the download's job, once it is created
  */
 QmgrJob *
@@ -250,6 +266,8 @@ qmgr_download_get_job (QmgrDownload *self)
  * qmgr_download_get_status:
  * @self: a download
  *
+ * Gets #QmgrDownload:status.
+ *
  * Returns: the group's #QmgrGroupStatus bits, or 0 before the group exists
  */
 guint
@@ -262,6 +280,8 @@ qmgr_download_get_status (QmgrDownload *self)
 /**
  * qmgr_download_get_wait_reason:
  * @self: a download
+ *
+ * Gets #QmgrDownload:wait-reason.
  *
  * Returns: (nullable): the group's #QmgrGroup:wait-reason (see
  *   qmgr_wait_reason_describe()), or %NULL before the group exists
@@ -277,6 +297,8 @@ qmgr_download_get_wait_reason (QmgrDownload *self)
  * qmgr_download_get_bytes_transferred:
  * @self: a download
  *
+ * Gets #QmgrDownload:bytes-transferred.
+ *
  * Returns: the bytes transferred so far, for all files
  */
 guint64
@@ -289,6 +311,8 @@ qmgr_download_get_bytes_transferred (QmgrDownload *self)
 /**
  * qmgr_download_get_bytes_total:
  * @self: a download
+ *
+ * Gets #QmgrDownload:bytes-total.
  *
  * Returns: the sum of the file sizes known so far (a file's size is known
  *   once the server has told it)
@@ -304,6 +328,8 @@ qmgr_download_get_bytes_total (QmgrDownload *self)
  * qmgr_download_get_files_transferred:
  * @self: a download
  *
+ * Gets #QmgrDownload:files-transferred.
+ *
  * Returns: the number of complete files
  */
 guint
@@ -316,6 +342,8 @@ qmgr_download_get_files_transferred (QmgrDownload *self)
 /**
  * qmgr_download_get_files_total:
  * @self: a download
+ *
+ * Gets #QmgrDownload:files-total.
  *
  * Returns: the number of files in the group
  */

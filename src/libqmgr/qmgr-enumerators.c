@@ -156,6 +156,8 @@ qmgr_enum_groups_new (QmgrManager *manager, GCancellable *cancellable,
  * @result: the #GAsyncResult passed to the callback
  * @error: return location for a %QMGR_CLIENT_ERROR error
  *
+ * Finishes qmgr_enum_groups_new().
+ *
  * Returns: (transfer full): the enumerator, or %NULL with @error set
  */
 QmgrEnumGroups *
@@ -263,6 +265,8 @@ qmgr_enum_groups_clone (QmgrEnumGroups *self)
  * qmgr_enum_groups_get_count:
  * @self: the enumerator
  *
+ * Counts the GUIDs of the enumeration (IEnumBackgroundCopyGroups::GetCount).
+ *
  * Returns: the number of GUIDs in the enumeration, wherever the position is
  */
 guint
@@ -344,6 +348,8 @@ qmgr_enum_jobs_new (QmgrGroup *group, GCancellable *cancellable,
  * qmgr_enum_jobs_new_finish:
  * @result: the #GAsyncResult passed to the callback
  * @error: return location for a %QMGR_CLIENT_ERROR error
+ *
+ * Finishes qmgr_enum_jobs_new().
  *
  * Returns: (transfer full): the enumerator, or %NULL with @error set
  */
@@ -449,6 +455,8 @@ qmgr_enum_jobs_clone (QmgrEnumJobs *self)
 /**
  * qmgr_enum_jobs_get_count:
  * @self: the enumerator
+ *
+ * Counts the GUIDs of the enumeration (IEnumBackgroundCopyJobs1::GetCount).
  *
  * Returns: the number of GUIDs in the enumeration
  */
