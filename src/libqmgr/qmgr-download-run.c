@@ -337,7 +337,10 @@ call_done (GObject *source, GAsyncResult *result, gpointer user_data)
   else if (self->step == STEP_CREATE_JOB)
     g_variant_get (reply, "(o)", &self->job_path);
   else if (self->step == STEP_RESUME)
-    self->resumed = TRUE;
+    {
+      self->resumed = TRUE;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESUMED]);
+    }
   self->step++;
   run_step (self);
 }

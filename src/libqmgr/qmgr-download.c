@@ -354,6 +354,22 @@ qmgr_download_get_files_total (QmgrDownload *self)
   return self->group != NULL ? qmgr_group_get_files_total (self->group) : self->urls->len;
 }
 
+/**
+ * qmgr_download_get_resumed:
+ * @self: a download
+ *
+ * Gets #QmgrDownload:resumed.
+ *
+ * Returns: whether the group has been resumed, and so goes on in qmgrd
+ *   whatever happens to this process
+ */
+gboolean
+qmgr_download_get_resumed (QmgrDownload *self)
+{
+  g_return_val_if_fail (QMGR_IS_DOWNLOAD (self), FALSE);
+  return self->resumed;
+}
+
 static void
 qmgr_download_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
@@ -379,6 +395,7 @@ qmgr_download_get_property (GObject *object, guint prop_id, GValue *value, GPara
       g_value_set_uint (value, qmgr_download_get_files_transferred (self));
       break;
     case PROP_FILES_TOTAL: g_value_set_uint (value, qmgr_download_get_files_total (self)); break;
+    case PROP_RESUMED: g_value_set_boolean (value, self->resumed); break;
     default: G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
@@ -539,6 +556,14 @@ install_properties (GObjectClass *object_class)
    * The number of files.
    */
   props[PROP_FILES_TOTAL] = g_param_spec_uint ("files-total", NULL, NULL, 0, G_MAXUINT32, 0, ro);
+  /**
+   * QmgrDownload:resumed:
+   *
+   * Whether the group has been resumed. From then on it is qmgrd's to
+   * finish: cancelling the run, or this process exiting, leaves it queued.
+   * Before, a failed or cancelled run removes the group it made.
+   */
+  props[PROP_RESUMED] = g_param_spec_boolean ("resumed", NULL, NULL, FALSE, ro);
   g_object_class_install_properties (object_class, N_PROPS, props);
 }
 

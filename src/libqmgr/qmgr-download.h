@@ -37,6 +37,7 @@ guint64 qmgr_download_get_bytes_transferred (QmgrDownload *self);
 guint64 qmgr_download_get_bytes_total (QmgrDownload *self);
 guint qmgr_download_get_files_transferred (QmgrDownload *self);
 guint qmgr_download_get_files_total (QmgrDownload *self);
+gboolean qmgr_download_get_resumed (QmgrDownload *self);
 
 void qmgr_download_run (QmgrDownload *self, GCancellable *cancellable,
                         GAsyncReadyCallback callback, gpointer user_data);
