@@ -33,6 +33,7 @@ struct _QmgrDownload {
 
   Step step;
   GTask *task;            /* the run, while it runs */
+  GError *pending_error;  /* the run's error, while the unstarted group is removed */
   GSource *cancel_source; /* watches the run's cancellable while waiting */
   gboolean resumed;       /* from here on, the group is left alone on cancel */
   QmgrManager *manager;

@@ -33,30 +33,48 @@ qmgr_download_stop_watching (QmgrDownload *self)
     }
 }
 
-/* A group that never got going is of no use to anyone: it goes. Once
- * resumed, it is the user's transfer and stays. */
 static void
-discard_unstarted_group (QmgrDownload *self)
-{
-  if (self->resumed || self->group_path == NULL || self->manager == NULL)
-    return;
-  g_dbus_connection_call (self->connection, QMGR_BUS_NAME, self->group_path,
-                          "io.github.qmgrd.QMgr1.Group", "CancelGroup", NULL, NULL,
-                          G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, NULL, NULL);
-}
-
-static void
-fail (QmgrDownload *self, GError *error)
+return_error (QmgrDownload *self, GError *error)
 {
   g_autoptr(GTask) task = g_steal_pointer (&self->task);
 
-  qmgr_download_stop_watching (self);
-  discard_unstarted_group (self);
-  self->step = STEP_DONE;
-  qmgr_client_error_convert (&error);
   if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_signal_emit (self, signals[SIGNAL_FAILED], 0, error);
   g_task_return_error (task, error);
+}
+
+static void
+discarded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  QmgrDownload *self = user_data;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (reply == NULL)
+    g_debug ("Removing the unstarted group %s: %s", self->group_id, error->message);
+  return_error (self, g_steal_pointer (&self->pending_error));
+}
+
+/* The run ends with @error. A group that never got going is of no use to
+ * anyone: it goes first, so that it is gone when the run returns (a
+ * program may exit right after). Once resumed, it is the user's transfer
+ * and stays. */
+static void
+fail (QmgrDownload *self, GError *error)
+{
+  qmgr_download_stop_watching (self);
+  self->step = STEP_DONE;
+  qmgr_client_error_convert (&error);
+  if (self->resumed || self->group_path == NULL)
+    {
+      return_error (self, error);
+      return;
+    }
+  self->pending_error = error;
+  g_dbus_connection_call (self->connection, QMGR_BUS_NAME, self->group_path,
+                          "io.github.qmgrd.QMgr1.Group", "CancelGroup", NULL, NULL,
+                          G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, NULL, discarded, self);
 }
 
 static void

@@ -234,6 +234,9 @@ class DaemonTestCase(unittest.TestCase):
             with open(args[1], 'w') as f:
                 f.write(self.daemon_config)
         self.daemon.start(*args)
+        # qmgrd goes first: qmgr-test-httpd waits for its open connections
+        # before it exits.
+        self.addCleanup(self.daemon.stop)
         self.manager = self.daemon.manager()
 
     def url(self, name):
