@@ -287,12 +287,13 @@ show_manager (Qmgrctl *ctl, QmgrManager *manager)
       return;
     }
   g_autoptr(QmgrctlFields) f = qmgrctl_fields_new ();
+  g_autofree char *limit = qmgrctl_format_limit (qmgr_manager_get_bandwidth_limit (manager));
+  g_autofree char *metered = qmgrctl_format_limit (qmgr_manager_get_metered_bandwidth_limit (manager));
+
   qmgrctl_fields_add (f, _("Network cost"), "%s (0x%x)", cost_text, cost);
   qmgrctl_fields_add (f, _("Online"), "%s", qmgr_manager_get_online (manager) ? _("yes") : _("no"));
-  qmgrctl_fields_add (f, _("Bandwidth limit"), _("%" G_GUINT64_FORMAT " bytes/s"),
-                      qmgr_manager_get_bandwidth_limit (manager));
-  qmgrctl_fields_add (f, _("Metered bandwidth limit"), _("%" G_GUINT64_FORMAT " bytes/s"),
-                      qmgr_manager_get_metered_bandwidth_limit (manager));
+  qmgrctl_fields_add (f, _("Bandwidth limit"), "%s", limit);
+  qmgrctl_fields_add (f, _("Metered bandwidth limit"), "%s", metered);
   qmgrctl_fields_add (f, _("Concurrent transfers"), "%u",
                       qmgr_manager_get_max_concurrent_transfers (manager));
   qmgrctl_fields_print (f);
@@ -326,10 +327,11 @@ show_group (Qmgrctl *ctl, QmgrGroup *group)
       return;
     }
   g_autoptr(QmgrctlFields) f = qmgrctl_fields_new ();
+  g_autofree char *limit = qmgrctl_format_limit (qmgr_group_get_bandwidth_limit (group));
+
   qmgrctl_fields_add (f, _("Group"), "%s", qmgr_group_get_group_id (group));
   qmgrctl_fields_add (f, _("Transfer policy"), "%s (0x%08x)", policy_text, policy);
-  qmgrctl_fields_add (f, _("Bandwidth limit"), _("%" G_GUINT64_FORMAT " bytes/s"),
-                      qmgr_group_get_bandwidth_limit (group));
+  qmgrctl_fields_add (f, _("Bandwidth limit"), "%s", limit);
   qmgrctl_fields_add (f, _("Retry delay"), _("%u s"), qmgr_group_get_minimum_retry_delay (group));
   qmgrctl_fields_add (f, _("No-progress timeout"), _("%u s"),
                       qmgr_group_get_no_progress_timeout (group));

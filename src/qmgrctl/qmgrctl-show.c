@@ -130,18 +130,6 @@ info_json (QmgrGroup *group, QmgrJob *job)
   qmgrctl_print_json (root);
 }
 
-static char *
-format_limit (guint64 bytes_per_second)
-{
-  g_autofree char *size = NULL;
-
-  if (bytes_per_second == 0)
-    return g_strdup (_("none"));
-  size = g_format_size_full (bytes_per_second, G_FORMAT_SIZE_IEC_UNITS);
-  /* TRANSLATORS: a bandwidth, such as "1.0 MiB/s" */
-  return g_strdup_printf (_("%s/s"), size);
-}
-
 static void
 info_text (QmgrGroup *group, QmgrJob *job)
 {
@@ -156,7 +144,7 @@ info_text (QmgrGroup *group, QmgrJob *job)
   g_autofree char *modified = qmgrctl_format_time (qmgr_group_get_modification_time (group));
   g_autofree char *completed = qmgrctl_format_time (qmgr_group_get_completion_time (group));
   g_autofree char *policy = qmgrctl_format_policy (qmgr_group_get_transfer_policy (group));
-  g_autofree char *limit = format_limit (qmgr_group_get_bandwidth_limit (group));
+  g_autofree char *limit = qmgrctl_format_limit (qmgr_group_get_bandwidth_limit (group));
   g_autofree char *notify = qmgrctl_flags_to_string (QMGR_TYPE_NOTIFY_FLAGS,
                                                      qmgr_group_get_notify_flags (group));
 

@@ -226,9 +226,9 @@ report_end (Transfer *t)
   if (t->error == NULL)
     {
       if (!opt_quiet)
-        g_print (g_dngettext (GETTEXT_PACKAGE, "Complete: %u file, %s in %.1f s\n",
-                              "Complete: %u files, %s in %.1f s\n",
-                              qmgr_download_get_files_total (t->download)),
+        g_print (ngettext ("Complete: %u file, %s in %.1f s\n",
+                           "Complete: %u files, %s in %.1f s\n",
+                           qmgr_download_get_files_total (t->download)),
                  qmgr_download_get_files_total (t->download), size, seconds);
       if (opt_keep && !opt_quiet)
         g_print (_("The group %s stays in the queue; “qmgrctl cancel %s” removes it.\n"), id, id);

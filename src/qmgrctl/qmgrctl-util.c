@@ -246,6 +246,18 @@ qmgrctl_format_size (guint64 bytes)
 }
 
 char *
+qmgrctl_format_limit (guint64 bytes_per_second)
+{
+  g_autofree char *number = NULL;
+
+  if (bytes_per_second == 0)
+    return g_strdup (_("none"));
+  number = g_strdup_printf ("%" G_GUINT64_FORMAT, bytes_per_second);
+  /* TRANSLATORS: a bandwidth limit */
+  return g_strdup_printf (_("%s bytes/s"), number);
+}
+
+char *
 qmgrctl_format_time (guint64 usec)
 {
   g_autoptr(GDateTime) utc = NULL;
@@ -303,8 +315,8 @@ qmgrctl_parse_uint (const char *text, guint64 max, guint64 *value, GError **erro
       && !(g_str_has_prefix (text, "0x")
            && g_ascii_string_to_unsigned (text + 2, 16, 0, max, value, NULL)))
     {
-      qmgrctl_set_usage_error (error, _("“%s” is not a number from 0 to %" G_GUINT64_FORMAT),
-                               text, max);
+      g_autofree char *max_text = g_strdup_printf ("%" G_GUINT64_FORMAT, max);
+      qmgrctl_set_usage_error (error, _("“%s” is not a number from 0 to %s"), text, max_text);
       return FALSE;
     }
   return TRUE;

@@ -83,6 +83,8 @@ char *qmgrctl_flags_to_string (GType flags_type, guint value);
 JsonNode *qmgrctl_flags_to_json (GType flags_type, guint value);
 /* "12.0 MiB"; "-" for @unknown. */
 char *qmgrctl_format_size (guint64 bytes);
+/* "1000 bytes/s", "none" for 0. */
+char *qmgrctl_format_limit (guint64 bytes_per_second);
 /* Local time, "-" for 0 (never). */
 char *qmgrctl_format_time (guint64 usec);
 JsonNode *qmgrctl_time_to_json (guint64 usec);
