@@ -137,6 +137,7 @@ static void relay_changes (QmgrDownload *self, GVariant *changed, const char *co
 static void
 complete (QmgrDownload *self)
 {
+  qmgr_download_stop_watching (self);
   g_signal_emit (self, signals[SIGNAL_COMPLETED], 0);
   if (!self->remove_when_complete)
     {
@@ -148,7 +149,9 @@ complete (QmgrDownload *self)
 }
 
 /* The byte and file counts reach the bus rate-limited, possibly after the
- * status: read them once more so that the last progress is the final one. */
+ * status: read them once more so that the last progress is the final one.
+ * The group's own PropertiesChanged are still relayed meanwhile; whichever
+ * comes first brings a value, the other finds it in the cache. */
 static void
 final_properties_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -163,11 +166,24 @@ final_properties_read (GObject *source, GAsyncResult *result, gpointer user_data
   reply = g_dbus_proxy_call_finish (G_DBUS_PROXY (source), result, &error);
   if (reply != NULL)
     {
+      GVariantDict changed;
+      g_autoptr(GVariant) changed_values = NULL;
+
+      /* Only what moved is relayed. */
+      g_variant_dict_init (&changed, NULL);
       all = g_variant_get_child_value (reply, 0);
       g_variant_iter_init (&iter, all);
       while (g_variant_iter_loop (&iter, "{&sv}", &name, &value))
-        g_dbus_proxy_set_cached_property (G_DBUS_PROXY (self->group), name, value);
-      relay_changes (self, all, NULL);
+        {
+          g_autoptr(GVariant) cached = g_dbus_proxy_get_cached_property (G_DBUS_PROXY (self->group),
+                                                                          name);
+          if (cached != NULL && g_variant_equal (cached, value))
+            continue;
+          g_dbus_proxy_set_cached_property (G_DBUS_PROXY (self->group), name, value);
+          g_variant_dict_insert_value (&changed, name, value);
+        }
+      changed_values = g_variant_ref_sink (g_variant_dict_end (&changed));
+      relay_changes (self, changed_values, NULL);
     }
   else
     g_debug ("Reading the completed group %s: %s", self->group_id, error->message);
@@ -184,7 +200,6 @@ check_status (QmgrDownload *self)
   status = qmgr_group_get_status (self->group);
   if (status & QMGR_GROUP_STATUS_COMPLETE)
     {
-      qmgr_download_stop_watching (self);
       self->step = STEP_FINISHING;
       g_dbus_proxy_call (G_DBUS_PROXY (self->group), "org.freedesktop.DBus.Properties.GetAll",
                          g_variant_new ("(s)", "io.github.qmgrd.QMgr1.Group"),
@@ -297,6 +312,9 @@ run_cancelled (GCancellable *cancellable, gpointer user_data)
 {
   QmgrDownload *self = user_data;
 
+  /* Complete already, being read a last time: the run ends well. */
+  if (self->step != STEP_WAIT)
+    return G_SOURCE_REMOVE;
   fail (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                    _("Stopped following the download")));
   return G_SOURCE_REMOVE;

@@ -232,12 +232,18 @@ class Download(DaemonTestCase):
         download.add_file(self.url('other.bin'), self.dest('b.bin'))
         download.props.display_name = 'two files'
         events = []
-        download.connect('progress', lambda d, done, total: events.append(('progress', done)))
+        download.connect('progress', lambda d, done, total: events.append(('progress', done,
+                                                                             total)))
         download.connect('completed', lambda d: events.append(('completed',)))
         download.connect('notify::group-id', lambda d, p: events.append(('group', d.props.group_id)))
         self.assertTrue(self.run_download(download))
         self.assertIn(('completed',), events)
         self.assertEqual(events[0], ('group', download.props.group_id))
+        # The last progress, before "completed", is the final count.
+        total = len(self.small) + 50 * 1024
+        progress = [e for e in events if e[0] == 'progress']
+        self.assertEqual(progress[-1], ('progress', total, total))
+        self.assertLess(events.index(progress[-1]), events.index(('completed',)))
         with open(self.dest('a.bin'), 'rb') as f:
             self.assertEqual(f.read(), self.small)
         # QMGR keeps a completed group until it is cancelled.
