@@ -13,7 +13,8 @@
 /* The first codes are the daemon's, in its order; the Transfer codes follow
  * QmgrTransferError from its first real failure. */
 G_STATIC_ASSERT ((int) QMGR_CLIENT_ERROR_INVALID_STATE == (int) QMGR_ERROR_INVALID_STATE);
-G_STATIC_ASSERT ((int) QMGR_CLIENT_ERROR_SERVICE_UNAVAILABLE == (int) QMGR_ERROR_SERVICE_UNAVAILABLE);
+G_STATIC_ASSERT ((int) QMGR_CLIENT_ERROR_SERVICE_UNAVAILABLE
+                 == (int) QMGR_ERROR_SERVICE_UNAVAILABLE);
 G_STATIC_ASSERT ((int) QMGR_CLIENT_ERROR_DOWNLOADER_UNAVAILABLE
                  == (int) QMGR_ERROR_DOWNLOADER_UNAVAILABLE);
 G_STATIC_ASSERT ((int) QMGR_CLIENT_ERROR_ITEM_NOT_FOUND == (int) QMGR_ERROR_ITEM_NOT_FOUND);
@@ -55,7 +56,8 @@ static const char *const summaries[] = {
   [QMGR_CLIENT_ERROR_TRANSFER_TIMEOUT] = N_("The server took too long to answer"),
   [QMGR_CLIENT_ERROR_TRANSFER_TLS_FAILURE] = N_("The secure connection to the server failed"),
   [QMGR_CLIENT_ERROR_TRANSFER_TOO_MANY_REDIRECTS] = N_("The server redirected too many times"),
-  [QMGR_CLIENT_ERROR_TRANSFER_FORBIDDEN_REDIRECT] = N_("The server redirected to a refused address"),
+  [QMGR_CLIENT_ERROR_TRANSFER_FORBIDDEN_REDIRECT] =
+    N_("The server redirected to a refused address"),
   [QMGR_CLIENT_ERROR_TRANSFER_BAD_RESPONSE] = N_("The server's answer could not be used"),
   [QMGR_CLIENT_ERROR_TRANSFER_LOCAL_FILE] = N_("The local file could not be written"),
   [QMGR_CLIENT_ERROR_TRANSFER_NO_PROGRESS] = N_("The transfer made no progress for too long"),

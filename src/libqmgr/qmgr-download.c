@@ -409,7 +409,9 @@ qmgr_download_set_property (GObject *object, guint prop_id, const GValue *value,
   switch (prop_id)
     {
     case PROP_CONNECTION: self->connection = g_value_dup_object (value); break;
-    case PROP_DISPLAY_NAME: qmgr_download_set_display_name (self, g_value_get_string (value)); break;
+    case PROP_DISPLAY_NAME:
+      qmgr_download_set_display_name (self, g_value_get_string (value));
+      break;
     case PROP_TRANSFER_POLICY:
       qmgr_download_set_transfer_policy (self, g_value_get_uint (value));
       break;

@@ -49,8 +49,7 @@ guid_list_skip (GuidList *list, guint count)
   return guid_list_next (list, count, NULL);
 }
 
-/* Runs EnumGroups or EnumJobs in a thread of GTask's pool would be wasteful:
- * both are one call, finished here. */
+/* The asynchronous constructors: one call each, whose answer is the snapshot. */
 static void
 enum_groups_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -148,7 +147,8 @@ qmgr_enum_groups_new (QmgrManager *manager, GCancellable *cancellable,
   g_return_if_fail (QMGR_IS_MANAGER (manager));
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, qmgr_enum_groups_new);
-  qmgr_manager_call_enum_groups (manager, 0, G_DBUS_CALL_FLAGS_NONE, -1, cancellable, enum_groups_done, task);
+  qmgr_manager_call_enum_groups (manager, 0, G_DBUS_CALL_FLAGS_NONE, -1, cancellable,
+                                 enum_groups_done, task);
 }
 
 /**
@@ -187,7 +187,8 @@ qmgr_enum_groups_new_sync (QmgrManager *manager, GCancellable *cancellable, GErr
   char **ids = NULL;
 
   g_return_val_if_fail (QMGR_IS_MANAGER (manager), NULL);
-  if (!qmgr_manager_call_enum_groups_sync (manager, 0, G_DBUS_CALL_FLAGS_NONE, -1, &ids, cancellable, error))
+  if (!qmgr_manager_call_enum_groups_sync (manager, 0, G_DBUS_CALL_FLAGS_NONE, -1, &ids,
+                                           cancellable, error))
     {
       qmgr_client_error_convert (error);
       return NULL;
@@ -341,7 +342,8 @@ qmgr_enum_jobs_new (QmgrGroup *group, GCancellable *cancellable,
   g_return_if_fail (QMGR_IS_GROUP (group));
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, qmgr_enum_jobs_new);
-  qmgr_group_call_enum_jobs (group, 0, G_DBUS_CALL_FLAGS_NONE, -1, cancellable, enum_jobs_done, task);
+  qmgr_group_call_enum_jobs (group, 0, G_DBUS_CALL_FLAGS_NONE, -1, cancellable, enum_jobs_done,
+                             task);
 }
 
 /**
@@ -380,7 +382,8 @@ qmgr_enum_jobs_new_sync (QmgrGroup *group, GCancellable *cancellable, GError **e
   char **ids = NULL;
 
   g_return_val_if_fail (QMGR_IS_GROUP (group), NULL);
-  if (!qmgr_group_call_enum_jobs_sync (group, 0, G_DBUS_CALL_FLAGS_NONE, -1, &ids, cancellable, error))
+  if (!qmgr_group_call_enum_jobs_sync (group, 0, G_DBUS_CALL_FLAGS_NONE, -1, &ids, cancellable,
+                                       error))
     {
       qmgr_client_error_convert (error);
       return NULL;

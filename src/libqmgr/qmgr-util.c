@@ -159,7 +159,8 @@ qmgr_path_get_guid (const char *object_path)
   if (strlen (rest) > QMGR_GUID_HEX_LEN)
     {
       /* <group hex>/job/<job hex> */
-      if (strlen (rest) != 2 * QMGR_GUID_HEX_LEN + 5 || strncmp (rest + QMGR_GUID_HEX_LEN, "/job/", 5) != 0
+      if (strlen (rest) != 2 * QMGR_GUID_HEX_LEN + 5
+          || strncmp (rest + QMGR_GUID_HEX_LEN, "/job/", 5) != 0
           || !qmgr_guid_from_hex (rest, QMGR_GUID_HEX_LEN, &guid))
         return NULL;
       last = rest + QMGR_GUID_HEX_LEN + 5;

@@ -116,7 +116,8 @@ files_from_pairs (int argc, char **argv, GError **error)
 
   if (argc < 2 || argc % 2 != 0)
     {
-      qmgrctl_set_usage_error (error, _("Give each URL with its destination: URL DEST [URL DEST…]"));
+      qmgrctl_set_usage_error (error,
+                               _("Give each URL with its destination: URL DEST [URL DEST…]"));
       return NULL;
     }
   for (int i = 0; i < argc; i += 2)

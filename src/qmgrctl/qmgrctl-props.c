@@ -49,8 +49,8 @@ parse_prop (const char *text, guint32 *id, GError **error)
       }
   if (!qmgrctl_parse_uint (text, G_MAXUINT32, &number, NULL))
     {
-      qmgrctl_set_usage_error (error, _("Unknown property “%s” (see “qmgrctl getprop --help”)"),
-                               text);
+      qmgrctl_set_usage_error (error,
+                               _("Unknown property “%s” (see “qmgrctl getprop --help”)"), text);
       return FALSE;
     }
   *id = (guint32) number;
@@ -109,7 +109,8 @@ qmgrctl_getprop (Qmgrctl *ctl, int argc, char **argv, GError **error)
       qmgrctl_set_usage_error (error, _("“getprop” needs a group and a property"));
       return -1;
     }
-  if (!parse_prop (argv[2], &id, error) || (group = qmgrctl_find_group (ctl, argv[1], error)) == NULL
+  if (!parse_prop (argv[2], &id, error)
+      || (group = qmgrctl_find_group (ctl, argv[1], error)) == NULL
       || (reply = qmgrctl_call (group, "GetProp", g_variant_new ("(u)", id), error)) == NULL)
     return -1;
   g_variant_get (reply, "(v)", &value);
@@ -134,7 +135,8 @@ qmgrctl_getprop (Qmgrctl *ctl, int argc, char **argv, GError **error)
     }
   else if (g_variant_is_of_type (value, G_VARIANT_TYPE_STRING))
     g_print ("%s\n", g_variant_get_string (value, NULL));
-  else if (id == QMGR_GROUP_PROP_ID_NOTIFYFLAGS && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
+  else if (id == QMGR_GROUP_PROP_ID_NOTIFYFLAGS
+           && g_variant_is_of_type (value, G_VARIANT_TYPE_UINT32))
     {
       g_autofree char *flags = qmgrctl_flags_to_string (QMGR_TYPE_NOTIFY_FLAGS,
                                                         g_variant_get_uint32 (value));
@@ -288,7 +290,8 @@ show_manager (Qmgrctl *ctl, QmgrManager *manager)
     }
   g_autoptr(QmgrctlFields) f = qmgrctl_fields_new ();
   g_autofree char *limit = qmgrctl_format_limit (qmgr_manager_get_bandwidth_limit (manager));
-  g_autofree char *metered = qmgrctl_format_limit (qmgr_manager_get_metered_bandwidth_limit (manager));
+  g_autofree char *metered =
+    qmgrctl_format_limit (qmgr_manager_get_metered_bandwidth_limit (manager));
 
   qmgrctl_fields_add (f, _("Network cost"), "%s (0x%x)", cost_text, cost);
   qmgrctl_fields_add (f, _("Online"), "%s", qmgr_manager_get_online (manager) ? _("yes") : _("no"));

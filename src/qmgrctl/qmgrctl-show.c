@@ -92,7 +92,8 @@ info_json (QmgrGroup *group, QmgrJob *job)
   add_string (b, "path", g_dbus_proxy_get_object_path (G_DBUS_PROXY (group)));
   add_string (b, "display_name", qmgr_group_get_display_name (group));
   add_string (b, "description", qmgr_group_get_description (group));
-  add_node (b, "status", qmgrctl_flags_to_json (QMGR_TYPE_GROUP_STATUS, qmgr_group_get_status (group)));
+  add_node (b, "status",
+            qmgrctl_flags_to_json (QMGR_TYPE_GROUP_STATUS, qmgr_group_get_status (group)));
   add_int (b, "status_bits", qmgr_group_get_status (group));
   add_string (b, "wait_reason", qmgr_group_get_wait_reason (group));
   add_int (b, "bytes_transferred", (gint64) qmgr_group_get_bytes_transferred (group));
@@ -100,7 +101,8 @@ info_json (QmgrGroup *group, QmgrJob *job)
   add_int (b, "files_transferred", qmgr_group_get_files_transferred (group));
   add_int (b, "files_total", qmgr_group_get_files_total (group));
   add_node (b, "creation_time", qmgrctl_time_to_json (qmgr_group_get_creation_time (group)));
-  add_node (b, "modification_time", qmgrctl_time_to_json (qmgr_group_get_modification_time (group)));
+  add_node (b, "modification_time",
+            qmgrctl_time_to_json (qmgr_group_get_modification_time (group)));
   add_node (b, "completion_time", qmgrctl_time_to_json (qmgr_group_get_completion_time (group)));
   add_int (b, "owner", qmgr_group_get_owner (group));
   add_int (b, "transfer_policy", qmgr_group_get_transfer_policy (group));
@@ -118,7 +120,8 @@ info_json (QmgrGroup *group, QmgrJob *job)
       json_builder_begin_object (b);
       add_string (b, "id", qmgr_job_get_job_id (job));
       add_string (b, "path", g_dbus_proxy_get_object_path (G_DBUS_PROXY (job)));
-      add_node (b, "status", qmgrctl_flags_to_json (QMGR_TYPE_JOB_STATUS, qmgr_job_get_status (job)));
+      add_node (b, "status",
+                qmgrctl_flags_to_json (QMGR_TYPE_JOB_STATUS, qmgr_job_get_status (job)));
       add_int (b, "status_bits", qmgr_job_get_status (job));
       add_int (b, "file_count", qmgr_job_get_file_count (job));
       add_int (b, "current_file", qmgr_job_get_current_file_index (job));
@@ -218,7 +221,8 @@ list_row_json (JsonBuilder *b, QmgrGroup *group)
   json_builder_begin_object (b);
   add_string (b, "id", qmgr_group_get_group_id (group));
   add_string (b, "display_name", qmgr_group_get_display_name (group));
-  add_node (b, "status", qmgrctl_flags_to_json (QMGR_TYPE_GROUP_STATUS, qmgr_group_get_status (group)));
+  add_node (b, "status",
+            qmgrctl_flags_to_json (QMGR_TYPE_GROUP_STATUS, qmgr_group_get_status (group)));
   add_string (b, "wait_reason", qmgr_group_get_wait_reason (group));
   add_int (b, "bytes_transferred", (gint64) qmgr_group_get_bytes_transferred (group));
   add_int (b, "bytes_total", (gint64) qmgr_group_get_bytes_total (group));

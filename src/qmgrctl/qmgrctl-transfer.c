@@ -231,7 +231,8 @@ report_end (Transfer *t)
                            qmgr_download_get_files_total (t->download)),
                  qmgr_download_get_files_total (t->download), size, seconds);
       if (opt_keep && !opt_quiet)
-        g_print (_("The group %s stays in the queue; “qmgrctl cancel %s” removes it.\n"), id, id);
+        g_print (_("The group %s stays in the queue; “qmgrctl cancel %s” removes it.\n"), id,
+                 id);
       return;
     }
   if (g_error_matches (t->error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -260,7 +261,8 @@ setup (Transfer *t, int argc, char **argv, GError **error)
 
   if (argc < 3 || (argc - 1) % 2 != 0)
     {
-      qmgrctl_set_usage_error (error, _("Give each URL with its destination: URL DEST [URL DEST…]"));
+      qmgrctl_set_usage_error (error,
+                               _("Give each URL with its destination: URL DEST [URL DEST…]"));
       return FALSE;
     }
   if (opt_policy != NULL && !qmgrctl_parse_policy (opt_policy, &policy, error))
