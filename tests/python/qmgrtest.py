@@ -59,6 +59,19 @@ def wait_until(condition, timeout=DEADLINE, message='condition'):
     return True
 
 
+def native(env):
+    '''An environment for a program of our own in C (qmgrd, qmgrctl, the C
+    example) or a system one: in a sanitizer build the Python process gets the
+    sanitizer runtime preloaded and leak checking off (Python keeps memory at
+    exit); the C programs are linked with it and check their leaks.'''
+    env = dict(env)
+    child_options = os.environ.get('QMGR_TEST_NATIVE_ASAN_OPTIONS')
+    if child_options:
+        env.pop('LD_PRELOAD', None)
+        env['ASAN_OPTIONS'] = child_options
+    return env
+
+
 def env_path(name):
     value = os.environ.get(name)
     if not value:
@@ -74,6 +87,7 @@ class HttpServer:
         if rate:
             args += ['--rate', str(rate)]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        env=native(os.environ),
                                         preexec_fn=_die_with_parent, text=True)
         self.url = self.process.stdout.readline().strip()
         self.process.stdout.close()
@@ -102,7 +116,7 @@ class PrivateDaemon:
         with open(config, 'w') as f:
             f.write(BUS_CONFIG.format(dir=self.path('bus'), services=self.path('services')))
         self.bus = subprocess.Popen(['dbus-daemon', '--config-file', config, '--nofork',
-                                     '--print-address=1'],
+                                     '--print-address=1'], env=native(os.environ),
                                     stdout=subprocess.PIPE, stderr=self.log,
                                     preexec_fn=_die_with_parent, text=True)
         self.address = self.bus.stdout.readline().strip()
@@ -120,7 +134,8 @@ class PrivateDaemon:
         return Gio.DBusConnection.new_for_address_sync(self.address, flags, None, None)
 
     def environment(self):
-        '''What a client or the daemon needs to find this bus.'''
+        '''What a client or the daemon needs to find this bus (for a C program,
+        pass it through native()).'''
         env = dict(os.environ)
         xdg = self.path('xdg')
         env.update({
@@ -148,7 +163,7 @@ class PrivateDaemon:
 
     def start(self, *extra_args):
         args = [env_path('QMGRD_BINARY'), '--state-dir', self.path('state')] + list(extra_args)
-        self.qmgrd = subprocess.Popen(args, env=self.environment(), stdout=self.log,
+        self.qmgrd = subprocess.Popen(args, env=native(self.environment()), stdout=self.log,
                                       stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         deadline = time.monotonic() + DEADLINE
         while not self.has_owner():

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from qmgrtest import DEADLINE, DaemonTestCase, env_path
+from qmgrtest import DEADLINE, DaemonTestCase, env_path, native
 
 # A transfer policy without UNRESTRICTED, the cost state of a machine with
 # no NetworkManager: qmgrd waits as on a metered network.
@@ -15,19 +15,21 @@ METERED_ONLY = '0x80000002'
 
 class Examples(DaemonTestCase):
 
-    def run_example(self, argv, status=0):
-        result = subprocess.run(argv, env=self.daemon.environment(), capture_output=True,
+    def run_example(self, argv, status=0, python=False):
+        env = self.daemon.environment()
+        result = subprocess.run(argv, env=env if python else native(env), capture_output=True,
                                 text=True, timeout=DEADLINE * 3)
         self.assertEqual(result.returncode, status, result.stdout + result.stderr)
         return result.stdout, result.stderr
 
     def update_tool(self, *args, status=0):
         return self.run_example([sys.executable, env_path('QMGR_EXAMPLE_UPDATE_TOOL')]
-                                + list(args), status)
+                                + list(args), status, python=True)
 
     def groups(self):
-        out = subprocess.run([env_path('QMGRCTL'), '--json', 'list'], env=self.daemon.environment(),
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run([env_path('QMGRCTL'), '--json', 'list'],
+                             env=native(self.daemon.environment()), capture_output=True,
+                             text=True, check=True).stdout
         return json.loads(out)
 
     def test_update_tool_downloads(self):

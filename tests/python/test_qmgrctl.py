@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from qmgrtest import DEADLINE, DaemonTestCase, env_path
+from qmgrtest import DEADLINE, DaemonTestCase, env_path, native
 
 EXIT_USAGE, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_STATE = 2, 3, 4, 6
 EXIT_QUOTA, EXIT_UNAVAILABLE, EXIT_TRANSFER, EXIT_INTERRUPTED = 7, 8, 9, 130
@@ -20,7 +20,7 @@ EXIT_QUOTA, EXIT_UNAVAILABLE, EXIT_TRANSFER, EXIT_INTERRUPTED = 7, 8, 9, 130
 class QmgrctlTestCase(DaemonTestCase):
 
     def env(self):
-        env = self.daemon.environment()
+        env = native(self.daemon.environment())
         env['LC_ALL'] = 'C.UTF-8'
         env.pop('LANGUAGE', None)
         return env

@@ -10,7 +10,7 @@ import sys
 import tempfile
 import unittest
 
-from qmgrtest import DaemonTestCase, env_path
+from qmgrtest import DaemonTestCase, env_path, native
 
 LOCALE_SOURCE = '/usr/share/i18n/locales/pt_BR'
 
@@ -39,7 +39,7 @@ class Portuguese(DaemonTestCase):
         return env
 
     def qmgrctl(self, *args, status=0):
-        result = subprocess.run([env_path('QMGRCTL')] + list(args), env=self.env(),
+        result = subprocess.run([env_path('QMGRCTL')] + list(args), env=native(self.env()),
                                 capture_output=True, text=True, timeout=60)
         self.assertEqual(result.returncode, status, result.stdout + result.stderr)
         return result.stdout, result.stderr
