@@ -112,12 +112,13 @@ class Proxies(DaemonTestCase):
         group.connect('on-status', lambda proxy, job_path, index, status, *rest:
                       statuses.append((job_path, index, status)))
         group.call_resume_group_sync(NONE, -1, None)
-        # Signals ignore the notify flags: each file, then the group.
-        wait_until(lambda: any(s[1] == Qmgr.FILE_INDEX_NONE for s in statuses),
-                   message='OnStatus for the group')
+        # Signals ignore the notify flags: each file, then the job and the group
+        # (both with no file index).
+        wait_until(lambda: [s[1] for s in statuses].count(Qmgr.FILE_INDEX_NONE) == 2,
+                   message='OnStatus for the job and the group')
         complete = int(Qmgr.GroupStatus.COMPLETE | Qmgr.GroupStatus.SUSPENDED)
-        self.assertEqual(statuses[-1], (job.get_object_path(), Qmgr.FILE_INDEX_NONE, complete))
-        self.assertEqual(sorted(s[1] for s in statuses[:-1]), [0, 1])
+        self.assertEqual(statuses[2:], [(job.get_object_path(), Qmgr.FILE_INDEX_NONE, complete)] * 2)
+        self.assertEqual(sorted(s[1] for s in statuses[:2]), [0, 1])
 
         total = len(self.small) + 50 * 1024
         wait_until(lambda: group.props.bytes_transferred == total, message='BytesTransferred')
