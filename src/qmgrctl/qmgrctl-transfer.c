@@ -12,7 +12,7 @@
 #define BAR_WIDTH 24
 #define RATE_WINDOW_USEC (5 * G_USEC_PER_SEC)
 #define N_SAMPLES 32
-#define PLAIN_INTERVAL_USEC (5 * G_USEC_PER_SEC)
+#define PLAIN_INTERVAL_USEC (2 * G_USEC_PER_SEC)
 
 static char *opt_name, *opt_policy;
 static gboolean opt_keep, opt_foreground, opt_quiet;

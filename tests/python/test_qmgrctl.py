@@ -175,6 +175,39 @@ class Verbs(QmgrctlTestCase):
         self.assertIn('--keep', self.qmgrctl('transfer', '--help'))
 
 
+class Completion(QmgrctlTestCase):
+    '''The bash completion, driven the way bash drives it.'''
+
+    def complete(self, *words):
+        script = '''
+source /usr/share/bash-completion/bash_completion
+source "$COMPLETION"
+COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+_qmgrctl
+printf '%s\\n' "${COMPREPLY[@]}"
+'''
+        env = self.env()
+        env['COMPLETION'] = env_path('QMGRCTL_COMPLETION')
+        env['PATH'] = os.path.dirname(env_path('QMGRCTL')) + ':' + env['PATH']
+        result = subprocess.run(['bash', '-c', script, 'bash'] + list(words), env=env,
+                                capture_output=True, text=True, check=True)
+        return result.stdout.split()
+
+    def test_completion(self):
+        if not os.path.exists('/usr/share/bash-completion/bash_completion'):
+            self.skipTest('bash-completion is not installed')
+        self.assertEqual(self.complete('qmgrctl', 'tr'), ['transfer'])
+        self.assertIn('monitor', self.complete('qmgrctl', '--json', ''))
+        self.assertIn('--keep', self.complete('qmgrctl', 'transfer', '--'))
+        self.assertEqual(self.complete('qmgrctl', 'policy', 'x', '--transfer-policy', 'no-'),
+                         ['no-surcharge'])
+        self.assertEqual(self.complete('qmgrctl', 'getprop', 'x', 'displ'), ['DISPLAYNAME'])
+        guid = self.qmgrctl('create').strip()
+        self.assertEqual(self.complete('qmgrctl', 'info', guid[:4]), [guid])
+        self.assertEqual(self.complete('qmgrctl', 'info', guid, ''), [])
+
+
 class Quota(QmgrctlTestCase):
     daemon_config = '[Manager]\nMaxGroupsPerOwner=1\n'
 
