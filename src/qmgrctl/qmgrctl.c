@@ -165,7 +165,11 @@ run_verb (const QmgrctlVerb *verb, int argc, char **argv)
   ctl.tty = isatty (STDOUT_FILENO);
   ctl.connection = connect_bus (&error);
   if (ctl.connection == NULL)
-    return fail (error);
+    {
+      /* No bus, no qmgrd. */
+      fail (error);
+      return QMGRCTL_EXIT_UNAVAILABLE;
+    }
   /* argv[0] is the verb: the verb sees its own arguments from argv[1]. */
   status = verb->run (&ctl, argc, argv, &error);
   g_clear_object (&ctl.manager);

@@ -165,6 +165,14 @@ class Verbs(QmgrctlTestCase):
         self.qmgrctl('transfer', self.url('small.bin'), self.dest('a'), status=EXIT_UNAVAILABLE)
         self.assertIn('qmgrd is not running', self.qmgrctl('--version'))
 
+    def test_no_bus(self):
+        env = self.env()
+        env['DBUS_SYSTEM_BUS_ADDRESS'] = 'unix:path=' + self.daemon.path('no-such-bus')
+        result = subprocess.run([env_path('QMGRCTL'), '--system', 'list'], env=env,
+                                capture_output=True, text=True, timeout=DEADLINE)
+        self.assertEqual(result.returncode, EXIT_UNAVAILABLE, result.stderr)
+        self.assertIn('system bus', result.stderr)
+
     def test_version_and_help(self):
         out = self.qmgrctl('--version')
         self.assertRegex(out, r'^qmgrctl \S+\nqmgrd \S+\n$')
