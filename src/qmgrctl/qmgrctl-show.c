@@ -231,6 +231,34 @@ list_row_json (JsonBuilder *b, QmgrGroup *group)
   json_builder_end_object (b);
 }
 
+/* @text padded to @width characters (printf pads bytes; sizes hold a
+ * no-break space, translations any letter). */
+static char *
+pad (const char *text, glong width)
+{
+  glong length = g_utf8_strlen (text, -1);
+
+  return g_strdup_printf ("%s%*s", text, (int) MAX (0, width - length), "");
+}
+
+static char *
+pad_left (const char *text, glong width)
+{
+  glong length = g_utf8_strlen (text, -1);
+
+  return g_strdup_printf ("%*s%s", (int) MAX (0, width - length), "", text);
+}
+
+static void
+print_row (const char *id, const char *state, const char *bytes, const char *files,
+           const char *name)
+{
+  g_autofree char *c1 = pad (id, 36), *c2 = pad (state, 14), *c3 = pad (bytes, 28);
+  g_autofree char *c4 = pad (files, 7);
+
+  g_print ("%s  %s  %s  %s  %s\n", c1, c2, c3, c4, name);
+}
+
 static void
 list_row_text (QmgrGroup *group)
 {
@@ -240,8 +268,8 @@ list_row_text (QmgrGroup *group)
   const char *reason = qmgr_group_get_wait_reason (group);
   const char *name = qmgr_group_get_display_name (group);
 
-  g_print ("%-36s  %-14s  %-28s  %-7s  %s\n", qmgr_group_get_group_id (group),
-           reason != NULL ? reason : "?", bytes, files, name != NULL && *name ? name : "-");
+  print_row (qmgr_group_get_group_id (group), reason != NULL ? reason : "?", bytes, files,
+             name != NULL && *name ? name : "-");
 }
 
 int
@@ -263,8 +291,7 @@ qmgrctl_list (Qmgrctl *ctl, int argc, char **argv, GError **error)
   qmgr_enum_groups_next (groups, qmgr_enum_groups_get_count (groups), &ids);
   json_builder_begin_array (b);
   if (!ctl->json && ids[0] != NULL)
-    g_print ("%-36s  %-14s  %-28s  %-7s  %s\n", _("GROUP"), _("STATE"), _("BYTES"), _("FILES"),
-             _("NAME"));
+    print_row (_("GROUP"), _("STATE"), _("BYTES"), _("FILES"), _("NAME"));
   for (guint i = 0; ids[i] != NULL; i++)
     {
       /* A group cancelled since the enumeration is skipped. */
@@ -328,8 +355,9 @@ file_row (Qmgrctl *ctl, QmgrJob *job, guint index, JsonBuilder *b, GError **erro
       g_autofree char *flags = qmgrctl_flags_to_string (QMGR_TYPE_FILE_STATUS, status);
       g_autofree char *why = describe_last_error (last_error);
 
-      g_print ("%3u  %-10s  %10s / %-10s  %s → %s\n", index, flags, done_text, total_text, url,
-               path);
+      g_autofree char *done_col = pad_left (done_text, 10), *total_col = pad (total_text, 10);
+
+      g_print ("%3u  %-10s  %s / %s  %s → %s\n", index, flags, done_col, total_col, url, path);
       if (why != NULL)
         g_print ("     %s\n", why);
     }
