@@ -15,7 +15,7 @@ PACKAGES="
     libsoup-3.0-dev glib-networking libgnutls28-dev
     python3 python3-gi
     gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gi-docgen
-    scdoc bash-completion locales
+    libjson-glib-dev scdoc bash-completion locales
 "
 
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
