@@ -14,6 +14,8 @@ PACKAGES="
     dbus dbus-daemon dbus-user-session systemd man-db
     libsoup-3.0-dev glib-networking libgnutls28-dev
     python3 python3-gi python3-dbusmock
+    gobject-introspection libgirepository1.0-dev gir1.2-glib-2.0 gi-docgen
+    libjson-glib-dev bash-completion locales
 "
 
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
