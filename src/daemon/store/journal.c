@@ -163,7 +163,7 @@ map_journal (int dir_fd, const char *dir_path, guint64 seq, Mapped *m, GHashTabl
   m->path = g_build_filename (dir_path, name, NULL);
   m->map = NULL;
   m->size = 0;
-  fd = openat (dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  fd = qmgr_io_open_at (dir_fd, name, O_RDONLY, 0);
   if (fd < 0)
     return qmgr_io_set_error (error, errno, "open", m->path);
   if (fstat (fd, &st) < 0)
@@ -282,8 +282,7 @@ start_journal (QmgrJournal *j, guint64 seq, GError **error)
   g_autofree char *name = journal_name (seq);
   int fd;
 
-  fd = openat (j->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-               0600);
+  fd = qmgr_io_open_at (j->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0)
     {
       g_autofree char *path = g_build_filename (j->dir_path, name, NULL);
@@ -666,22 +665,6 @@ qmgr_journal_size (QmgrJournal *j)
 /* ---- compaction (its own thread; touches files only, never the model) ---- */
 
 static gboolean
-write_all (int fd, const char *data, gsize len)
-{
-  while (len > 0)
-    {
-      ssize_t n = write (fd, data, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return FALSE;
-      data += n;
-      len -= (gsize) n;
-    }
-  return TRUE;
-}
-
-static gboolean
 fold (QmgrJournal *j, GError **error)
 {
   g_autoptr(GHashTable) latest = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
@@ -703,7 +686,7 @@ fold (QmgrJournal *j, GError **error)
       Latest *l = value;
       g_autofree char *name = g_strconcat (hex, ".group", NULL);
       g_autofree char *tmp = g_strconcat (name, ".tmp", NULL);
-      int fd;
+      int fd, err;
 
       if (g_atomic_int_get (&j->compact_stop))
         {
@@ -717,14 +700,15 @@ fold (QmgrJournal *j, GError **error)
             ok = qmgr_io_set_error (error, errno, "remove", name);
           continue;
         }
-      fd = openat (j->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+      fd = qmgr_io_open_at (j->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
       if (fd < 0)
         {
           ok = qmgr_io_set_error (error, errno, "create", tmp);
           break;
         }
-      if (!write_all (fd, l->payload, l->len))
-        ok = qmgr_io_set_error (error, errno, "write", tmp);
+      err = qmgr_io_write_all (fd, l->payload, l->len, -1);
+      if (err != 0)
+        ok = qmgr_io_set_error (error, err, "write", tmp);
       close (fd);
       g_ptr_array_add (renames, g_steal_pointer (&name));
     }

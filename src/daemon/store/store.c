@@ -134,35 +134,29 @@ write_atomically (int dir_fd, const char *dir_path, const char *name, const char
 {
   g_autofree char *tmp = g_strconcat (name, ".tmp", NULL);
   g_autofree char *path = g_build_filename (dir_path, name, NULL);
-  int fd;
+  int fd, err;
 
-  fd = openat (dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  fd = qmgr_io_open_at (dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0)
     return qmgr_io_set_error (error, errno, "create", path);
-  while (len > 0)
+  err = qmgr_io_write_all (fd, data, len, -1);
+  if (err != 0)
     {
-      ssize_t n = write (fd, data, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int err = errno;
-          close (fd);
-          unlinkat (dir_fd, tmp, 0);
-          return qmgr_io_set_error (error, err, "write", path);
-        }
-      data += n;
-      len -= (gsize) n;
+      close (fd);
+      unlinkat (dir_fd, tmp, 0);
+      return qmgr_io_set_error (error, err, "write", path);
     }
-  if (fsync (fd) < 0 || close (fd) < 0)
+  err = fsync (fd) < 0 ? errno : 0;
+  if (close (fd) < 0 && err == 0)
+    err = errno;
+  if (err != 0)
     {
-      int err = errno;
       unlinkat (dir_fd, tmp, 0);
       return qmgr_io_set_error (error, err, "sync", path);
     }
   if (renameat (dir_fd, tmp, dir_fd, name) < 0)
     {
-      int err = errno;
+      err = errno;
       unlinkat (dir_fd, tmp, 0);
       return qmgr_io_set_error (error, err, "rename into place", path);
     }
