@@ -857,6 +857,46 @@ test_format_roundtrip (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_cmpuint (n, ==, 5);
 }
 
+/* A group owing more callbacks than a group file may hold (the core bounds
+ * its queue; the store must not count on it): the newest are written, with a
+ * warning, and what is written loads. */
+static void
+test_pending_over_limit (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 1, FALSE);
+  QmgrGroup *back;
+  const guint limit = QMGR_STORE_MAX_PENDING_NOTIFICATIONS;
+
+  for (guint i = 0; i < limit + 1; i++)
+    {
+      QmgrPendingNotification n = { .file_index = 0, .status = 0x140, .created = i };
+      g_array_append_val (g->pending_notifications, n);
+    }
+  capture_start ();
+  g_assert_true (qmgr_group_set_display_name (g, "owes many", &error));
+  g_assert_no_error (error);
+  loaded = reload (f, &store);
+  warnings = capture_stop ();
+
+  back = qmgr_manager_lookup_group (loaded, g->id);
+  g_assert_nonnull (back);
+  if (back == NULL)
+    return;
+  g_assert_cmpstr (back->display_name, ==, "owes many");
+  g_assert_cmpuint (back->pending_notifications->len, ==, limit);
+  /* The oldest went. */
+  g_assert_cmpint (g_array_index (back->pending_notifications, QmgrPendingNotification, 0).created,
+                   ==, 1);
+  g_assert_cmpint (g_array_index (back->pending_notifications, QmgrPendingNotification,
+                                  limit - 1).created, ==, limit);
+  g_assert_true (warnings_mention (warnings, g->id_str));
+  g_assert_false (warnings_mention (warnings, "damaged"));
+}
+
 static void
 test_keyfile_rejects (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
@@ -1331,6 +1371,7 @@ main (int argc, char **argv)
   ADD ("/store/no-settings-file", test_no_settings_file);
   ADD ("/store/keyfile/roundtrip", test_keyfile_roundtrip);
   ADD ("/store/format/roundtrip", test_format_roundtrip);
+  ADD ("/store/pending-over-limit", test_pending_over_limit);
   ADD ("/store/keyfile/escapes", test_keyfile_escapes);
   ADD ("/store/keyfile/numbers", test_keyfile_numbers);
   ADD ("/store/keyfile/rejects", test_keyfile_rejects);

@@ -123,7 +123,8 @@ kf_bool (GString *out, const char *key, gboolean value)
 static gsize
 estimate_length (QmgrGroup *g)
 {
-  gsize n = 1024 + 160 * g->pending_notifications->len;
+  gsize n = 1024 + 160 * MIN (g->pending_notifications->len,
+                               QMGR_STORE_MAX_PENDING_NOTIFICATIONS);
 
   if (g->job != NULL)
     for (guint i = 0; i < g->job->files->len; i++)
@@ -135,6 +136,42 @@ estimate_length (QmgrGroup *g)
              (f->error_message != NULL ? strlen (f->error_message) : 0);
       }
   return n;
+}
+
+/* The callbacks owed, the newest QMGR_STORE_MAX_PENDING_NOTIFICATIONS of them:
+ * the reader refuses a file with more, and a group lost at the next start
+ * would owe none at all. */
+static void
+write_notifications (GString *out, QmgrGroup *g)
+{
+  static gint64 last_warning;
+  guint len = g->pending_notifications->len;
+  guint first = len > QMGR_STORE_MAX_PENDING_NOTIFICATIONS ?
+                len - QMGR_STORE_MAX_PENDING_NOTIFICATIONS : 0;
+
+  if (first > 0 && g_get_monotonic_time () - last_warning > 60 * G_USEC_PER_SEC)
+    {
+      /* Once a minute at most: the group is written on every change. */
+      last_warning = g_get_monotonic_time ();
+      g_warning ("Group %s owes %u callbacks; only the newest %u are stored", g->id_str, len,
+                 QMGR_STORE_MAX_PENDING_NOTIFICATIONS);
+    }
+  kf_u64 (out, "PendingNotifications", len - first);
+  for (guint i = first; i < len; i++)
+    {
+      QmgrPendingNotification *n = &g_array_index (g->pending_notifications,
+                                                   QmgrPendingNotification, i);
+      char section[40];
+
+      g_snprintf (section, sizeof section, "Notification %u", i - first);
+      kf_group (out, section);
+      kf_u64 (out, "FileIndex", n->file_index);
+      kf_u64 (out, "Status", n->status);
+      kf_u64 (out, "NumRetries", n->num_retries);
+      kf_u64 (out, "Win32Result", n->win32_result);
+      kf_u64 (out, "TransportResult", n->transport_result);
+      kf_i64 (out, "Created", n->created);
+    }
 }
 
 char *
@@ -164,23 +201,7 @@ qmgr_store_group_to_data (QmgrGroup *g, gsize *length)
   kf_i64 (out, "CompletionTime", g->completion_time);
   if (g->retrying_since != 0)
     kf_i64 (out, "RetryingSince", g->retrying_since);
-  kf_u64 (out, "PendingNotifications", g->pending_notifications->len);
-
-  for (guint i = 0; i < g->pending_notifications->len; i++)
-    {
-      QmgrPendingNotification *n = &g_array_index (g->pending_notifications,
-                                                   QmgrPendingNotification, i);
-      char section[40];
-
-      g_snprintf (section, sizeof section, "Notification %u", i);
-      kf_group (out, section);
-      kf_u64 (out, "FileIndex", n->file_index);
-      kf_u64 (out, "Status", n->status);
-      kf_u64 (out, "NumRetries", n->num_retries);
-      kf_u64 (out, "Win32Result", n->win32_result);
-      kf_u64 (out, "TransportResult", n->transport_result);
-      kf_i64 (out, "Created", n->created);
-    }
+  write_notifications (out, g);
 
   if (g->job != NULL)
     {
@@ -469,7 +490,8 @@ qmgr_store_group_from_keyfile (QmgrManager *m, GKeyFile *kf, GError **error)
   g->completion_time = read_i64 (&r, "CompletionTime");
   g->retrying_since = read_i64 (&r, "RetryingSince");
   {
-    guint64 n_pending = read_u64 (&r, "PendingNotifications", 10000, 0);
+    guint64 n_pending = read_u64 (&r, "PendingNotifications",
+                                  QMGR_STORE_MAX_PENDING_NOTIFICATIONS, 0);
     for (guint64 i = 0; i < n_pending && !r.failed; i++)
       {
         char section[40];

@@ -10,6 +10,10 @@ G_BEGIN_DECLS
 
 #define QMGR_STORE_VERSION 1
 
+/* The most callbacks owed that a group file holds: the writer writes the newest
+ * this many, the reader refuses more. */
+#define QMGR_STORE_MAX_PENDING_NOTIFICATIONS 10000
+
 /* The group parsed from a group file's text (qmgr_store_group_from_keyfile()
  * on GKeyFile's parse of it). */
 QmgrGroup *qmgr_store_group_from_data (QmgrManager *manager, const char *data, gsize len,
