@@ -1131,6 +1131,155 @@ test_journal_torn_tail (Fixture *f, gconstpointer data G_GNUC_UNUSED)
       }
 }
 
+static char *
+group_hex (QmgrGroup *g)
+{
+  char hex[QMGR_GUID_HEX_LEN + 1];
+
+  qmgr_guid_to_hex (g->id, hex);
+  return g_strdup (hex);
+}
+
+/* Ten acknowledged records, each made durable on its own: the first renames
+ * group A (whose file says "one") unless @first_creates, then new groups.
+ * Returns the journal's path; @starts receives where each record starts, and
+ * its end. */
+static char *
+ten_records (Fixture *f, gboolean first_creates, goffset starts[11], GPtrArray *ids)
+{
+  g_autoptr(GError) error = NULL;
+  QmgrGroup *a = NULL;
+  char *journal;
+
+  if (!first_creates)
+    {
+      a = unit_create_group (f->manager, GUID_A, UNIT_OWNER);
+      g_assert_true (qmgr_group_set_display_name (a, "one", &error));
+      g_assert_no_error (error);
+    }
+  qmgr_store_compact (f->store);
+  journal = current_journal (f);
+  starts[0] = file_size_of_records (journal);
+  for (guint i = 0; i < 10; i++)
+    {
+      QmgrGroup *g;
+
+      if (i == 0 && a != NULL)
+        {
+          g_assert_true (qmgr_group_set_display_name (a, "two", &error));
+          g_assert_no_error (error);
+          g = a;
+        }
+      else
+        g = unit_create_group (f->manager, "", UNIT_OWNER);
+      g_ptr_array_add (ids, g_strdup (g->id_str));
+      starts[i + 1] = file_size_of_records (journal);
+    }
+  return journal;
+}
+
+static void
+rewrite_file (const char *path, const char *data, gsize len)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (path, data, (gssize) len, &error));
+  g_assert_no_error (error);
+}
+
+/* A byte flipped in the first of ten acknowledged records (in its payload, or
+ * in the group id of its header): that record is skipped with a warning naming
+ * the journal (and its group when the header reads), the nine after it load,
+ * its group keeps the state its file holds, and the fold sets the journal
+ * aside instead of deleting it. */
+static void
+test_journal_damaged_record (Fixture *f, gconstpointer data)
+{
+  gboolean first_creates = GPOINTER_TO_INT (data) == 0;
+  gboolean in_header = GPOINTER_TO_INT (data) == 2;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) warnings = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autofree char *journal = NULL, *contents = NULL, *hex = NULL, *broken = NULL;
+  goffset starts[11];
+  gsize len;
+
+  journal = ten_records (f, first_creates, starts, ids);
+  hex = group_hex (qmgr_manager_lookup_group (f->manager, unit_guid (ids->pdata[0])));
+  broken = g_strconcat (journal, ".broken", NULL);
+  qmgr_store_flush (f->store);
+  g_assert_true (g_file_get_contents (journal, &contents, &len, NULL));
+  /* "QJ1 S <hex>": the id's first digit; or a byte in the middle of the payload. */
+  if (in_header)
+    contents[starts[0] + 6] ^= 0x20;
+  else
+    contents[(starts[0] + starts[1]) / 2] ^= 0x01;
+  rewrite_file (journal, contents, len);
+
+  capture_start ();
+  loaded = reload (f, &store);
+  warnings = capture_stop ();
+
+  for (guint i = 1; i < 10; i++)
+    g_assert_nonnull (qmgr_manager_lookup_group (loaded, unit_guid (ids->pdata[i])));
+  if (first_creates)
+    g_assert_null (qmgr_manager_lookup_group (loaded, unit_guid (ids->pdata[0])));
+  else
+    g_assert_cmpstr (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A))->display_name, ==,
+                     "one");
+  g_assert_cmpuint (warnings->len, ==, 1);
+  g_assert_true (warnings_mention (warnings, journal));
+  g_assert_true (warnings_mention (warnings, in_header ? "unreadable" : hex));
+
+  /* Folded, and kept aside rather than deleted. */
+  qmgr_store_compact (store);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (broken, G_FILE_TEST_IS_REGULAR));
+  g_clear_pointer (&loaded, qmgr_manager_free);
+  g_clear_pointer (&store, qmgr_store_free);
+
+  /* The next start finds the same groups, without a word. */
+  capture_start ();
+  loaded = reload (f, &store);
+  g_clear_pointer (&warnings, g_ptr_array_unref);
+  warnings = capture_stop ();
+  g_assert_cmpuint (warnings->len, ==, 0);
+  for (guint i = 1; i < 10; i++)
+    g_assert_nonnull (qmgr_manager_lookup_group (loaded, unit_guid (ids->pdata[i])));
+}
+
+/* The last of ten records cut short (a crash while it was written): the nine
+ * before it load, quietly, and the journal is folded and removed as usual. */
+static void
+test_journal_cut_last_record (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) warnings = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autofree char *journal = NULL, *contents = NULL, *broken = NULL;
+  goffset starts[11];
+  gsize len;
+
+  journal = ten_records (f, TRUE, starts, ids);
+  broken = g_strconcat (journal, ".broken", NULL);
+  qmgr_store_flush (f->store);
+  g_assert_true (g_file_get_contents (journal, &contents, &len, NULL));
+  rewrite_file (journal, contents, (gsize) (starts[9] + starts[10]) / 2);
+
+  capture_start ();
+  loaded = reload (f, &store);
+  warnings = capture_stop ();
+  for (guint i = 0; i < 9; i++)
+    g_assert_nonnull (qmgr_manager_lookup_group (loaded, unit_guid (ids->pdata[i])));
+  g_assert_null (qmgr_manager_lookup_group (loaded, unit_guid (ids->pdata[9])));
+  g_assert_cmpuint (warnings->len, ==, 0);
+  qmgr_store_compact (store);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (broken, G_FILE_TEST_EXISTS));
+}
+
 /* The standard CRC-32 (IEEE 802.3, reflected), bit by bit: the journal's
  * record format, whatever computes it in the daemon. */
 static guint32
@@ -1362,6 +1511,13 @@ main (int argc, char **argv)
   ADD ("/store/one-file-per-group", test_one_file_per_group);
   ADD ("/store/journal/record-format", test_journal_record_format);
   ADD ("/store/journal/torn-tail", test_journal_torn_tail);
+  g_test_add ("/store/journal/damaged-first-of-ten", Fixture, GINT_TO_POINTER (0), fixture_set_up,
+              test_journal_damaged_record, fixture_tear_down);
+  g_test_add ("/store/journal/damaged-keeps-file-state", Fixture, GINT_TO_POINTER (1),
+              fixture_set_up, test_journal_damaged_record, fixture_tear_down);
+  g_test_add ("/store/journal/damaged-header", Fixture, GINT_TO_POINTER (2), fixture_set_up,
+              test_journal_damaged_record, fixture_tear_down);
+  ADD ("/store/journal/cut-last-of-ten", test_journal_cut_last_record);
   ADD ("/store/journal/batch", test_batch);
   ADD ("/store/journal/batch-write-failure", test_batch_write_failure);
   ADD ("/store/damaged-files", test_damaged_files);

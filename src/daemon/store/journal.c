@@ -103,7 +103,7 @@ parse_record (const char *p, gsize avail, char *op, const char **hex, const char
     return 0;
   *hex = p + 6;
   q = p + 6 + HEX_LEN + 1;
-  if (!g_ascii_isdigit (*q))
+  if (q >= nl || !g_ascii_isdigit (*q))
     return 0;
   n = g_ascii_strtoull (q, &end, 10);
   if (end >= nl || *end != ' ' || n > MAX_PAYLOAD || (*op == 'D' && n != 0))
@@ -126,6 +126,7 @@ typedef struct {
   char *path;
   void *map;
   gsize size;
+  gboolean damaged;           /* a record before intact ones did not check */
 } Mapped;
 
 static gboolean
@@ -149,11 +150,63 @@ journal_name (guint64 seq)
                           seq);
 }
 
+/* The offset of the first intact record after @from, or @size. A damaged
+ * record whose header still reads is passed over by its length (its payload
+ * is never searched: a client's string could look like a record there);
+ * otherwise the next record header whose checksum holds is searched for. */
+static gsize
+next_intact_record (const char *map, gsize size, gsize from)
+{
+  const char *p = map + from, *hex, *payload, *nl;
+  gsize len, at;
+  char op;
+
+  nl = memchr (p, '\n', MIN (size - from, (gsize) MAX_HEADER));
+  if (nl != NULL && p + 6 + HEX_LEN + 1 < nl && memcmp (p, "QJ1 ", 4) == 0)
+    {
+      char *end;
+      guint64 n = g_ascii_strtoull (p + 6 + HEX_LEN + 1, &end, 10);
+
+      at = (gsize) (nl - map) + 1 + n + 1;
+      if (end < nl && n <= MAX_PAYLOAD && at < size &&
+          parse_record (map + at, size - at, &op, &hex, &payload, &len) > 0)
+        return at;
+    }
+  for (at = from + 1; at + 4 <= size; at++)
+    {
+      const char *q = memmem (map + at, size - at, "QJ1 ", 4);
+
+      if (q == NULL)
+        break;
+      at = (gsize) (q - map);
+      if (parse_record (q, size - at, &op, &hex, &payload, &len) > 0)
+        return at;
+    }
+  return size;
+}
+
+/* Says which group a damaged record at @p was about, when its header tells. */
+static char *
+damaged_record_group (const char *p, gsize avail)
+{
+  if (avail > 6 + HEX_LEN && memcmp (p, "QJ1 ", 4) == 0 && p[5] == ' ' &&
+      is_lower_hex (p + 6, HEX_LEN))
+    return g_strdup_printf ("group %.*s", HEX_LEN, p + 6);
+  return g_strdup ("a group whose id is unreadable");
+}
+
 /* Maps journal @seq and records its records into @latest (hex → Latest; later
- * records replace earlier ones). The mapping must outlive @latest's use. */
+ * records replace earlier ones). The mapping must outlive @latest's use.
+ *
+ * A record that does not check is either the tail of a write a crash
+ * interrupted (nothing intact after it: never acknowledged, ignored quietly)
+ * or damage (intact records after it): then only that record is skipped, its
+ * group keeping what earlier records or its file hold, and the journal is
+ * marked damaged, to be set aside rather than deleted once folded. Said unless
+ * @quiet (the fold reads what loading read, and said, before). */
 static gboolean
 map_journal (int dir_fd, const char *dir_path, guint64 seq, Mapped *m, GHashTable *latest,
-             GError **error)
+             gboolean quiet, GError **error)
 {
   g_autofree char *name = journal_name (seq);
   struct stat st;
@@ -163,6 +216,7 @@ map_journal (int dir_fd, const char *dir_path, guint64 seq, Mapped *m, GHashTabl
   m->path = g_build_filename (dir_path, name, NULL);
   m->map = NULL;
   m->size = 0;
+  m->damaged = FALSE;
   fd = qmgr_io_open_at (dir_fd, name, O_RDONLY, 0);
   if (fd < 0)
     return qmgr_io_set_error (error, errno, "open", m->path);
@@ -183,20 +237,36 @@ map_journal (int dir_fd, const char *dir_path, guint64 seq, Mapped *m, GHashTabl
 
   while (off < m->size)
     {
-      const char *hex, *payload;
-      gsize len, n;
+      const char *map = m->map, *hex, *payload;
+      gsize len, n, next;
       char op;
       Latest *l;
 
-      n = parse_record ((const char *) m->map + off, m->size - off, &op, &hex, &payload, &len);
-      if (n == 0 && is_zero ((const char *) m->map + off, m->size - off))
+      n = parse_record (map + off, m->size - off, &op, &hex, &payload, &len);
+      if (n == 0 && is_zero (map + off, m->size - off))
         break;    /* the room written ahead */
       if (n == 0)
         {
-          /* The tail of a write a crash interrupted: never acknowledged. */
-          g_message ("Ignoring the last %" G_GSIZE_FORMAT " bytes of %s: an unfinished record",
-                     m->size - off, m->path);
-          break;
+          next = next_intact_record (map, m->size, off);
+          if (next == m->size)
+            {
+              /* The tail of a write a crash interrupted: never acknowledged. */
+              if (!quiet)
+                g_message ("Ignoring the last %" G_GSIZE_FORMAT " bytes of %s: an unfinished "
+                           "record", m->size - off, m->path);
+              break;
+            }
+          if (!quiet)
+            {
+              g_autofree char *what = damaged_record_group (map + off, m->size - off);
+              g_warning ("The journal %s is damaged: %" G_GSIZE_FORMAT " bytes at offset %"
+                         G_GSIZE_FORMAT " do not check; the change they held to %s is lost "
+                         "(the records after them load); the journal will be kept as %s.broken",
+                         m->path, next - off, off, what, m->path);
+            }
+          m->damaged = TRUE;
+          off = next;
+          continue;
         }
       l = g_new (Latest, 1);
       l->payload = op == 'S' ? payload : NULL;
@@ -250,13 +320,14 @@ list_journals (int dir_fd, const char *dir_path, GError **error)
 
 /* Maps journals @seqs in order; fills @latest. */
 static Mapped *
-map_journals (int dir_fd, const char *dir_path, GArray *seqs, GHashTable *latest, GError **error)
+map_journals (int dir_fd, const char *dir_path, GArray *seqs, GHashTable *latest, gboolean quiet,
+              GError **error)
 {
   Mapped *maps = g_new0 (Mapped, seqs->len + 1);
 
   for (guint i = 0; i < seqs->len; i++)
     if (!map_journal (dir_fd, dir_path, g_array_index (seqs, guint64, i), &maps[i], latest,
-                      error))
+                      quiet, error))
       {
         for (guint k = 0; k <= i; k++)
           mapped_clear (&maps[k]);
@@ -322,7 +393,7 @@ qmgr_journal_open (int dir_fd, const char *dir_path, QmgrJournalReplayFunc repla
   j->closed = list_journals (dir_fd, dir_path, error);
   if (j->closed == NULL)
     return NULL;
-  maps = map_journals (dir_fd, dir_path, j->closed, latest, error);
+  maps = map_journals (dir_fd, dir_path, j->closed, latest, FALSE, error);
   if (maps == NULL)
     return NULL;
   g_hash_table_iter_init (&iter, latest);
@@ -664,6 +735,24 @@ qmgr_journal_size (QmgrJournal *j)
 
 /* ---- compaction (its own thread; touches files only, never the model) ---- */
 
+/* A damaged journal, once folded, goes to journal.<n>.broken (or .broken.<k>
+ * when that is taken: journal numbers start again once all are folded). */
+static gboolean
+set_aside_journal (QmgrJournal *j, const char *name, GError **error)
+{
+  for (guint k = 0; k < 1000; k++)
+    {
+      g_autofree char *broken = k == 0 ? g_strconcat (name, ".broken", NULL)
+                                       : g_strdup_printf ("%s.broken.%u", name, k);
+
+      if (renameat2 (j->dir_fd, name, j->dir_fd, broken, RENAME_NOREPLACE) == 0)
+        return TRUE;
+      if (errno != EEXIST)
+        return qmgr_io_set_error (error, errno, "set aside", name);
+    }
+  return qmgr_io_set_error (error, EEXIST, "set aside", name);
+}
+
 static gboolean
 fold (QmgrJournal *j, GError **error)
 {
@@ -671,10 +760,11 @@ fold (QmgrJournal *j, GError **error)
   g_autoptr(GPtrArray) renames = g_ptr_array_new_with_free_func (g_free);
   GHashTableIter iter;
   gpointer key, value;
+  g_autofree gboolean *damaged = g_new0 (gboolean, j->compacting->len + 1);
   Mapped *maps;
   gboolean ok = TRUE;
 
-  maps = map_journals (j->dir_fd, j->dir_path, j->compacting, latest, error);
+  maps = map_journals (j->dir_fd, j->dir_path, j->compacting, latest, TRUE, error);
   if (maps == NULL)
     return FALSE;
 
@@ -712,6 +802,8 @@ fold (QmgrJournal *j, GError **error)
       close (fd);
       g_ptr_array_add (renames, g_steal_pointer (&name));
     }
+  for (guint i = 0; i < j->compacting->len; i++)
+    damaged[i] = maps[i].damaged;
   unmap_journals (maps, j->compacting->len);
 
   if (ok && syncfs (j->dir_fd) < 0)
@@ -725,11 +817,15 @@ fold (QmgrJournal *j, GError **error)
     }
   if (ok && fsync (j->dir_fd) < 0)
     ok = qmgr_io_set_error (error, errno, "sync", j->dir_path);
-  /* Only now are the journals redundant. */
+  /* Only now are the journals redundant; a damaged one is kept aside. */
   for (guint i = 0; ok && i < j->compacting->len; i++)
     {
-      g_autofree char *name = journal_name (g_array_index (j->compacting, guint64, i));
-      if (unlinkat (j->dir_fd, name, 0) < 0 && errno != ENOENT)
+      guint64 seq = g_array_index (j->compacting, guint64, i);
+      g_autofree char *name = journal_name (seq);
+
+      if (damaged[i])
+        ok = set_aside_journal (j, name, error);
+      else if (unlinkat (j->dir_fd, name, 0) < 0 && errno != ENOENT)
         ok = qmgr_io_set_error (error, errno, "remove", name);
     }
   if (ok && fsync (j->dir_fd) < 0)

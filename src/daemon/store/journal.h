@@ -8,6 +8,9 @@
  * are removed. After a crash the group files plus the journals, replayed in
  * order, give every acknowledged state; a record cut short by the crash is
  * recognised by its length and checksum and ignored (it was never acknowledged).
+ * A record that does not check but has intact records after it is damage: it
+ * alone is skipped, with a warning, and its journal is renamed to
+ * journal.<n>.broken once folded instead of being removed.
  *
  * Files, in the groups directory: journal.<16 hex digits>, numbered in order. */
 #pragma once
