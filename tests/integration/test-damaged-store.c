@@ -1,9 +1,13 @@
 /* qmgrd integration tests — a damaged store: a group file full of garbage, an empty
- * one and one that parses but makes no sense are each renamed to .broken with a
- * warning, and the daemon starts and serves the other groups. */
+ * one, one that parses but makes no sense, one cut short, and a FIFO or a
+ * symlink in place of one are each renamed to .broken with a warning, and the
+ * daemon starts (without waiting on the FIFO) and serves the other groups. */
 #include "it-util.h"
 
+#include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define GROUP QMGR_TEST_GROUP_IFACE
 #define JOB QMGR_TEST_JOB_IFACE
@@ -168,6 +172,79 @@ test_damaged_store (void)
   qmgr_test_daemon_stop (d);
 }
 
+/* Files no group file should be (R11): a FIFO (start-up must not wait for a
+ * writer), a symlink (never followed, its target never quoted), a file cut
+ * short at [Job] (the end marker is missing). Each is set aside with a warning
+ * naming it; the daemon starts and serves the rest. */
+static void
+test_unreadable_files (void)
+{
+  g_autoptr(QmgrTestDaemon) d = qmgr_test_daemon_new ();
+  g_autoptr(ItGroup) good = NULL;
+  g_autoptr(ItGroup) fifo = NULL;
+  g_autoptr(ItGroup) link = NULL;
+  g_autoptr(ItGroup) cut = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *secret_path = NULL;
+  g_auto(GStrv) ids = NULL;
+  static const char secret[] = "root:SECRET-FIRST-LINE:0:0\n";
+  ItGroup *damaged[3];
+
+  qmgr_test_daemon_start (d, NULL);
+  good = make_group (d, "good");
+  fifo = make_group (d, "fifo");
+  link = make_group (d, "link");
+  cut = make_group (d, "cut");
+  qmgr_test_daemon_stop (d);
+  damaged[0] = fifo;
+  damaged[1] = link;
+  damaged[2] = cut;
+
+  {
+    g_autofree char *path = store_file (d, fifo->id, "");
+    g_assert_cmpint (g_unlink (path), ==, 0);
+    g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+  }
+  {
+    g_autofree char *path = store_file (d, link->id, "");
+    secret_path = g_build_filename (qmgr_test_daemon_get_state_dir (d), "elsewhere", NULL);
+    g_assert_true (g_file_set_contents (secret_path, secret, -1, NULL));
+    g_assert_cmpint (g_unlink (path), ==, 0);
+    g_assert_cmpint (symlink (secret_path, path), ==, 0);
+  }
+  {
+    g_autofree char *path = store_file (d, cut->id, "");
+    g_autofree char *contents = NULL;
+    const char *job;
+
+    g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+    job = strstr (contents, "[Job]");
+    g_assert_nonnull (job);
+    overwrite (path, contents, job - contents);
+  }
+
+  qmgr_test_daemon_start (d, NULL);
+  g_assert_true (qmgr_test_daemon_is_running (d));
+  ids = enum_groups (d);
+  g_assert_cmpuint (g_strv_length (ids), ==, 1);
+  g_assert_cmpstr (ids[0], ==, good->id);
+  g_assert_true (g_file_get_contents (qmgr_test_daemon_get_log (d), &log, NULL, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (damaged); i++)
+    {
+      g_autofree char *original = store_file (d, damaged[i]->id, "");
+      g_autofree char *broken = store_file (d, damaged[i]->id, ".broken");
+      g_autofree char *hex = it_guid_hex (damaged[i]->id);
+      struct stat st;
+
+      g_test_message ("set aside: %s", original);
+      g_assert_cmpint (lstat (original, &st), <, 0);
+      g_assert_cmpint (lstat (broken, &st), ==, 0);
+      g_assert_true (it_contains (log, hex));
+    }
+  g_assert_false (it_contains (log, "SECRET"));
+  qmgr_test_daemon_stop (d);
+}
+
 static void
 test_stray_files (void)
 {
@@ -207,5 +284,6 @@ main (int argc, char **argv)
   it_init (&argc, &argv);
   g_test_add_func ("/damaged-store/broken-files", test_damaged_store);
   g_test_add_func ("/damaged-store/stray-files", test_stray_files);
+  g_test_add_func ("/damaged-store/unreadable-files", test_unreadable_files);
   return g_test_run ();
 }

@@ -4,6 +4,7 @@
  * record cut short by a crash is ignored; files are private (0600). Runs in a
  * temp dir. */
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -348,6 +349,30 @@ populate (QmgrManager *m)
   unit_create_job (g4, "");
 }
 
+static void
+rewrite_file (const char *path, const char *data, gsize len)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (path, data, (gssize) len, &error));
+  g_assert_no_error (error);
+}
+
+/* The standard CRC-32 (IEEE 802.3, reflected), bit by bit: the journal's
+ * record format, whatever computes it in the daemon. */
+static guint32
+reference_crc32 (guint32 crc, const char *data, gsize len)
+{
+  crc = ~crc;
+  for (gsize i = 0; i < len; i++)
+    {
+      crc ^= (guint8) data[i];
+      for (int k = 0; k < 8; k++)
+        crc = (crc & 1) ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
+    }
+  return ~crc;
+}
+
 /* ---- tests ---- */
 
 static void
@@ -629,6 +654,9 @@ test_damaged_files (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_cmpuint (warnings->len, >=, 2);
   g_assert_true (warnings_mention (warnings, garbage));
   g_assert_true (warnings_mention (warnings, bad_url));
+  /* Named, never quoted: a file's contents are no business of the log. */
+  g_assert_false (warnings_mention (warnings, "not a key file"));
+  g_assert_false (warnings_mention (warnings, "shadow"));
   g_assert_true (g_file_test (good, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (other_owner, G_FILE_TEST_IS_REGULAR));
   g_assert_false (g_file_test (leftover_tmp, G_FILE_TEST_EXISTS));
@@ -687,6 +715,253 @@ test_misnamed_and_duplicate (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_cmpuint (loaded_of_pair, ==, 1);
   g_assert_nonnull (qmgr_manager_lookup_job (loaded, g->job->id));
   g_assert_cmpuint (count_files (f->groups_dir, "", ".broken"), ==, 2);
+}
+
+/* ---- group files that must not load, or not as they are ---- */
+
+/* Loads the fixture's state directory within 10 s (a FIFO read without
+ * O_NONBLOCK would wait for a writer forever: SIGALRM ends the test then). */
+static QmgrManager *
+reload_promptly (Fixture *f, QmgrStore **store, GPtrArray **warnings)
+{
+  QmgrManager *m;
+  gint64 start = g_get_monotonic_time ();
+
+  capture_start ();
+  alarm (10);
+  m = reload (f, store);
+  alarm (0);
+  *warnings = capture_stop ();
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  return m;
+}
+
+/* Sets up group A (suspended, with two files) and group D in their files;
+ * returns A's file. */
+static char *
+two_group_files (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  QmgrGroup *a = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 2, FALSE);
+
+  g_assert_true (qmgr_group_set_display_name (a, "name", &error));
+  g_assert_no_error (error);
+  unit_group_with_files (f->manager, GUID_D, UNIT_OWNER, 1, FALSE);
+  qmgr_store_compact (f->store);
+  return group_file (f, GUID_A);
+}
+
+/* After a reload: A did not load, its file is set aside under .broken, a
+ * warning names it, and D loaded. */
+static void
+assert_set_aside (Fixture *f, QmgrManager *loaded, GPtrArray *warnings, const char *path)
+{
+  g_autofree char *broken = g_strconcat (path, ".broken", NULL);
+  struct stat st;
+
+  g_assert_null (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A)));
+  g_assert_nonnull (qmgr_manager_lookup_group (loaded, unit_guid (GUID_D)));
+  g_assert_cmpint (lstat (path, &st), <, 0);
+  g_assert_cmpint (lstat (broken, &st), ==, 0);
+  g_assert_true (warnings_mention (warnings, path));
+}
+
+/* A file cut short anywhere, at [Job] say, lacks the end marker: set aside,
+ * not loaded as a group without its job. */
+static void
+test_load_cut_at_job (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autofree char *contents = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  const char *job;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  job = strstr (contents, "[Job]");
+  g_assert_nonnull (job);
+  rewrite_file (path, contents, (gsize) (job - contents));
+  loaded = reload_promptly (f, &store, &warnings);
+  assert_set_aside (f, loaded, warnings, path);
+  g_assert_true (warnings_mention (warnings, "cut short"));
+}
+
+/* A changed byte that still parses (a name) breaks the checksum. */
+static void
+test_load_changed_byte (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autofree char *contents = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  char *name;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  name = strstr (contents, "DisplayName=name\n");
+  g_assert_nonnull (name);
+  name[strlen ("DisplayName=n")] = 'o';
+  rewrite_file (path, contents, len);
+  loaded = reload_promptly (f, &store, &warnings);
+  assert_set_aside (f, loaded, warnings, path);
+  g_assert_true (warnings_mention (warnings, "checksum"));
+}
+
+/* A FIFO in place of a group file: never waited on. */
+static void
+test_load_fifo (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+  loaded = reload_promptly (f, &store, &warnings);
+  assert_set_aside (f, loaded, warnings, path);
+}
+
+/* A file bigger than anything the writer can make (sparse here: no GBs
+ * written) is set aside without being read. */
+static void
+test_load_oversized (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  guint64 max = qmgr_store_group_file_max (f->manager->settings.max_files_per_job);
+  int fd = open (path, O_WRONLY);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) max + 1), ==, 0);
+  close (fd);
+  loaded = reload_promptly (f, &store, &warnings);
+  assert_set_aside (f, loaded, warnings, path);
+  g_assert_true (warnings_mention (warnings, "bytes"));
+}
+
+/* A symlink in place of a group file is not followed; what it points to is
+ * neither read into the log nor touched. */
+static void
+test_load_symlink (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autofree char *target = g_build_filename (f->tmp, "elsewhere", NULL);
+  g_autofree char *kept = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  static const char secret[] = "root:SECRET-FIRST-LINE:0:0\n";
+
+  rewrite_file (target, secret, strlen (secret));
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (symlink (target, path), ==, 0);
+  loaded = reload_promptly (f, &store, &warnings);
+  assert_set_aside (f, loaded, warnings, path);
+  g_assert_false (warnings_mention (warnings, "SECRET"));
+  g_assert_true (g_file_get_contents (target, &kept, NULL, NULL));
+  g_assert_cmpstr (kept, ==, secret);
+}
+
+/* A group file as the previous version wrote it (version 1, no end marker),
+ * and a journal record of one, still load; the next write of each is in
+ * today's format, with its end marker. */
+static const char legacy_group[] =
+  "[Group]\nVersion=1\nId=1b4e28ba-2fa1-11d2-883f-0016d3cca427\nSequence=1\nOwner=1000\n"
+  "State=suspended\nForeground=false\nDisplayName=\\sold\\\\name\nRemoteUserPassword=pw\n"
+  "NotifyFlags=3\nNotifyClsid=org.example.App:/cb\n"
+  "TransferPolicy=0\nBandwidthLimit=0\nMinimumRetryDelay=600\nNoProgressTimeout=1209600\n"
+  "CreationTime=1000\nModificationTime=2000\nCompletionTime=0\nPendingNotifications=1\n"
+  "\n[Notification 0]\nFileIndex=1\nStatus=321\nNumRetries=2\nWin32Result=3\n"
+  "TransportResult=4\nCreated=1500\n"
+  "\n[Job]\nId=0f8fad5b-d9cb-469f-a165-70867728950e\nFiles=2\nCurrentFile=1\n"
+  "ErrorName=io.github.qmgrd.QMgr1.Transfer.Timeout\nErrorMessage=No data for 60 s\nErrorFileIndex=1\n"
+  "Win32Result=110\nTransportResult=0\nNumRetries=2\n"
+  "\n[File 0]\nUrl=https://example.com/a\nPath=/tmp/qmgr-unit/legacy/a\nSizeHint=5\nSize=5\n"
+  "Complete=true\nValidator=\"etag\"\n"
+  "\n[File 1]\nUrl=https://example.com/b\nPath=/tmp/qmgr-unit/legacy/b\nSizeHint=0\n"
+  "Complete=false\nErrorName=io.github.qmgrd.QMgr1.Transfer.Timeout\nErrorMessage=No data for 60 s\n";
+
+static void
+assert_legacy_group (QmgrGroup *g)
+{
+  QmgrFile *f0, *f1;
+
+  g_assert_nonnull (g);
+  g_assert_cmpstr (g->display_name, ==, " old\\name");
+  g_assert_cmpstr (g->remote_user_password, ==, "pw");
+  g_assert_cmpuint (g->pending_notifications->len, ==, 1);
+  g_assert_cmpuint (g_array_index (g->pending_notifications, QmgrPendingNotification,
+                                   0).transport_result, ==, 4);
+  g_assert_nonnull (g->job);
+  g_assert_cmpuint (g->job->files->len, ==, 2);
+  g_assert_cmpuint (g->job->num_retries, ==, 2);
+  f0 = g_ptr_array_index (g->job->files, 0);
+  f1 = g_ptr_array_index (g->job->files, 1);
+  g_assert_true (f0->complete);
+  g_assert_cmpstr (f0->validator, ==, "\"etag\"");
+  g_assert_cmpstr (f1->local_path, ==, "/tmp/qmgr-unit/legacy/b");
+  g_assert_cmpint (f1->error, ==, QMGR_TRANSFER_ERROR_TIMEOUT);
+}
+
+/* A journal record as the previous version wrote it. */
+static char *
+legacy_record (const char *hex, const char *payload, gsize *len)
+{
+  gsize n = strlen (payload);
+  guint32 crc = reference_crc32 (reference_crc32 (reference_crc32 (0, "S", 1), hex, 32),
+                                 payload, n);
+  char *record = g_strdup_printf ("QJ1 S %s %" G_GSIZE_FORMAT " %08x\n%s\n", hex, n, crc,
+                                  payload);
+
+  *len = strlen (record);
+  return record;
+}
+
+static void
+test_load_legacy (Fixture *f, gconstpointer data)
+{
+  gboolean from_journal = GPOINTER_TO_INT (data);
+  g_autofree char *path = group_file (f, GUID_A);
+  g_autofree char *contents = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  char hex[QMGR_GUID_HEX_LEN + 1];
+
+  qmgr_guid_to_hex (unit_guid (GUID_A), hex);
+  if (from_journal)
+    {
+      g_autofree char *journal = g_build_filename (f->groups_dir, "journal.00000000000000ff",
+                                                   NULL);
+      gsize len;
+      g_autofree char *record = legacy_record (hex, legacy_group, &len);
+
+      rewrite_file (journal, record, len);
+    }
+  else
+    rewrite_file (path, legacy_group, strlen (legacy_group));
+
+  loaded = reload_promptly (f, &store, &warnings);
+  for (guint i = 0; i < warnings->len; i++)
+    g_test_message ("%s", (char *) warnings->pdata[i]);
+  g_assert_cmpuint (warnings->len, ==, 0);
+  assert_legacy_group (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A)));
+
+  /* Written again, in today's format, soon after the start. */
+  qmgr_store_compact (store);
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_true (g_str_has_prefix (contents, "[Group]\nVersion=2\n"));
+  g_assert_nonnull (strstr (contents, "\n[End]\nCRC32="));
+  g_clear_pointer (&loaded, qmgr_manager_free);
+  g_clear_pointer (&store, qmgr_store_free);
+  g_clear_pointer (&warnings, g_ptr_array_unref);
+  loaded = reload_promptly (f, &store, &warnings);
+  assert_legacy_group (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A)));
 }
 
 static void
@@ -841,11 +1116,13 @@ test_format_roundtrip (Fixture *f, gconstpointer data G_GNUC_UNUSED)
       g_autoptr(GError) error = NULL;
       g_autofree char *text = NULL, *again = NULL;
       gsize len, again_len;
+      gboolean legacy = TRUE;
       QmgrGroup *b;
 
       text = qmgr_store_group_to_data (a, &len);
-      b = qmgr_store_group_from_data (other, text, len, &error);
+      b = qmgr_store_group_from_data (other, text, len, &legacy, &error);
       g_assert_no_error (error);
+      g_assert_false (legacy);
       g_assert_nonnull (b);
       if (b == NULL)
         continue;
@@ -1178,15 +1455,6 @@ ten_records (Fixture *f, gboolean first_creates, goffset starts[11], GPtrArray *
   return journal;
 }
 
-static void
-rewrite_file (const char *path, const char *data, gsize len)
-{
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (g_file_set_contents (path, data, (gssize) len, &error));
-  g_assert_no_error (error);
-}
-
 /* A byte flipped in the first of ten acknowledged records (in its payload, or
  * in the group id of its header): that record is skipped with a warning naming
  * the journal (and its group when the header reads), the nine after it load,
@@ -1278,21 +1546,6 @@ test_journal_cut_last_record (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   qmgr_store_compact (store);
   g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test (broken, G_FILE_TEST_EXISTS));
-}
-
-/* The standard CRC-32 (IEEE 802.3, reflected), bit by bit: the journal's
- * record format, whatever computes it in the daemon. */
-static guint32
-reference_crc32 (guint32 crc, const char *data, gsize len)
-{
-  crc = ~crc;
-  for (gsize i = 0; i < len; i++)
-    {
-      crc ^= (guint8) data[i];
-      for (int k = 0; k < 8; k++)
-        crc = (crc & 1) ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
-    }
-  return ~crc;
 }
 
 /* A record on disk is as journal.c's header comment says: journals written by
@@ -1522,6 +1775,15 @@ main (int argc, char **argv)
   ADD ("/store/journal/batch-write-failure", test_batch_write_failure);
   ADD ("/store/damaged-files", test_damaged_files);
   ADD ("/store/misnamed-and-duplicate", test_misnamed_and_duplicate);
+  ADD ("/store/load/cut-at-job", test_load_cut_at_job);
+  ADD ("/store/load/changed-byte", test_load_changed_byte);
+  ADD ("/store/load/fifo", test_load_fifo);
+  ADD ("/store/load/oversized", test_load_oversized);
+  ADD ("/store/load/symlink", test_load_symlink);
+  g_test_add ("/store/load/legacy-file", Fixture, GINT_TO_POINTER (0), fixture_set_up,
+              test_load_legacy, fixture_tear_down);
+  g_test_add ("/store/load/legacy-journal", Fixture, GINT_TO_POINTER (1), fixture_set_up,
+              test_load_legacy, fixture_tear_down);
   ADD ("/store/validator-absent", test_validator_absent);
   ADD ("/store/settings", test_settings);
   ADD ("/store/no-settings-file", test_no_settings_file);

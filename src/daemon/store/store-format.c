@@ -5,6 +5,7 @@
 #include "store-format.h"
 
 #include <string.h>
+#include <zlib.h>
 
 #include "qmgr-constants.h"
 #include "qmgr-error.h"
@@ -18,14 +19,19 @@
  * daemon's time under many small requests (B3). The loader still parses with
  * GKeyFile, and qmgr_store_group_to_keyfile() goes through that parser. */
 
+/* A section: "[name]", its keys, and a blank line (kf_end). */
 static void
 kf_group (GString *out, const char *name)
 {
-  if (out->len > 0)
-    g_string_append_c (out, '\n');
   g_string_append_c (out, '[');
   g_string_append (out, name);
   g_string_append (out, "]\n");
+}
+
+static void
+kf_end (GString *out)
+{
+  g_string_append_c (out, '\n');
 }
 
 static void
@@ -117,30 +123,40 @@ kf_bool (GString *out, const char *key, gboolean value)
   g_string_append (out, value ? "true\n" : "false\n");
 }
 
-/* About the length of a group's text: one allocation of the right size, not a
- * dozen doublings that leave holes of every size in the heap (a group of
- * thousands of files is written on every change). */
-static gsize
-estimate_length (QmgrGroup *g)
+/* A string the writer bounds: not valid UTF-8 (which the reader refuses)
+ * made valid, and cut to @max bytes at a character boundary. */
+static char *
+bounded_string (const char *value, gsize max)
 {
-  gsize n = 1024 + 160 * MIN (g->pending_notifications->len,
-                               QMGR_STORE_MAX_PENDING_NOTIFICATIONS);
+  char *valid = g_utf8_make_valid (value, -1);
+  gsize len = strlen (valid);
 
-  if (g->job != NULL)
-    for (guint i = 0; i < g->job->files->len; i++)
-      {
-        QmgrFile *f = g_ptr_array_index (g->job->files, i);
-        /* Escapes may make it longer; then the string grows as usual. */
-        n += 200 + strlen (f->remote_url) + strlen (f->local_path) +
-             (f->validator != NULL ? strlen (f->validator) : 0) +
-             (f->error_message != NULL ? strlen (f->error_message) : 0);
-      }
-  return n;
+  if (len > max)
+    {
+      const char *end = valid + max;
+
+      if ((*end & 0xc0) == 0x80)
+        end = g_utf8_find_prev_char (valid, end);
+      valid[end != NULL ? end - valid : 0] = '\0';
+    }
+  return valid;
+}
+
+/* An error message, bounded (it comes from the transfer or the server). */
+static void
+kf_message (GString *out, const char *key, const char *value)
+{
+  g_autofree char *bounded = NULL;
+
+  if (value == NULL || value[0] == '\0')
+    return;
+  bounded = bounded_string (value, QMGR_STORE_MESSAGE_MAX);
+  kf_string (out, key, bounded);
 }
 
 /* The callbacks owed, the newest QMGR_STORE_MAX_PENDING_NOTIFICATIONS of them:
  * the reader refuses a file with more, and a group lost at the next start
- * would owe none at all. */
+ * would owe none at all. Ends the [Group] section. */
 static void
 write_notifications (GString *out, QmgrGroup *g)
 {
@@ -157,6 +173,7 @@ write_notifications (GString *out, QmgrGroup *g)
                  QMGR_STORE_MAX_PENDING_NOTIFICATIONS);
     }
   kf_u64 (out, "PendingNotifications", len - first);
+  kf_end (out);
   for (guint i = first; i < len; i++)
     {
       QmgrPendingNotification *n = &g_array_index (g->pending_notifications,
@@ -171,14 +188,15 @@ write_notifications (GString *out, QmgrGroup *g)
       kf_u64 (out, "Win32Result", n->win32_result);
       kf_u64 (out, "TransportResult", n->transport_result);
       kf_i64 (out, "Created", n->created);
+      kf_end (out);
     }
 }
 
-char *
-qmgr_store_group_to_data (QmgrGroup *g, gsize *length)
+/* The group's own fields, the callbacks owed and the job's own fields: all but
+ * the files. */
+static void
+write_header (GString *out, QmgrGroup *g)
 {
-  GString *out = g_string_sized_new (estimate_length (g));
-
   kf_group (out, "Group");
   kf_u64 (out, "Version", QMGR_STORE_VERSION);
   kf_string (out, "Id", g->id_str);
@@ -212,29 +230,78 @@ qmgr_store_group_to_data (QmgrGroup *g, gsize *length)
       kf_u64 (out, "Files", j->files->len);
       kf_u64 (out, "CurrentFile", j->current_file);
       kf_optional_string (out, "ErrorName", qmgr_transfer_error_name (j->error));
-      kf_optional_string (out, "ErrorMessage", j->error_message);
+      kf_message (out, "ErrorMessage", j->error_message);
       kf_u64 (out, "ErrorFileIndex", j->error_file_index);
       kf_u64 (out, "Win32Result", j->win32_result);
       kf_u64 (out, "TransportResult", j->transport_result);
       kf_u64 (out, "NumRetries", j->num_retries);
-      for (guint i = 0; i < j->files->len; i++)
-        {
-          QmgrFile *f = g_ptr_array_index (j->files, i);
-          char section[32];
-
-          g_snprintf (section, sizeof section, "File %u", i);
-          kf_group (out, section);
-          kf_string (out, "Url", f->remote_url);
-          kf_string (out, "Path", f->local_path);
-          kf_u64 (out, "SizeHint", f->size_hint);
-          if (f->bytes_total != QMGR_SIZE_UNKNOWN)
-            kf_u64 (out, "Size", f->bytes_total);
-          kf_bool (out, "Complete", f->complete);
-          kf_optional_string (out, "Validator", f->validator);
-          kf_optional_string (out, "ErrorName", qmgr_transfer_error_name (f->error));
-          kf_optional_string (out, "ErrorMessage", f->error_message);
-        }
+      kf_end (out);
     }
+}
+
+/* File @index of the job. A validator the reader would refuse, or too long
+ * for the bound on a group file's size, is not written: without one on disk a
+ * resume starts from byte 0, which is always safe. */
+static void
+write_file (GString *out, QmgrFile *f, guint index)
+{
+  char section[32];
+
+  g_snprintf (section, sizeof section, "File %u", index);
+  kf_group (out, section);
+  kf_string (out, "Url", f->remote_url);
+  kf_string (out, "Path", f->local_path);
+  kf_u64 (out, "SizeHint", f->size_hint);
+  if (f->bytes_total != QMGR_SIZE_UNKNOWN)
+    kf_u64 (out, "Size", f->bytes_total);
+  kf_bool (out, "Complete", f->complete);
+  if (f->validator != NULL && strlen (f->validator) <= QMGR_STORE_VALIDATOR_MAX &&
+      g_utf8_validate (f->validator, -1, NULL))
+    kf_optional_string (out, "Validator", f->validator);
+  kf_optional_string (out, "ErrorName", qmgr_transfer_error_name (f->error));
+  kf_message (out, "ErrorMessage", f->error_message);
+  kf_end (out);
+}
+
+/* The last section: a checksum of everything before it. A file cut short
+ * anywhere lacks it, and a changed byte breaks it. */
+static void
+write_end (GString *out)
+{
+  guint32 crc = (guint32) crc32_z (0, (const Bytef *) out->str, out->len);
+
+  g_string_append_printf (out, QMGR_STORE_END_MARKER "%08x\n", crc);
+}
+
+/* About the length of a group's text: one allocation of the right size, not a
+ * dozen doublings that leave holes of every size in the heap. */
+static gsize
+estimate_length (QmgrGroup *g)
+{
+  gsize n = 1024 + 160 * MIN (g->pending_notifications->len,
+                               QMGR_STORE_MAX_PENDING_NOTIFICATIONS);
+
+  if (g->job != NULL)
+    for (guint i = 0; i < g->job->files->len; i++)
+      {
+        QmgrFile *f = g_ptr_array_index (g->job->files, i);
+        /* Escapes may make it longer; then the string grows as usual. */
+        n += 200 + strlen (f->remote_url) + strlen (f->local_path) +
+             (f->validator != NULL ? strlen (f->validator) : 0) +
+             (f->error_message != NULL ? strlen (f->error_message) : 0);
+      }
+  return n;
+}
+
+char *
+qmgr_store_group_to_data (QmgrGroup *g, gsize *length)
+{
+  GString *out = g_string_sized_new (estimate_length (g));
+
+  write_header (out, g);
+  for (guint i = 0; g->job != NULL && i < g->job->files->len; i++)
+    write_file (out, g_ptr_array_index (g->job->files, i), i);
+  write_end (out);
   *length = out->len;
   return g_string_free (out, FALSE);
 }
@@ -337,11 +404,11 @@ read_string (Reader *r, const char *key, gboolean required,
     }
   if (v == NULL)
     return g_strdup ("");
-  if (!g_utf8_validate (v, -1, NULL) || (check != NULL && !check (v, r->error)))
+  /* The check's own message quotes the value: not for a log. */
+  if (!g_utf8_validate (v, -1, NULL) || (check != NULL && !check (v, NULL)))
     {
-      if (!r->failed && r->error != NULL && *r->error == NULL)
-        g_set_error (r->error, QMGR_ERROR, QMGR_ERROR_FAILED, "[%s] %s is not valid",
-                     r->section, key);
+      g_set_error (r->error, QMGR_ERROR, QMGR_ERROR_FAILED, "[%s] %s is not valid",
+                   r->section, key);
       r->failed = TRUE;
       return NULL;
     }
@@ -362,6 +429,16 @@ read_transfer_error (Reader *r, const char *key)
       r->failed = TRUE;
     }
   return code;
+}
+
+/* A GUID; the message names the key, not the value. */
+static gboolean
+parse_guid (const char *text, QmgrGuid *id, const char *what, GError **error)
+{
+  if (qmgr_guid_parse (text, id, NULL))
+    return TRUE;
+  g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "%s is not a GUID", what);
+  return FALSE;
 }
 
 static gboolean
@@ -386,7 +463,7 @@ job_from_keyfile (QmgrGroup *g, GKeyFile *kf, GError **error)
   QmgrJob *j;
   guint64 n_files;
 
-  if (r.failed || !qmgr_guid_parse (id_text, &id, error))
+  if (r.failed || !parse_guid (id_text, &id, "[Job] Id", error))
     return NULL;
   j = qmgr_job_new (g, id);
   n_files = read_u64 (&r, "Files", G_MAXUINT32, 0);
@@ -445,8 +522,10 @@ qmgr_store_group_from_keyfile (QmgrManager *m, GKeyFile *kf, GError **error)
   QmgrGuid id;
   QmgrGroupState state;
   QmgrGroup *g;
+  guint64 version;
 
-  if (read_u64 (&r, "Version", G_MAXUINT32, 0) != QMGR_STORE_VERSION)
+  version = read_u64 (&r, "Version", G_MAXUINT32, 0);
+  if (version < 1 || version > QMGR_STORE_VERSION)
     {
       if (!r.failed)
         g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "unknown store version");
@@ -454,11 +533,11 @@ qmgr_store_group_from_keyfile (QmgrManager *m, GKeyFile *kf, GError **error)
     }
   id_text = read_string (&r, "Id", TRUE, NULL);
   state_text = read_string (&r, "State", TRUE, NULL);
-  if (r.failed || !qmgr_guid_parse (id_text, &id, error))
+  if (r.failed || !parse_guid (id_text, &id, "[Group] Id", error))
     return NULL;
   if (!qmgr_group_state_from_string (state_text, &state))
     {
-      g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "unknown state \"%s\"", state_text);
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "[Group] State is not a known state");
       return NULL;
     }
 
@@ -517,7 +596,8 @@ qmgr_store_group_from_keyfile (QmgrManager *m, GKeyFile *kf, GError **error)
     }
   if (!r.failed && g->job == NULL && state != QMGR_GROUP_STATE_SUSPENDED)
     {
-      g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "state %s without a job", state_text);
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "state %s without a job",
+                   qmgr_group_state_to_string (state));
       r.failed = TRUE;
     }
   if (r.failed)
@@ -528,13 +608,67 @@ qmgr_store_group_from_keyfile (QmgrManager *m, GKeyFile *kf, GError **error)
   return g;
 }
 
+guint64
+qmgr_store_group_file_max (guint max_files)
+{
+  return QMGR_STORE_HEADER_MAX +
+         (guint64) QMGR_STORE_MAX_PENDING_NOTIFICATIONS * QMGR_STORE_NOTIFICATION_SECTION_MAX +
+         (guint64) MAX (max_files, 100000u) * QMGR_STORE_FILE_SECTION_MAX;
+}
+
+/* Whether @data ends with the end marker; then *@crc_ok says whether its
+ * checksum matches what precedes it. */
+static gboolean
+has_end_marker (const char *data, gsize len, gboolean *crc_ok)
+{
+  const gsize marker = strlen (QMGR_STORE_END_MARKER), total = marker + 8 + 1;
+  const char *at;
+  guint32 crc = 0;
+
+  if (len < total)
+    return FALSE;
+  at = data + len - total;
+  if (memcmp (at, QMGR_STORE_END_MARKER, marker) != 0 || data[len - 1] != '\n' ||
+      (at > data && at[-1] != '\n'))
+    return FALSE;
+  for (gsize i = 0; i < 8; i++)
+    {
+      int v = g_ascii_xdigit_value (at[marker + i]);
+      if (v < 0 || g_ascii_isupper (at[marker + i]))
+        return FALSE;
+      crc = crc << 4 | (guint32) v;
+    }
+  *crc_ok = crc == (guint32) crc32_z (0, (const Bytef *) data, (gsize) (at - data));
+  return TRUE;
+}
+
 QmgrGroup *
-qmgr_store_group_from_data (QmgrManager *m, const char *data, gsize len, GError **error)
+qmgr_store_group_from_data (QmgrManager *m, const char *data, gsize len, gboolean *legacy,
+                            GError **error)
 {
   g_autoptr(GKeyFile) kf = g_key_file_new ();
+  gboolean crc_ok = FALSE, marked = has_end_marker (data, len, &crc_ok);
+  guint64 version;
 
-  if (!g_key_file_load_from_data (kf, data, len, G_KEY_FILE_NONE, error))
-    return NULL;
+  *legacy = FALSE;
+  if (marked && !crc_ok)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "its checksum does not match");
+      return NULL;
+    }
+  /* GKeyFile's messages quote the line it stopped at. */
+  if (!g_key_file_load_from_data (kf, data, len, G_KEY_FILE_NONE, NULL))
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "it is not in key-file syntax");
+      return NULL;
+    }
+  version = g_key_file_get_uint64 (kf, "Group", "Version", NULL);
+  if (!marked && version >= 2)
+    {
+      g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "it is cut short (no end marker)");
+      return NULL;
+    }
+  *legacy = version == 1;
   return qmgr_store_group_from_keyfile (m, kf, error);
 }
 

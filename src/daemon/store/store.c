@@ -17,10 +17,12 @@
 #include "journal.h"
 #include "qmgr-error.h"
 #include "qmgr-io.h"
+#include "store-file.h"
 #include "store-format.h"
 
 #define GROUP_SUFFIX ".group"
 #define SETTINGS_FILE "settings.conf"
+#define SETTINGS_MAX (64 << 10)
 
 #define FLUSH_DELAY_MS 200
 /* The journal is folded into the group files (in a thread) once it is this big,
@@ -125,44 +127,6 @@ qmgr_store_free (QmgrStore *s)
   g_free (s->state_dir);
   g_free (s->groups_dir);
   g_free (s);
-}
-
-/* temp file, write, fsync, rename, fsync of the directory */
-static gboolean
-write_atomically (int dir_fd, const char *dir_path, const char *name, const char *data,
-                  gsize len, GError **error)
-{
-  g_autofree char *tmp = g_strconcat (name, ".tmp", NULL);
-  g_autofree char *path = g_build_filename (dir_path, name, NULL);
-  int fd, err;
-
-  fd = qmgr_io_open_at (dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0)
-    return qmgr_io_set_error (error, errno, "create", path);
-  err = qmgr_io_write_all (fd, data, len, -1);
-  if (err != 0)
-    {
-      close (fd);
-      unlinkat (dir_fd, tmp, 0);
-      return qmgr_io_set_error (error, err, "write", path);
-    }
-  err = fsync (fd) < 0 ? errno : 0;
-  if (close (fd) < 0 && err == 0)
-    err = errno;
-  if (err != 0)
-    {
-      unlinkat (dir_fd, tmp, 0);
-      return qmgr_io_set_error (error, err, "sync", path);
-    }
-  if (renameat (dir_fd, tmp, dir_fd, name) < 0)
-    {
-      err = errno;
-      unlinkat (dir_fd, tmp, 0);
-      return qmgr_io_set_error (error, err, "rename into place", path);
-    }
-  if (fsync (dir_fd) < 0)
-    return qmgr_io_set_error (error, errno, "sync the directory of", path);
-  return TRUE;
 }
 
 /* ---- saving: records in the journal, made durable one batch at a time ---- */
@@ -351,7 +315,7 @@ store_save_settings (gpointer data, QmgrManager *m, GError **error)
   gsize len;
   g_autofree char *contents = qmgr_store_settings_to_data (m, &len);
 
-  return write_atomically (s->state_fd, s->state_dir, SETTINGS_FILE, contents, len, error);
+  return qmgr_store_write_file (s->state_fd, s->state_dir, SETTINGS_FILE, contents, len, error);
 }
 
 static const QmgrStoreHooks store_hooks = {
@@ -379,16 +343,18 @@ set_aside (QmgrStore *s, const char *name, const GError *why)
   g_autofree char *path = g_build_filename (s->groups_dir, name, NULL);
 
   if (renameat (s->groups_fd, name, s->groups_fd, broken) < 0)
-    g_warning ("Store file %s is damaged (%s) and could not be set aside: %s", path,
+    g_warning ("Store file %s cannot be loaded (%s) and could not be set aside: %s", path,
                why->message, g_strerror (errno));
   else
-    g_warning ("Store file %s is damaged (%s); renamed to %s.broken", path, why->message, path);
+    g_warning ("Store file %s cannot be loaded (%s); renamed to %s.broken", path, why->message,
+               path);
 }
 
 static QmgrGroup *
-group_from_data (QmgrManager *m, const char *name, const char *data, gsize len, GError **error)
+group_from_data (QmgrManager *m, const char *name, const char *data, gsize len,
+                 gboolean *legacy, GError **error)
 {
-  QmgrGroup *g = qmgr_store_group_from_data (m, data, len, error);
+  QmgrGroup *g = qmgr_store_group_from_data (m, data, len, legacy, error);
   char hex[QMGR_GUID_HEX_LEN + 1];
 
   if (g == NULL)
@@ -404,17 +370,21 @@ group_from_data (QmgrManager *m, const char *name, const char *data, gsize len, 
   return g;
 }
 
+/* A group file: a regular file (not a symlink, not a FIFO: loading must never
+ * block) no bigger than the quotas allow the writer to make it. */
 static QmgrGroup *
-load_group_file (QmgrStore *s, QmgrManager *m, const char *name, GError **error)
+load_group_file (QmgrStore *s, QmgrManager *m, const char *name, gboolean *legacy,
+                 GError **error)
 {
-  g_autofree char *path = g_build_filename (s->groups_dir, name, NULL);
+  guint64 max = qmgr_store_group_file_max (m->settings.max_files_per_job);
   g_autofree char *contents = NULL;
   gsize len;
   QmgrGroup *g;
 
-  if (!g_file_get_contents (path, &contents, &len, error))
+  contents = qmgr_store_read_file (s->groups_fd, s->groups_dir, name, max, &len, error);
+  if (contents == NULL)
     return NULL;
-  g = group_from_data (m, name, contents, len, error);
+  g = group_from_data (m, name, contents, len, legacy, error);
   explicit_bzero (contents, len);
   return g;
 }
@@ -430,7 +400,7 @@ set_aside_record (QmgrStore *s, const char *hex, GBytes *data, const GError *why
   gsize len;
   const char *contents = g_bytes_get_data (data, &len);
 
-  if (!write_atomically (s->groups_fd, s->groups_dir, broken, contents, len, &error) ||
+  if (!qmgr_store_write_file (s->groups_fd, s->groups_dir, broken, contents, len, &error) ||
       !qmgr_journal_append (s->journal, hex, NULL, 0, FALSE, &error) ||
       !qmgr_journal_sync (s->journal, &error))
     g_warning ("The journal's record of group %s is damaged (%s) and could not be set aside: %s",
@@ -446,11 +416,21 @@ load_settings (QmgrStore *s, QmgrManager *m)
   g_autofree char *path = g_build_filename (s->state_dir, SETTINGS_FILE, NULL);
   g_autoptr(GKeyFile) kf = g_key_file_new ();
   g_autoptr(GError) error = NULL;
+  g_autofree char *contents = NULL;
+  gsize len;
 
-  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &error))
+  contents = qmgr_store_read_file (s->state_fd, s->state_dir, SETTINGS_FILE, SETTINGS_MAX, &len,
+                                   &error);
+  if (contents == NULL)
     {
-      if (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        g_warning ("Ignoring saved settings %s: %s", path, error->message);
+      if (qmgr_io_error_errno (error) != ENOENT)
+        g_warning ("Ignoring saved settings: %s", error->message);
+      return;
+    }
+  /* GKeyFile's messages quote the line it stopped at. */
+  if (!g_key_file_load_from_data (kf, contents, len, G_KEY_FILE_NONE, NULL))
+    {
+      g_warning ("Ignoring saved settings %s: not in key-file syntax", path);
       return;
     }
   if (!qmgr_store_settings_from_keyfile (m, kf, &error))
@@ -460,6 +440,7 @@ load_settings (QmgrStore *s, QmgrManager *m)
 typedef struct {
   QmgrGroup *group;
   GBytes *record;             /* from the journal; NULL: from its file */
+  gboolean legacy;            /* written by version 1: to be written again */
 } Loaded;
 
 static gint
@@ -504,7 +485,7 @@ qmgr_store_load (QmgrStore *s, QmgrManager *m, GError **error)
   while ((de = readdir (dir)) != NULL)
     {
       g_autoptr(GError) local = NULL;
-      Loaded l = { NULL, NULL };
+      Loaded l = { NULL, NULL, FALSE };
 
       if (g_str_has_suffix (de->d_name, GROUP_SUFFIX ".tmp"))
         {
@@ -522,7 +503,7 @@ qmgr_store_load (QmgrStore *s, QmgrManager *m, GError **error)
           if (g_hash_table_contains (s->replayed, hex))
             continue;
         }
-      l.group = load_group_file (s, m, de->d_name, &local);
+      l.group = load_group_file (s, m, de->d_name, &l.legacy, &local);
       if (l.group == NULL)
         set_aside (s, de->d_name, local);
       else
@@ -534,14 +515,14 @@ qmgr_store_load (QmgrStore *s, QmgrManager *m, GError **error)
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       g_autoptr(GError) local = NULL;
-      Loaded l = { NULL, value };
+      Loaded l = { NULL, value, FALSE };
       gsize len;
       const char *data;
 
       if (value == NULL)
         continue;       /* deleted */
       data = g_bytes_get_data (value, &len);
-      l.group = group_from_data (m, key, data, len, &local);
+      l.group = group_from_data (m, key, data, len, &l.legacy, &local);
       if (l.group == NULL)
         set_aside_record (s, key, value, local);
       else
@@ -559,6 +540,8 @@ qmgr_store_load (QmgrStore *s, QmgrManager *m, GError **error)
           set_aside_loaded (s, l, local);
           qmgr_group_free (l->group);
         }
+      else if (l->legacy)
+        store_save_group_soon (s, l->group, NULL);   /* in today's format, with its end marker */
     }
   g_hash_table_remove_all (s->replayed);
   load_settings (s, m);
