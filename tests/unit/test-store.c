@@ -268,6 +268,20 @@ assert_same_group (QmgrGroup *a, QmgrGroup *b)
   g_assert_cmpuint (qmgr_group_get_files_transferred (a), ==, qmgr_group_get_files_transferred (b));
 }
 
+/* Saves @group now, telling the store that file @index changed: what the
+ * core's calls do, for tests that change a file's fields directly. */
+static void
+save_file_changed (QmgrGroup *group, guint index)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) changed = g_array_new (FALSE, FALSE, sizeof (guint));
+  QmgrGroupDelta delta = { FALSE, G_MAXUINT, changed };
+
+  g_array_append_val (changed, index);
+  g_assert_true (qmgr_manager_save_group (group->manager, group, &delta, QMGR_SAVE_NOW, &error));
+  g_assert_no_error (error);
+}
+
 /* Groups in every shape the store must keep. */
 static void
 populate (QmgrManager *m)
@@ -329,7 +343,8 @@ populate (QmgrManager *m)
   g2->job->win32_result = 110;
   g2->job->num_retries = 2;
   g2->job->error_file_index = 0;
-  /* Any durable change writes the whole group. */
+  /* A change saves the group's own fields and the files it names. */
+  save_file_changed (g2, 0);
   g_assert_true (qmgr_group_set_display_name (g2, "queued", &error));
   g_assert_no_error (error);
 
@@ -964,6 +979,136 @@ test_load_legacy (Fixture *f, gconstpointer data)
   assert_legacy_group (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A)));
 }
 
+/* ---- parts: a change writes the group's header and the files it touched ---- */
+
+/* Changes group @g through the core's own calls, each saving a part: files
+ * appended, files changed in place (now, and "soon", merged), the group's
+ * fields. */
+static void
+change_in_parts (QmgrGroup *g)
+{
+  g_autoptr(GError) error = NULL;
+  QmgrFileSpec more[] = {
+    { "https://example.com/more/1", "/tmp/qmgr-unit/store/more-1", 10 },
+    { "https://example.com/more/2", "/tmp/qmgr-unit/store/more-2", 20 },
+  };
+
+  unit_clock_advance (1000);
+  g_assert_true (qmgr_job_add_files (g->job, more, G_N_ELEMENTS (more), &error));
+  g_assert_true (qmgr_group_resume (g, &error));
+  /* Saved soon: first validators; merged with the later ones of the group. */
+  g_assert_true (qmgr_job_file_response (g->job, 0, 100, "\"v0\"", &error));
+  g_assert_true (qmgr_job_file_response (g->job, 3, 300, "\"v3\"", &error));
+  g_assert_true (qmgr_job_file_transient_error (g->job, 1, QMGR_TRANSFER_ERROR_TIMEOUT,
+                                                "slow", 110, 0, 1, &error));
+  qmgr_store_flush (g->manager->store);
+  /* Saved now: a validator replacing another, a completion, a name. */
+  g_assert_true (qmgr_job_file_response (g->job, 0, 100, "\"v0b\"", &error));
+  g_assert_true (qmgr_job_file_completed (g->job, 4, 20, &error));
+  g_assert_true (qmgr_group_set_display_name (g, "in parts", &error));
+  g_assert_no_error (error);
+}
+
+static void
+assert_reloads_same (Fixture *f, QmgrGroup *g)
+{
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  QmgrGroup *back;
+
+  capture_start ();
+  loaded = reload (f, &store);
+  warnings = capture_stop ();
+  g_assert_cmpuint (warnings->len, ==, 0);
+  back = qmgr_manager_lookup_group (loaded, g->id);
+  g_assert_nonnull (back);
+  if (back != NULL)
+    assert_same_group (g, back);
+  /* Its journals folded into the group files (the fixture's store is not to
+   * be used after this: its journal went with them). */
+  qmgr_store_compact (store);
+}
+
+/* Parts on top of the group's file, and on top of a whole record: what the
+ * journal and the file hold together loads as the group was; folded into the
+ * file, the same. */
+static void
+test_parts_replay (Fixture *f, gconstpointer data)
+{
+  gboolean on_file = GPOINTER_TO_INT (data);
+  g_autofree char *path = group_file (f, GUID_A);
+  g_autofree char *contents = NULL;
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 3, FALSE);
+
+  g_assert_true (qmgr_group_set_notify_flags (g, QMGR_NOTIFY_FILE_DONE, NULL));
+  g_assert_true (qmgr_group_set_notify_clsid (g, "org.example.App:/cb", NULL));
+  if (on_file)
+    qmgr_store_compact (f->store);
+  change_in_parts (g);
+  g_assert_cmpuint (g->job->files->len, ==, 5);
+  g_assert_cmpuint (g->pending_notifications->len, ==, 1);
+  assert_reloads_same (f, g);
+
+  /* Folded, and loaded from the file alone. */
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, "[File 4]\n"));
+  g_assert_nonnull (strstr (contents, "\n[End]\nCRC32="));
+  assert_reloads_same (f, g);
+}
+
+/* A job replaced after parts: written whole again, nothing of the old job
+ * comes back. */
+static void
+test_parts_job_replaced (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GError) error = NULL;
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 3, FALSE);
+
+  qmgr_store_compact (f->store);
+  change_in_parts (g);
+  g_assert_true (qmgr_job_cancel (g->job, &error));
+  unit_create_job (g, GUID_C);
+  unit_add_files (g->job, 1);
+  g_assert_no_error (error);
+  assert_reloads_same (f, g);
+  assert_reloads_same (f, g);
+}
+
+/* Parts whose group file is damaged: the group cannot be rebuilt. Its file is
+ * set aside with a warning, the fold goes on without it, and the next start
+ * is quiet. */
+static void
+test_parts_on_damaged_file (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autofree char *broken = g_strconcat (path, ".broken", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  QmgrGroup *a = qmgr_manager_lookup_group (f->manager, unit_guid (GUID_A));
+  gsize len;
+
+  g_assert_true (qmgr_group_set_display_name (a, "a part", NULL));
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  contents[len / 2] ^= 0x01;
+  rewrite_file (path, contents, len);
+
+  loaded = reload_promptly (f, &store, &warnings);
+  assert_set_aside (f, loaded, warnings, path);
+  g_assert_true (g_file_test (broken, G_FILE_TEST_IS_REGULAR));
+  qmgr_store_compact (store);
+  g_assert_cmpuint (count_files (f->groups_dir, "journal.", ".broken"), ==, 0);
+  g_clear_pointer (&loaded, qmgr_manager_free);
+  g_clear_pointer (&store, qmgr_store_free);
+  g_clear_pointer (&warnings, g_ptr_array_unref);
+  loaded = reload_promptly (f, &store, &warnings);
+  g_assert_cmpuint (warnings->len, ==, 0);
+  g_assert_null (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A)));
+  g_assert_nonnull (qmgr_manager_lookup_group (loaded, unit_guid (GUID_D)));
+}
+
 static void
 test_validator_absent (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
@@ -975,7 +1120,7 @@ test_validator_absent (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 
   with = g_ptr_array_index (g->job->files, 0);
   with->validator = g_strdup ("W/\"weak-etag\"");
-  g_assert_true (qmgr_group_set_display_name (g, "save", NULL));
+  save_file_changed (g, 0);
 
   loaded = reload (f, &store);
   back = qmgr_manager_lookup_group (loaded, g->id);
@@ -1548,51 +1693,90 @@ test_journal_cut_last_record (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_false (g_file_test (broken, G_FILE_TEST_EXISTS));
 }
 
-/* A record on disk is as journal.c's header comment says: journals written by
- * one version load in the next. */
+/* Checks the record at @p (in @contents of @size): "QJ1 <op> <hex> <len>
+ * <crc>\n<payload>\n". Returns the next record's offset; *@payload and *@len
+ * receive its payload. */
+static gsize
+check_record (const char *contents, gsize at, gsize size, char op, const char *hex,
+              const char **payload, guint64 *len)
+{
+  g_auto(GStrv) header = NULL;
+  g_autofree char *line = NULL;
+  const char *end = memchr (contents + at, '\n', size - at);
+  char op_text[2] = { op, '\0' };
+  guint32 crc;
+
+  g_assert_nonnull (end);
+  line = g_strndup (contents + at, (gsize) (end - (contents + at)));
+  header = g_strsplit (line, " ", -1);
+  g_assert_cmpuint (g_strv_length (header), ==, 5);
+  g_assert_cmpstr (header[0], ==, "QJ1");
+  g_assert_cmpstr (header[1], ==, op_text);
+  g_assert_cmpstr (header[2], ==, hex);
+  *len = g_ascii_strtoull (header[3], NULL, 10);
+  crc = (guint32) g_ascii_strtoull (header[4], NULL, 16);
+  g_assert_cmpuint (strlen (header[4]), ==, 8);
+  *payload = end + 1;
+  g_assert_cmpuint ((gsize) (*payload - contents) + *len + 1, <=, size);
+  g_assert_cmpint ((*payload)[*len], ==, '\n');
+  g_assert_cmphex (crc, ==,
+                   reference_crc32 (reference_crc32 (reference_crc32 (0, op_text, 1), hex, 32),
+                                    *payload, *len));
+  return (gsize) (*payload - contents) + *len + 1;
+}
+
+/* Records on disk are as journal-read.c's header comment says: a new group is
+ * written whole (its file's text, end marker included), a change to it as a
+ * part (its header and the files the change named), a cancelled group as a
+ * deletion. Journals written by one version load in the next. */
 static void
 test_journal_record_format (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *journal = NULL;
   g_autofree char *contents = NULL;
-  g_auto(GStrv) header = NULL;
-  QmgrGroup *g = unit_create_group (f->manager, GUID_A, UNIT_OWNER);
+  QmgrGroup *g;
   const char *payload;
-  char *end;
   guint64 len;
-  guint32 crc;
-  gsize size;
+  gsize size, at;
   char hex[QMGR_GUID_HEX_LEN + 1];
+  QmgrFileSpec spec = { "https://example.com/added", "/tmp/qmgr-unit/store/added", 0 };
 
-  qmgr_guid_to_hex (g->id, hex);
   g_assert_cmphex (reference_crc32 (0, "123456789", 9), ==, 0xcbf43926u);
-  g_assert_true (qmgr_group_set_display_name (g, "format", &error));
-  g_assert_no_error (error);
+  qmgr_store_compact (f->store);
+  g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 2, FALSE);
+  qmgr_guid_to_hex (g->id, hex);
   journal = current_journal (f);
+  at = (gsize) file_size_of_records (journal);
+  g_assert_true (qmgr_store_hooks ()->save_group (f->store, g, &(QmgrGroupDelta) {
+                   TRUE, G_MAXUINT, NULL }, &error));
+  g_assert_true (qmgr_group_set_display_name (g, "format", &error));
+  g_assert_true (qmgr_job_add_files (g->job, &spec, 1, &error));
+  g_assert_true (qmgr_group_cancel (g, &error));
+  g_assert_no_error (error);
   g_assert_true (g_file_get_contents (journal, &contents, NULL, NULL));
-
-  /* The last record: "QJ1 S <hex> <len> <crc>\n<payload>\n", zeros after. */
   size = (gsize) file_size_of_records (journal);
-  contents[size] = '\0';
-  payload = g_strrstr (contents, "QJ1 S ");
-  g_assert_nonnull (payload);
-  end = strchr (payload, '\n');
-  g_assert_nonnull (end);
-  *end = '\0';
-  header = g_strsplit (payload, " ", -1);
-  g_assert_cmpuint (g_strv_length (header), ==, 5);
-  g_assert_cmpstr (header[2], ==, hex);
-  len = g_ascii_strtoull (header[3], NULL, 10);
-  crc = (guint32) g_ascii_strtoull (header[4], NULL, 16);
-  g_assert_cmpuint (strlen (header[4]), ==, 8);
-  payload = end + 1;
-  g_assert_cmpuint ((gsize) (payload - contents) + len + 1, ==, size);
-  g_assert_cmpint (payload[len], ==, '\n');
+
+  /* The group saved whole. */
+  at = check_record (contents, at, size, 'S', hex, &payload, &len);
+  g_assert_true (g_str_has_prefix (payload, "[Group]\nVersion=2\n"));
+  g_assert_nonnull (g_strstr_len (payload, (gssize) len, "[File 1]\n"));
+  g_assert_nonnull (g_strstr_len (payload, (gssize) len, "\n[End]\nCRC32="));
+  /* SetProp: the header alone. */
+  at = check_record (contents, at, size, 'P', hex, &payload, &len);
   g_assert_nonnull (g_strstr_len (payload, (gssize) len, "DisplayName=format\n"));
-  g_assert_cmphex (crc, ==,
-                   reference_crc32 (reference_crc32 (reference_crc32 (0, "S", 1), header[2], 32),
-                                    payload, len));
+  g_assert_nonnull (g_strstr_len (payload, (gssize) len, "\n[Job]\n"));
+  g_assert_null (g_strstr_len (payload, (gssize) len, "[File "));
+  g_assert_null (g_strstr_len (payload, (gssize) len, "[End]"));
+  /* AddFiles: the header and the new file. */
+  at = check_record (contents, at, size, 'P', hex, &payload, &len);
+  g_assert_nonnull (g_strstr_len (payload, (gssize) len, "\nFiles=3\n"));
+  g_assert_null (g_strstr_len (payload, (gssize) len, "[File 1]"));
+  g_assert_nonnull (g_strstr_len (payload, (gssize) len, "[File 2]\nUrl=https://example.com/added\n"));
+  /* CancelGroup. */
+  at = check_record (contents, at, size, 'D', hex, &payload, &len);
+  g_assert_cmpuint (len, ==, 0);
+  g_assert_cmpuint (at, ==, size);
 }
 
 /* Held records that cannot be written are lost: the batch fails, and from then
@@ -1784,6 +1968,12 @@ main (int argc, char **argv)
               test_load_legacy, fixture_tear_down);
   g_test_add ("/store/load/legacy-journal", Fixture, GINT_TO_POINTER (1), fixture_set_up,
               test_load_legacy, fixture_tear_down);
+  g_test_add ("/store/parts/on-file", Fixture, GINT_TO_POINTER (1), fixture_set_up,
+              test_parts_replay, fixture_tear_down);
+  g_test_add ("/store/parts/on-whole-record", Fixture, GINT_TO_POINTER (0), fixture_set_up,
+              test_parts_replay, fixture_tear_down);
+  ADD ("/store/parts/job-replaced", test_parts_job_replaced);
+  ADD ("/store/parts/on-damaged-file", test_parts_on_damaged_file);
   ADD ("/store/validator-absent", test_validator_absent);
   ADD ("/store/settings", test_settings);
   ADD ("/store/no-settings-file", test_no_settings_file);

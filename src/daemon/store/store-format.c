@@ -268,40 +268,64 @@ write_file (GString *out, QmgrFile *f, guint index)
 static void
 write_end (GString *out)
 {
-  guint32 crc = (guint32) crc32_z (0, (const Bytef *) out->str, out->len);
+  char end[32];
 
-  g_string_append_printf (out, QMGR_STORE_END_MARKER "%08x\n", crc);
+  qmgr_store_format_end ((guint32) crc32_z (0, (const Bytef *) out->str, out->len), end);
+  g_string_append (out, end);
 }
 
-/* About the length of a group's text: one allocation of the right size, not a
- * dozen doublings that leave holes of every size in the heap. */
+/* About the length of a file's section and of a header: one allocation of
+ * the right size for a group's text, not a dozen doublings that leave holes
+ * of every size in the heap. Escapes may make it longer; then the string
+ * grows as usual. */
 static gsize
-estimate_length (QmgrGroup *g)
+estimate_file (QmgrFile *f)
 {
-  gsize n = 1024 + 160 * MIN (g->pending_notifications->len,
-                               QMGR_STORE_MAX_PENDING_NOTIFICATIONS);
+  return 200 + strlen (f->remote_url) + strlen (f->local_path) +
+         (f->validator != NULL ? strlen (f->validator) : 0) +
+         (f->error_message != NULL ? strlen (f->error_message) : 0);
+}
 
-  if (g->job != NULL)
-    for (guint i = 0; i < g->job->files->len; i++)
-      {
-        QmgrFile *f = g_ptr_array_index (g->job->files, i);
-        /* Escapes may make it longer; then the string grows as usual. */
-        n += 200 + strlen (f->remote_url) + strlen (f->local_path) +
-             (f->validator != NULL ? strlen (f->validator) : 0) +
-             (f->error_message != NULL ? strlen (f->error_message) : 0);
-      }
-  return n;
+static gsize
+estimate_header (QmgrGroup *g)
+{
+  return 1024 + 160 * MIN (g->pending_notifications->len, QMGR_STORE_MAX_PENDING_NOTIFICATIONS);
 }
 
 char *
 qmgr_store_group_to_data (QmgrGroup *g, gsize *length)
 {
-  GString *out = g_string_sized_new (estimate_length (g));
+  gsize estimate = estimate_header (g);
+  GString *out;
 
+  for (guint i = 0; g->job != NULL && i < g->job->files->len; i++)
+    estimate += estimate_file (g_ptr_array_index (g->job->files, i));
+  out = g_string_sized_new (estimate);
   write_header (out, g);
   for (guint i = 0; g->job != NULL && i < g->job->files->len; i++)
     write_file (out, g_ptr_array_index (g->job->files, i), i);
   write_end (out);
+  *length = out->len;
+  return g_string_free (out, FALSE);
+}
+
+char *
+qmgr_store_group_part_to_data (QmgrGroup *g, const guint *files, guint n_files, gsize *length)
+{
+  gsize estimate = estimate_header (g);
+  GString *out;
+
+  for (guint i = 0; i < n_files; i++)
+    {
+      g_return_val_if_fail (g->job != NULL && files[i] < g->job->files->len, NULL);
+      estimate += estimate_file (g_ptr_array_index (g->job->files, files[i]));
+    }
+  out = g_string_sized_new (estimate);
+  write_header (out, g);
+  for (guint i = 0; i < n_files; i++)
+    {
+      write_file (out, g_ptr_array_index (g->job->files, files[i]), files[i]);
+    }
   *length = out->len;
   return g_string_free (out, FALSE);
 }
@@ -616,10 +640,8 @@ qmgr_store_group_file_max (guint max_files)
          (guint64) MAX (max_files, 100000u) * QMGR_STORE_FILE_SECTION_MAX;
 }
 
-/* Whether @data ends with the end marker; then *@crc_ok says whether its
- * checksum matches what precedes it. */
-static gboolean
-has_end_marker (const char *data, gsize len, gboolean *crc_ok)
+gboolean
+qmgr_store_text_has_end (const char *data, gsize len, gboolean *crc_ok)
 {
   const gsize marker = strlen (QMGR_STORE_END_MARKER), total = marker + 8 + 1;
   const char *at;
@@ -642,12 +664,18 @@ has_end_marker (const char *data, gsize len, gboolean *crc_ok)
   return TRUE;
 }
 
+void
+qmgr_store_format_end (guint32 crc, char *buf)
+{
+  g_snprintf (buf, 32, QMGR_STORE_END_MARKER "%08x\n", crc);
+}
+
 QmgrGroup *
 qmgr_store_group_from_data (QmgrManager *m, const char *data, gsize len, gboolean *legacy,
                             GError **error)
 {
   g_autoptr(GKeyFile) kf = g_key_file_new ();
-  gboolean crc_ok = FALSE, marked = has_end_marker (data, len, &crc_ok);
+  gboolean crc_ok = FALSE, marked = qmgr_store_text_has_end (data, len, &crc_ok);
   guint64 version;
 
   *legacy = FALSE;

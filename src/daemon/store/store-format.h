@@ -39,6 +39,17 @@ G_BEGIN_DECLS
  * assumed): anything bigger is not read. About 1.7 GB for 100,000. */
 guint64 qmgr_store_group_file_max (guint max_files);
 
+/* Part of a group's text (store-overlay.h): its header (all but the files)
+ * and the sections of @files (indices of the job's files, in order). */
+char *qmgr_store_group_part_to_data (QmgrGroup *group, const guint *files, guint n_files,
+                                     gsize *length);
+
+/* Whether @data ends with the end marker; then *@crc_ok tells whether its
+ * checksum matches everything before it. */
+gboolean qmgr_store_text_has_end (const char *data, gsize len, gboolean *crc_ok);
+/* The end marker for a text whose CRC-32 is @crc, into @buf (32 bytes). */
+void qmgr_store_format_end (guint32 crc, char *buf);
+
 /* The group parsed from a group file's text: checked against its end marker
  * (a file of version 1, which has none, sets @legacy), then parsed with
  * GKeyFile and validated. Error messages never quote the text. */

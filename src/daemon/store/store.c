@@ -6,7 +6,6 @@
  * are readable by their owner only, and are wiped from memory once written. */
 #include "store.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -14,15 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "journal.h"
 #include "qmgr-error.h"
 #include "qmgr-io.h"
 #include "store-file.h"
 #include "store-format.h"
-
-#define GROUP_SUFFIX ".group"
-#define SETTINGS_FILE "settings.conf"
-#define SETTINGS_MAX (64 << 10)
+#include "store-private.h"
 
 #define FLUSH_DELAY_MS 200
 /* The journal is folded into the group files (in a thread) once it is this big,
@@ -30,18 +25,60 @@
 #define COMPACT_SIZE (G_GUINT64_CONSTANT (32) << 20)
 #define COMPACT_AFTER_S 30
 
-struct _QmgrStore {
-  char *state_dir;
-  char *groups_dir;
-  int state_fd;
-  int groups_fd;
-  QmgrJournal *journal;
-  GHashTable *replayed;       /* hex → GBytes (a group file) or NULL (deleted), until load */
-  GHashTable *dirty;          /* QmgrGroup* saved "soon" and not yet written */
-  guint flush_source;
-  guint compact_source;
-  guint batch_depth;          /* > 0: appends wait for qmgr_store_end_batch's sync */
-};
+
+/* What a group's next record must hold: the saves since its last, merged. */
+typedef struct {
+  gboolean whole;             /* the job came or went, or all is asked for */
+  guint first_new;            /* files appended from here on (G_MAXUINT: none) */
+  GArray *changed;            /* guint: files changed in place (may repeat) */
+} Changes;
+
+static Changes *
+changes_new (void)
+{
+  Changes *c = g_new0 (Changes, 1);
+
+  c->first_new = G_MAXUINT;
+  return c;
+}
+
+static void
+changes_free (gpointer data)
+{
+  Changes *c = data;
+
+  if (c->changed != NULL)
+    g_array_unref (c->changed);
+  g_free (c);
+}
+
+static void
+changes_add (Changes *c, const QmgrGroupDelta *delta)
+{
+  if (delta == NULL || delta->job_replaced)
+    {
+      c->whole = TRUE;
+      return;
+    }
+  c->first_new = MIN (c->first_new, delta->first_new_file);
+  if (delta->changed_files == NULL || delta->changed_files->len == 0)
+    return;
+  if (c->changed == NULL)
+    c->changed = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_array_append_vals (c->changed, delta->changed_files->data, delta->changed_files->len);
+}
+
+static Changes *
+changes_copy (const Changes *c)
+{
+  Changes *copy = changes_new ();
+
+  copy->whole = c->whole;
+  copy->first_new = c->first_new;
+  if (c->changed != NULL)
+    copy->changed = g_array_copy (c->changed);
+  return copy;
+}
 
 static int
 open_dir (const char *path, GError **error)
@@ -59,38 +96,13 @@ open_dir (const char *path, GError **error)
   return fd;
 }
 
-static void
-on_replay (const char *hex, const char *data, gsize len, gpointer user_data)
-{
-  QmgrStore *s = user_data;
-
-  g_hash_table_insert (s->replayed, g_strdup (hex),
-                       data != NULL ? g_bytes_new (data, len) : NULL);
-}
-
-/* A replayed record may hold a password: wiped before it is freed. */
-static void
-secret_bytes_free (gpointer bytes)
-{
-  gsize len;
-  gpointer data;
-
-  if (bytes == NULL)
-    return;
-  data = (gpointer) g_bytes_get_data (bytes, &len);   /* our own copy */
-  explicit_bzero (data, len);
-  g_bytes_unref (bytes);
-}
-
 QmgrStore *
 qmgr_store_open (const char *state_dir, GError **error)
 {
   g_autoptr(QmgrStore) s = g_new0 (QmgrStore, 1);
 
   s->state_fd = s->groups_fd = -1;
-  s->dirty = g_hash_table_new (g_direct_hash, g_direct_equal);
-  s->replayed = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
-                                       secret_bytes_free);
+  s->dirty = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, changes_free);
   s->state_dir = g_strdup (state_dir);
   s->groups_dir = g_build_filename (state_dir, "groups", NULL);
   s->state_fd = open_dir (s->state_dir, error);
@@ -99,7 +111,7 @@ qmgr_store_open (const char *state_dir, GError **error)
   s->groups_fd = open_dir (s->groups_dir, error);
   if (s->groups_fd < 0)
     return NULL;
-  s->journal = qmgr_journal_open (s->groups_fd, s->groups_dir, on_replay, s, error);
+  s->journal = qmgr_journal_open (s->groups_fd, s->groups_dir, &s->replay, error);
   if (s->journal == NULL)
     return NULL;
   return g_steal_pointer (&s);
@@ -118,7 +130,7 @@ qmgr_store_free (QmgrStore *s)
   if (s->compact_source != 0)
     g_source_remove (s->compact_source);
   g_hash_table_unref (s->dirty);
-  g_clear_pointer (&s->replayed, g_hash_table_unref);
+  g_clear_pointer (&s->replay, qmgr_journal_replay_free);
   qmgr_journal_free (s->journal);
   if (s->state_fd >= 0)
     close (s->state_fd);
@@ -155,33 +167,92 @@ store_sync (QmgrStore *s, GError **error)
   return TRUE;
 }
 
+static gint
+compare_uint (gconstpointer a, gconstpointer b)
+{
+  guint x = *(const guint *) a, y = *(const guint *) b;
+  return x < y ? -1 : x > y;
+}
+
+/* The files @c names, in order, once each: those changed in place, then those
+ * appended. */
+static GArray *
+changed_files (QmgrGroup *group, const Changes *c)
+{
+  guint n_files = group->job != NULL ? group->job->files->len : 0;
+  GArray *files = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  if (c->changed != NULL)
+    {
+      g_array_sort (c->changed, compare_uint);
+      for (guint i = 0; i < c->changed->len; i++)
+        {
+          guint index = g_array_index (c->changed, guint, i);
+          if (index < MIN (n_files, c->first_new) &&
+              (files->len == 0 || g_array_index (files, guint, files->len - 1) != index))
+            g_array_append_val (files, index);
+        }
+    }
+  for (guint i = c->first_new; i < n_files; i++)
+    g_array_append_val (files, i);
+  return files;
+}
+
+/* The record for @c: the group's header and the files that changed (a part),
+ * or all of it when the job came or went or every file changed. */
+static char *
+record_text (QmgrGroup *group, const Changes *c, char *op, gsize *len)
+{
+  g_autoptr(GArray) files = NULL;
+
+  if (!c->whole)
+    {
+      files = changed_files (group, c);
+      if (group->job == NULL || files->len < group->job->files->len)
+        {
+          *op = QMGR_JOURNAL_PART;
+          return qmgr_store_group_part_to_data (group, (const guint *) files->data, files->len,
+                                                len);
+        }
+    }
+  *op = QMGR_JOURNAL_WHOLE;
+  return qmgr_store_group_to_data (group, len);
+}
+
+/* Appends the record of @c to the journal (held back with @hold). */
 static gboolean
-append_group (QmgrStore *s, QmgrGroup *group, gboolean hold, GError **error)
+append_changes (QmgrStore *s, QmgrGroup *group, const Changes *c, gboolean hold,
+                GError **error)
 {
   char hex[QMGR_GUID_HEX_LEN + 1];
   gsize len;
-  g_autofree char *contents = qmgr_store_group_to_data (group, &len);
+  char op;
+  g_autofree char *contents = record_text (group, c, &op, &len);
   gboolean ok;
 
   qmgr_guid_to_hex (group->id, hex);
-  ok = qmgr_journal_append (s->journal, hex, contents, len, hold, error);
+  ok = qmgr_journal_append (s->journal, hex, op, contents, len, hold, error);
   explicit_bzero (contents, len);   /* it may hold a password */
-  if (ok)
-    {
-      g_hash_table_remove (s->dirty, group);
-      if (s->compact_source == 0)
-        s->compact_source = g_timeout_add_seconds (COMPACT_AFTER_S, on_compact_due, s);
-    }
+  if (ok && s->compact_source == 0)
+    s->compact_source = g_timeout_add_seconds (COMPACT_AFTER_S, on_compact_due, s);
   return ok;
 }
 
+/* Saves @delta of @group, with what waits to be saved of it "soon". */
 static gboolean
 store_save_group (gpointer data, QmgrGroup *group, const QmgrGroupDelta *delta, GError **error)
 {
   QmgrStore *s = data;
+  Changes *waiting = g_hash_table_lookup (s->dirty, group);
+  Changes *c = waiting != NULL ? changes_copy (waiting) : changes_new ();
+  gboolean ok;
 
-  if (!append_group (s, group, s->batch_depth > 0, error))
+  changes_add (c, delta);
+  ok = append_changes (s, group, c, s->batch_depth > 0, error);
+  changes_free (c);
+  if (!ok)
     return FALSE;
+  g_hash_table_remove (s->dirty, group);
   return s->batch_depth > 0 || store_sync (s, error);
 }
 
@@ -191,19 +262,17 @@ static gboolean
 append_dirty (QmgrStore *s, GError **error)
 {
   GHashTableIter iter;
-  gpointer group;
+  gpointer group, c;
 
   g_hash_table_iter_init (&iter, s->dirty);
-  while (g_hash_table_iter_next (&iter, &group, NULL))
+  while (g_hash_table_iter_next (&iter, &group, &c))
     {
-      g_hash_table_iter_steal (&iter);
-      if (!append_group (s, group, TRUE, error))
+      if (!append_changes (s, group, c, TRUE, error))
         {
           g_prefix_error (error, "Could not save group %s: ", ((QmgrGroup *) group)->id_str);
-          g_hash_table_add (s->dirty, group);
           return FALSE;
         }
-      g_hash_table_iter_init (&iter, s->dirty);
+      g_hash_table_iter_remove (&iter);
     }
   return TRUE;
 }
@@ -239,12 +308,18 @@ on_flush_due (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static void
+void
 store_save_group_soon (gpointer data, QmgrGroup *group, const QmgrGroupDelta *delta)
 {
   QmgrStore *s = data;
+  Changes *c = g_hash_table_lookup (s->dirty, group);
 
-  g_hash_table_add (s->dirty, group);
+  if (c == NULL)
+    {
+      c = changes_new ();
+      g_hash_table_insert (s->dirty, group, c);
+    }
+  changes_add (c, delta);
   if (s->flush_source == 0)
     s->flush_source = g_timeout_add (FLUSH_DELAY_MS, on_flush_due, s);
 }
@@ -256,7 +331,8 @@ store_delete_group (gpointer data, QmgrGroup *group, GError **error)
   char hex[QMGR_GUID_HEX_LEN + 1];
 
   qmgr_guid_to_hex (group->id, hex);
-  if (!qmgr_journal_append (s->journal, hex, NULL, 0, s->batch_depth > 0, error))
+  if (!qmgr_journal_append (s->journal, hex, QMGR_JOURNAL_DELETE, NULL, 0, s->batch_depth > 0,
+                            error))
     return FALSE;
   g_hash_table_remove (s->dirty, group);
   return s->batch_depth > 0 || store_sync (s, error);
@@ -334,218 +410,3 @@ qmgr_store_hooks (void)
   return &store_hooks;
 }
 
-/* ---- loading ---- */
-
-static void
-set_aside (QmgrStore *s, const char *name, const GError *why)
-{
-  g_autofree char *broken = g_strconcat (name, ".broken", NULL);
-  g_autofree char *path = g_build_filename (s->groups_dir, name, NULL);
-
-  if (renameat (s->groups_fd, name, s->groups_fd, broken) < 0)
-    g_warning ("Store file %s cannot be loaded (%s) and could not be set aside: %s", path,
-               why->message, g_strerror (errno));
-  else
-    g_warning ("Store file %s cannot be loaded (%s); renamed to %s.broken", path, why->message,
-               path);
-}
-
-static QmgrGroup *
-group_from_data (QmgrManager *m, const char *name, const char *data, gsize len,
-                 gboolean *legacy, GError **error)
-{
-  QmgrGroup *g = qmgr_store_group_from_data (m, data, len, legacy, error);
-  char hex[QMGR_GUID_HEX_LEN + 1];
-
-  if (g == NULL)
-    return NULL;
-  qmgr_guid_to_hex (g->id, hex);
-  if (strncmp (name, hex, QMGR_GUID_HEX_LEN) != 0)
-    {
-      g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "its group id %s does not match its name",
-                   g->id_str);
-      qmgr_group_free (g);
-      return NULL;
-    }
-  return g;
-}
-
-/* A group file: a regular file (not a symlink, not a FIFO: loading must never
- * block) no bigger than the quotas allow the writer to make it. */
-static QmgrGroup *
-load_group_file (QmgrStore *s, QmgrManager *m, const char *name, gboolean *legacy,
-                 GError **error)
-{
-  guint64 max = qmgr_store_group_file_max (m->settings.max_files_per_job);
-  g_autofree char *contents = NULL;
-  gsize len;
-  QmgrGroup *g;
-
-  contents = qmgr_store_read_file (s->groups_fd, s->groups_dir, name, max, &len, error);
-  if (contents == NULL)
-    return NULL;
-  g = group_from_data (m, name, contents, len, legacy, error);
-  explicit_bzero (contents, len);
-  return g;
-}
-
-/* A group the journal holds but that cannot be loaded: its record goes to
- * <hex>.group.broken beside the others, and the group out of the journal. */
-static void
-set_aside_record (QmgrStore *s, const char *hex, GBytes *data, const GError *why)
-{
-  g_autofree char *broken = g_strconcat (hex, GROUP_SUFFIX ".broken", NULL);
-  g_autofree char *path = g_build_filename (s->groups_dir, broken, NULL);
-  g_autoptr(GError) error = NULL;
-  gsize len;
-  const char *contents = g_bytes_get_data (data, &len);
-
-  if (!qmgr_store_write_file (s->groups_fd, s->groups_dir, broken, contents, len, &error) ||
-      !qmgr_journal_append (s->journal, hex, NULL, 0, FALSE, &error) ||
-      !qmgr_journal_sync (s->journal, &error))
-    g_warning ("The journal's record of group %s is damaged (%s) and could not be set aside: %s",
-               hex, why->message, error->message);
-  else
-    g_warning ("The journal's record of group %s is damaged (%s); saved as %s", hex,
-               why->message, path);
-}
-
-static void
-load_settings (QmgrStore *s, QmgrManager *m)
-{
-  g_autofree char *path = g_build_filename (s->state_dir, SETTINGS_FILE, NULL);
-  g_autoptr(GKeyFile) kf = g_key_file_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *contents = NULL;
-  gsize len;
-
-  contents = qmgr_store_read_file (s->state_fd, s->state_dir, SETTINGS_FILE, SETTINGS_MAX, &len,
-                                   &error);
-  if (contents == NULL)
-    {
-      if (qmgr_io_error_errno (error) != ENOENT)
-        g_warning ("Ignoring saved settings: %s", error->message);
-      return;
-    }
-  /* GKeyFile's messages quote the line it stopped at. */
-  if (!g_key_file_load_from_data (kf, contents, len, G_KEY_FILE_NONE, NULL))
-    {
-      g_warning ("Ignoring saved settings %s: not in key-file syntax", path);
-      return;
-    }
-  if (!qmgr_store_settings_from_keyfile (m, kf, &error))
-    g_warning ("Saved settings %s are partly invalid: %s", path, error->message);
-}
-
-typedef struct {
-  QmgrGroup *group;
-  GBytes *record;             /* from the journal; NULL: from its file */
-  gboolean legacy;            /* written by version 1: to be written again */
-} Loaded;
-
-static gint
-compare_seq (gconstpointer a, gconstpointer b)
-{
-  const Loaded *la = a, *lb = b;
-  return la->group->seq < lb->group->seq ? -1 : la->group->seq > lb->group->seq;
-}
-
-static void
-set_aside_loaded (QmgrStore *s, Loaded *l, const GError *why)
-{
-  char hex[QMGR_GUID_HEX_LEN + 1];
-
-  qmgr_guid_to_hex (l->group->id, hex);
-  if (l->record != NULL)
-    set_aside_record (s, hex, l->record, why);
-  else
-    {
-      g_autofree char *name = g_strconcat (hex, GROUP_SUFFIX, NULL);
-      set_aside (s, name, why);
-    }
-}
-
-gboolean
-qmgr_store_load (QmgrStore *s, QmgrManager *m, GError **error)
-{
-  int fd = dup (s->groups_fd);
-  DIR *dir;
-  struct dirent *de;
-  g_autoptr(GArray) loaded = g_array_new (FALSE, FALSE, sizeof (Loaded));
-  GHashTableIter iter;
-  gpointer key, value;
-
-  if (fd < 0 || (dir = fdopendir (fd)) == NULL)
-    {
-      if (fd >= 0)
-        close (fd);
-      return qmgr_io_set_error (error, errno, "read", s->groups_dir);
-    }
-  rewinddir (dir);
-  while ((de = readdir (dir)) != NULL)
-    {
-      g_autoptr(GError) local = NULL;
-      Loaded l = { NULL, NULL, FALSE };
-
-      if (g_str_has_suffix (de->d_name, GROUP_SUFFIX ".tmp"))
-        {
-          /* A write interrupted by a crash: the previous version is intact. */
-          unlinkat (s->groups_fd, de->d_name, 0);
-          continue;
-        }
-      if (!g_str_has_suffix (de->d_name, GROUP_SUFFIX))
-        continue;
-      /* The journal holds a newer version (or the deletion): the file waits
-       * for the journal to be folded into it. */
-      if (strlen (de->d_name) == QMGR_GUID_HEX_LEN + strlen (GROUP_SUFFIX))
-        {
-          g_autofree char *hex = g_strndup (de->d_name, QMGR_GUID_HEX_LEN);
-          if (g_hash_table_contains (s->replayed, hex))
-            continue;
-        }
-      l.group = load_group_file (s, m, de->d_name, &l.legacy, &local);
-      if (l.group == NULL)
-        set_aside (s, de->d_name, local);
-      else
-        g_array_append_val (loaded, l);
-    }
-  closedir (dir);
-
-  g_hash_table_iter_init (&iter, s->replayed);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      g_autoptr(GError) local = NULL;
-      Loaded l = { NULL, value, FALSE };
-      gsize len;
-      const char *data;
-
-      if (value == NULL)
-        continue;       /* deleted */
-      data = g_bytes_get_data (value, &len);
-      l.group = group_from_data (m, key, data, len, &l.legacy, &local);
-      if (l.group == NULL)
-        set_aside_record (s, key, value, local);
-      else
-        g_array_append_val (loaded, l);
-    }
-
-  g_array_sort (loaded, compare_seq);
-  for (guint i = 0; i < loaded->len; i++)
-    {
-      Loaded *l = &g_array_index (loaded, Loaded, i);
-      g_autoptr(GError) local = NULL;
-
-      if (!qmgr_manager_adopt_group (m, l->group, &local))
-        {
-          set_aside_loaded (s, l, local);
-          qmgr_group_free (l->group);
-        }
-      else if (l->legacy)
-        store_save_group_soon (s, l->group, NULL);   /* in today's format, with its end marker */
-    }
-  g_hash_table_remove_all (s->replayed);
-  load_settings (s, m);
-  /* The journals found are folded into the group files in the background. */
-  qmgr_journal_compact (s->journal, FALSE);
-  return TRUE;
-}
