@@ -802,6 +802,73 @@ test_load_cut_at_job (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_true (warnings_mention (warnings, "cut short"));
 }
 
+/* A record as journal-read.c writes it. */
+static char *
+make_record (char op, const char *hex, const char *payload, gsize n, gsize *len)
+{
+  char op_text[2] = { op, '\0' };
+  guint32 crc = reference_crc32 (reference_crc32 (reference_crc32 (0, op_text, 1), hex, 32),
+                                 payload, n);
+  g_autofree char *header = g_strdup_printf ("QJ1 %c %s %" G_GSIZE_FORMAT " %08x\n", op, hex, n,
+                                             crc);
+  GString *record = g_string_new (header);
+
+  g_string_append_len (record, payload, (gssize) n);
+  g_string_append_c (record, '\n');
+  *len = record->len;
+  return g_string_free (record, FALSE);
+}
+
+/* A group file cut anywhere (in its end marker too), alone or under a part
+ * the journal holds: it never loads, and it is set aside. */
+static void
+test_load_cut_anywhere (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autofree char *contents = NULL, *part = NULL, *record = NULL;
+  QmgrGroup *a = qmgr_manager_lookup_group (f->manager, unit_guid (GUID_A));
+  char hex[QMGR_GUID_HEX_LEN + 1];
+  gsize len, part_len, record_len;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  qmgr_guid_to_hex (a->id, hex);
+  part = qmgr_store_group_part_to_data (a, NULL, 0, &part_len);
+  record = make_record ('P', hex, part, part_len, &record_len);
+  for (gsize cut = 0; cut < len; cut += cut + 24 < len ? MAX (len / 16, 1) : 1)
+    for (int with_part = 0; with_part < 2; with_part++)
+      {
+        g_autofree char *dir = g_build_filename (f->tmp, "cut", NULL);
+        g_autofree char *groups = g_build_filename (dir, "groups", NULL);
+        g_autofree char *name = g_strconcat (hex, ".group", NULL);
+        g_autofree char *file = g_build_filename (groups, name, NULL);
+        g_autofree char *broken = g_strconcat (file, ".broken", NULL);
+        g_autofree char *journal = g_build_filename (groups, "journal.0000000000000001", NULL);
+        g_autoptr(QmgrManager) loaded = unit_manager_new (0, 0);
+        g_autoptr(QmgrStore) store = NULL;
+        g_autoptr(GPtrArray) warnings = NULL;
+        g_autoptr(GError) error = NULL;
+
+        g_test_message ("cut at %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT "%s", cut, len,
+                        with_part ? ", with a part" : "");
+        g_assert_cmpint (g_mkdir_with_parents (groups, 0700), ==, 0);
+        rewrite_file (file, contents, cut);
+        if (with_part)
+          rewrite_file (journal, record, record_len);
+        capture_start ();
+        store = open_store (dir);
+        qmgr_manager_set_store (loaded, qmgr_store_hooks (), store);
+        g_assert_true (qmgr_store_load (store, loaded, &error));
+        qmgr_store_compact (store);
+        warnings = capture_stop ();
+        g_assert_null (qmgr_manager_lookup_group (loaded, a->id));
+        g_assert_true (g_file_test (broken, G_FILE_TEST_IS_REGULAR));
+        g_assert_true (warnings_mention (warnings, hex));
+        g_clear_pointer (&loaded, qmgr_manager_free);
+        g_clear_pointer (&store, qmgr_store_free);
+        remove_tree (dir);
+      }
+}
+
 /* A changed byte that still parses (a name) breaks the checksum. */
 static void
 test_load_changed_byte (Fixture *f, gconstpointer data G_GNUC_UNUSED)
@@ -894,12 +961,14 @@ static const char legacy_group[] =
   "\n[Notification 0]\nFileIndex=1\nStatus=321\nNumRetries=2\nWin32Result=3\n"
   "TransportResult=4\nCreated=1500\n"
   "\n[Job]\nId=0f8fad5b-d9cb-469f-a165-70867728950e\nFiles=2\nCurrentFile=1\n"
-  "ErrorName=io.github.qmgrd.QMgr1.Transfer.Timeout\nErrorMessage=No data for 60 s\nErrorFileIndex=1\n"
+  "ErrorName=io.github.qmgrd.QMgr1.Transfer.Timeout\nErrorMessage=No data for 60 s\n"
+  "ErrorFileIndex=1\n"
   "Win32Result=110\nTransportResult=0\nNumRetries=2\n"
   "\n[File 0]\nUrl=https://example.com/a\nPath=/tmp/qmgr-unit/legacy/a\nSizeHint=5\nSize=5\n"
   "Complete=true\nValidator=\"etag\"\n"
   "\n[File 1]\nUrl=https://example.com/b\nPath=/tmp/qmgr-unit/legacy/b\nSizeHint=0\n"
-  "Complete=false\nErrorName=io.github.qmgrd.QMgr1.Transfer.Timeout\nErrorMessage=No data for 60 s\n";
+  "Complete=false\nErrorName=io.github.qmgrd.QMgr1.Transfer.Timeout\n"
+  "ErrorMessage=No data for 60 s\n";
 
 static void
 assert_legacy_group (QmgrGroup *g)
@@ -1772,7 +1841,8 @@ test_journal_record_format (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   at = check_record (contents, at, size, 'P', hex, &payload, &len);
   g_assert_nonnull (g_strstr_len (payload, (gssize) len, "\nFiles=3\n"));
   g_assert_null (g_strstr_len (payload, (gssize) len, "[File 1]"));
-  g_assert_nonnull (g_strstr_len (payload, (gssize) len, "[File 2]\nUrl=https://example.com/added\n"));
+  g_assert_nonnull (g_strstr_len (payload, (gssize) len,
+                                  "[File 2]\nUrl=https://example.com/added\n"));
   /* CancelGroup. */
   at = check_record (contents, at, size, 'D', hex, &payload, &len);
   g_assert_cmpuint (len, ==, 0);
@@ -1960,6 +2030,7 @@ main (int argc, char **argv)
   ADD ("/store/damaged-files", test_damaged_files);
   ADD ("/store/misnamed-and-duplicate", test_misnamed_and_duplicate);
   ADD ("/store/load/cut-at-job", test_load_cut_at_job);
+  ADD ("/store/load/cut-anywhere", test_load_cut_anywhere);
   ADD ("/store/load/changed-byte", test_load_changed_byte);
   ADD ("/store/load/fifo", test_load_fifo);
   ADD ("/store/load/oversized", test_load_oversized);

@@ -60,8 +60,8 @@ parse_record (const char *p, gsize avail, char *op, const char **hex, const char
   if (nl == NULL || avail < 4 + 2 + HEX_LEN + 1 || memcmp (p, "QJ1 ", 4) != 0)
     return 0;
   *op = p[4];
-  if ((*op != 'S' && *op != 'D' && *op != 'P') || p[5] != ' ' || !journal_is_lower_hex (p + 6, HEX_LEN) ||
-      p[6 + HEX_LEN] != ' ')
+  if ((*op != 'S' && *op != 'D' && *op != 'P') || p[5] != ' ' ||
+      !journal_is_lower_hex (p + 6, HEX_LEN) || p[6 + HEX_LEN] != ' ')
     return 0;
   *hex = p + 6;
   q = p + 6 + HEX_LEN + 1;

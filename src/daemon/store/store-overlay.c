@@ -232,11 +232,11 @@ split_base (const char *base, gsize base_len, QmgrStoreText *header, GArray *fil
             GError **error)
 {
   QmgrStoreText text = { base, base_len };
-  gboolean crc_ok = FALSE;
+  gboolean crc_ok = FALSE, marked = qmgr_store_text_has_end (base, base_len, &crc_ok);
   gsize end_at;
   guint64 version = 0;
 
-  if (qmgr_store_text_has_end (base, base_len, &crc_ok) && !crc_ok)
+  if (marked && !crc_ok)
     {
       g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "its checksum does not match");
       return FALSE;
@@ -246,8 +246,10 @@ split_base (const char *base, gsize base_len, QmgrStoreText *header, GArray *fil
       g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "its sections are not in order");
       return FALSE;
     }
-  if (end_at == base_len &&
-      (!header_number (*header, "[Group]", "Version", &version) || version != 1))
+  /* Without a whole end marker, only a text of version 1 (which had none)
+   * is whole. */
+  if (!marked && (end_at != base_len ||
+                  !header_number (*header, "[Group]", "Version", &version) || version != 1))
     {
       g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "it is cut short (no end marker)");
       return FALSE;

@@ -1,6 +1,7 @@
 /* qmgrd store — durable groups and settings: the directories, the journal's
- * records, saves now and "soon", batches, loading and setting aside what does
- * not load. The text of the files is store-format.c's. The store never holds
+ * records (a group's changes merged until written: whole, or the part that
+ * changed), saves now and "soon", batches. Loading is store-load.c's, the
+ * text of the files store-format.c's. The store never holds
  * partial downloads: the temp file on disk is the truth for bytes received.
  * Passwords live in the group files and the journal, which like the directory
  * are readable by their owner only, and are wiped from memory once written. */
@@ -24,7 +25,6 @@
  * or this long after its first record. */
 #define COMPACT_SIZE (G_GUINT64_CONSTANT (32) << 20)
 #define COMPACT_AFTER_S 30
-
 
 /* What a group's next record must hold: the saves since its last, merged. */
 typedef struct {
