@@ -1,7 +1,8 @@
 /* qmgrd integration tests — a damaged store: a group file full of garbage, an empty
  * one, one that parses but makes no sense, one cut short, and a FIFO or a
  * symlink in place of one are each renamed to .broken with a warning, and the
- * daemon starts (without waiting on the FIFO) and serves the other groups. */
+ * daemon starts (without waiting on the FIFO) and serves the other groups; a
+ * damaged journal record costs that record only. */
 #include "it-util.h"
 
 #include <glib/gstdio.h>
@@ -245,6 +246,77 @@ test_unreadable_files (void)
   qmgr_test_daemon_stop (d);
 }
 
+static char *
+find_journal (QmgrTestDaemon *d, const char *suffix)
+{
+  g_autofree char *dir = g_build_filename (qmgr_test_daemon_get_state_dir (d), "groups", NULL);
+  GDir *gdir = g_dir_open (dir, 0, NULL);
+  const char *name;
+  char *found = NULL;
+
+  g_assert_nonnull (gdir);
+  while ((name = g_dir_read_name (gdir)) != NULL)
+    if (g_str_has_prefix (name, "journal.") && g_str_has_suffix (name, suffix) && found == NULL)
+      found = g_build_filename (dir, name, NULL);
+  g_dir_close (gdir);
+  return found;
+}
+
+static gboolean
+journal_set_aside (gpointer data)
+{
+  g_autofree char *broken = find_journal (data, ".broken");
+  return broken != NULL;
+}
+
+/* A byte flipped in an acknowledged journal record (R11), the daemon killed
+ * before it folded the journal: the next start loses that record only (its
+ * group keeps its earlier state), says so naming the group and the journal,
+ * and sets the journal aside. */
+static void
+test_damaged_journal (void)
+{
+  g_autoptr(QmgrTestDaemon) d = qmgr_test_daemon_new ();
+  g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func ((GDestroyNotify) it_group_free);
+  g_autofree char *journal = NULL, *contents = NULL, *log = NULL, *hex = NULL;
+  char *name_record;
+  gsize len;
+
+  qmgr_test_daemon_start (d, NULL);
+  for (guint i = 0; i < 10; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("n%u", i);
+      g_ptr_array_add (groups, make_group (d, name));
+    }
+  qmgr_test_daemon_kill (d);
+
+  /* Group 0's last record, its SetProp(DisplayName). */
+  journal = find_journal (d, "");
+  g_assert_nonnull (journal);
+  g_assert_true (g_file_get_contents (journal, &contents, &len, NULL));
+  name_record = strstr (contents, "DisplayName=n0\n");
+  g_assert_nonnull (name_record);
+  name_record[strlen ("DisplayName=n")] = '7';
+  g_assert_true (g_file_set_contents (journal, contents, (gssize) len, NULL));
+
+  qmgr_test_daemon_start (d, NULL);
+  for (guint i = 0; i < 10; i++)
+    {
+      ItGroup *g = g_ptr_array_index (groups, i);
+      g_autofree char *expected = i == 0 ? g_strdup ("") : g_strdup_printf ("n%u", i);
+      g_autoptr(GVariant) name = it_getprop (d, g->path, 11, NULL);
+
+      g_assert_cmpstr (g_variant_get_string (name, NULL), ==, expected);
+      g_assert_cmpuint (it_get_u (d, g->job_path, JOB, "FileCount"), ==, 1);
+    }
+  g_assert_true (it_poll_until (journal_set_aside, d, 50, 10000));
+  g_assert_true (g_file_get_contents (qmgr_test_daemon_get_log (d), &log, NULL, NULL));
+  hex = it_guid_hex (((ItGroup *) g_ptr_array_index (groups, 0))->id);
+  g_assert_true (it_contains (log, hex));
+  g_assert_true (it_contains (log, journal));
+  qmgr_test_daemon_stop (d);
+}
+
 static void
 test_stray_files (void)
 {
@@ -285,5 +357,6 @@ main (int argc, char **argv)
   g_test_add_func ("/damaged-store/broken-files", test_damaged_store);
   g_test_add_func ("/damaged-store/stray-files", test_stray_files);
   g_test_add_func ("/damaged-store/unreadable-files", test_unreadable_files);
+  g_test_add_func ("/damaged-store/damaged-journal", test_damaged_journal);
   return g_test_run ();
 }
