@@ -869,6 +869,38 @@ test_load_cut_anywhere (Fixture *f, gconstpointer data G_GNUC_UNUSED)
       }
 }
 
+/* A part whose checksum holds but whose sections are not as written (no
+ * daemon writes one): skipped with a warning, the group loads from its file,
+ * which the fold leaves as it was, and the journal is set aside. */
+static void
+test_load_part_that_does_not_read (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autofree char *before = NULL, *after = NULL, *record = NULL;
+  g_autofree char *journal = g_build_filename (f->groups_dir, "journal.00000000000000f0", NULL);
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  static const char part[] = "[Group]\nVersion=2\n\n[File 3]\nUrl=https://example.com/x\n";
+  char hex[QMGR_GUID_HEX_LEN + 1];
+  gsize len;
+
+  qmgr_guid_to_hex (unit_guid (GUID_A), hex);
+  record = make_record ('P', hex, part, strlen (part), &len);
+  rewrite_file (journal, record, len);
+  g_assert_true (g_file_get_contents (path, &before, NULL, NULL));
+
+  loaded = reload_promptly (f, &store, &warnings);
+  g_assert_cmpstr (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A))->display_name, ==,
+                   "name");
+  g_assert_true (warnings_mention (warnings, hex));
+  g_assert_true (warnings_mention (warnings, journal));
+  qmgr_store_compact (store);
+  g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpuint (count_files (f->groups_dir, "journal.00000000000000f0", ".broken"), ==, 1);
+}
+
 /* A changed byte that still parses (a name) breaks the checksum. */
 static void
 test_load_changed_byte (Fixture *f, gconstpointer data G_GNUC_UNUSED)
@@ -1124,6 +1156,25 @@ test_parts_replay (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (contents, "[File 4]\n"));
   g_assert_nonnull (strstr (contents, "\n[End]\nCRC32="));
   assert_reloads_same (f, g);
+}
+
+/* A group of more files than one writev takes (IOV_MAX pieces): folded from
+ * its file and a part, byte for byte what the writer writes. */
+static void
+test_parts_many_files (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = group_file (f, GUID_A);
+  g_autofree char *contents = NULL, *expected = NULL;
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 1500, FALSE);
+  gsize len, expected_len;
+
+  qmgr_store_compact (f->store);
+  g_assert_true (qmgr_job_file_response (g->job, 700, 7, "\"seven hundred\"", NULL));
+  qmgr_store_flush (f->store);
+  assert_reloads_same (f, g);
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  expected = qmgr_store_group_to_data (g, &expected_len);
+  g_assert_cmpmem (contents, len, expected, expected_len);
 }
 
 /* A job replaced after parts: written whole again, nothing of the old job
@@ -2031,6 +2082,7 @@ main (int argc, char **argv)
   ADD ("/store/misnamed-and-duplicate", test_misnamed_and_duplicate);
   ADD ("/store/load/cut-at-job", test_load_cut_at_job);
   ADD ("/store/load/cut-anywhere", test_load_cut_anywhere);
+  ADD ("/store/load/part-that-does-not-read", test_load_part_that_does_not_read);
   ADD ("/store/load/changed-byte", test_load_changed_byte);
   ADD ("/store/load/fifo", test_load_fifo);
   ADD ("/store/load/oversized", test_load_oversized);
@@ -2044,6 +2096,7 @@ main (int argc, char **argv)
   g_test_add ("/store/parts/on-whole-record", Fixture, GINT_TO_POINTER (0), fixture_set_up,
               test_parts_replay, fixture_tear_down);
   ADD ("/store/parts/job-replaced", test_parts_job_replaced);
+  ADD ("/store/parts/many-files", test_parts_many_files);
   ADD ("/store/parts/on-damaged-file", test_parts_on_damaged_file);
   ADD ("/store/validator-absent", test_validator_absent);
   ADD ("/store/settings", test_settings);

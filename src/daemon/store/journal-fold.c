@@ -45,10 +45,18 @@ write_pieces (int fd, GArray *pieces)
   guint i = 0;
   gsize skip = 0;   /* of piece i, written already */
 
-  while (i < pieces->len)
+  for (;;)
     {
       int n = 0;
       ssize_t w;
+
+      while (i < pieces->len && g_array_index (pieces, QmgrStoreText, i).len == skip)
+        {
+          i++;    /* written, or empty */
+          skip = 0;
+        }
+      if (i == pieces->len)
+        return 0;
 
       for (guint k = i; k < pieces->len && n < IOV_MAX; k++, n++)
         {
@@ -79,10 +87,7 @@ write_pieces (int fd, GArray *pieces)
               skip = 0;
             }
         }
-      while (i < pieces->len && g_array_index (pieces, QmgrStoreText, i).len == 0)
-        i++;
     }
-  return 0;
 }
 
 /* The pieces of group @hex's new text; the base read from its file, when the

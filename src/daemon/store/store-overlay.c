@@ -165,47 +165,55 @@ clear_files (QmgrStoreOverlay *ov)
     g_array_set_size (ov->files, 0);
 }
 
-gboolean
-qmgr_store_overlays_apply (GHashTable *overlays, const char *hex, char op, const char *data,
-                           gsize len)
+static QmgrStoreOverlay *
+overlay_for (GHashTable *overlays, const char *hex)
 {
   QmgrStoreOverlay *ov = g_hash_table_lookup (overlays, hex);
-  QmgrStoreText header;
-  gsize end_at;
 
   if (ov == NULL)
     {
       ov = g_new0 (QmgrStoreOverlay, 1);
+      ov->files = g_array_new (FALSE, TRUE, sizeof (QmgrStoreText));
       g_hash_table_insert (overlays, g_strdup (hex), ov);
     }
-  if (ov->files == NULL)
-    ov->files = g_array_new (FALSE, TRUE, sizeof (QmgrStoreText));
+  return ov;
+}
+
+gboolean
+qmgr_store_overlays_apply (GHashTable *overlays, const char *hex, char op, const char *data,
+                           gsize len)
+{
+  g_autoptr(GArray) files = NULL;
+  QmgrStoreOverlay *ov;
+  QmgrStoreText header;
+  gsize end_at;
+
   switch (op)
     {
     case 'S':
     case 'D':
+      ov = overlay_for (overlays, hex);
       ov->deleted = op == 'D';
       ov->whole = op == 'S' ? (QmgrStoreText) { data, len } : (QmgrStoreText) { NULL, 0 };
       ov->header = (QmgrStoreText) { NULL, 0 };
       clear_files (ov);
       return TRUE;
     case 'P':
-      {
-        g_autoptr(GArray) files = g_array_new (FALSE, TRUE, sizeof (QmgrStoreText));
-
-        if (!split_sections ((QmgrStoreText) { data, len }, &header, files, &end_at) ||
-            end_at != len)
-          return FALSE;
-        ov->deleted = FALSE;
-        ov->header = header;
-        for (guint i = 0; i < files->len; i++)
-          {
-            QmgrStoreText *t = &g_array_index (files, QmgrStoreText, i);
-            if (t->data != NULL)
-              set_piece (ov->files, i, t->data, t->len);
-          }
-        return TRUE;
-      }
+      /* Split first: a part that does not split leaves no trace. */
+      files = g_array_new (FALSE, TRUE, sizeof (QmgrStoreText));
+      if (!split_sections ((QmgrStoreText) { data, len }, &header, files, &end_at) ||
+          end_at != len)
+        return FALSE;
+      ov = overlay_for (overlays, hex);
+      ov->deleted = FALSE;
+      ov->header = header;
+      for (guint i = 0; i < files->len; i++)
+        {
+          QmgrStoreText *t = &g_array_index (files, QmgrStoreText, i);
+          if (t->data != NULL)
+            set_piece (ov->files, i, t->data, t->len);
+        }
+      return TRUE;
     default:
       return FALSE;
     }
