@@ -4,6 +4,7 @@
  * record cut short by a crash is ignored; files are private (0600). Runs in a
  * temp dir. */
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store-format.h"
 #include "unit-common.h"
 
 /* ---- capturing the store's warnings (structured logging: no expect_message) ---- */
@@ -233,6 +235,9 @@ assert_same_group (QmgrGroup *a, QmgrGroup *b)
 
       g_assert_cmpuint (x->file_index, ==, y->file_index);
       g_assert_cmphex (x->status, ==, y->status);
+      g_assert_cmpuint (x->num_retries, ==, y->num_retries);
+      g_assert_cmpuint (x->win32_result, ==, y->win32_result);
+      g_assert_cmpuint (x->transport_result, ==, y->transport_result);
       g_assert_cmpint (x->created, ==, y->created);
       /* Held is memory only: what was loaded is durable, deliverable. */
       g_assert_false (y->held);
@@ -261,6 +266,20 @@ assert_same_group (QmgrGroup *a, QmgrGroup *b)
   g_assert_true (qmgr_job_tallies_hold (b->job));
   g_assert_cmpuint (qmgr_group_get_size (a), ==, qmgr_group_get_size (b));
   g_assert_cmpuint (qmgr_group_get_files_transferred (a), ==, qmgr_group_get_files_transferred (b));
+}
+
+/* Saves @group now, telling the store that file @index changed: what the
+ * core's calls do, for tests that change a file's fields directly. */
+static void
+save_file_changed (QmgrGroup *group, guint index)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) changed = g_array_new (FALSE, FALSE, sizeof (guint));
+  QmgrGroupDelta delta = { FALSE, G_MAXUINT, changed };
+
+  g_array_append_val (changed, index);
+  g_assert_true (qmgr_manager_save_group (group->manager, group, &delta, QMGR_SAVE_NOW, &error));
+  g_assert_no_error (error);
 }
 
 /* Groups in every shape the store must keep. */
@@ -324,7 +343,8 @@ populate (QmgrManager *m)
   g2->job->win32_result = 110;
   g2->job->num_retries = 2;
   g2->job->error_file_index = 0;
-  /* Any durable change writes the whole group. */
+  /* A change saves the group's own fields and the files it names. */
+  save_file_changed (g2, 0);
   g_assert_true (qmgr_group_set_display_name (g2, "queued", &error));
   g_assert_no_error (error);
 
@@ -342,6 +362,30 @@ populate (QmgrManager *m)
   unit_clock_advance (1000);
   g4 = unit_create_group (m, GUID_E, UNIT_OTHER);
   unit_create_job (g4, "");
+}
+
+static void
+rewrite_file (const char *path, const char *data, gsize len)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (path, data, (gssize) len, &error));
+  g_assert_no_error (error);
+}
+
+/* The standard CRC-32 (IEEE 802.3, reflected), bit by bit: the journal's
+ * record format, whatever computes it in the daemon. */
+static guint32
+reference_crc32 (guint32 crc, const char *data, gsize len)
+{
+  crc = ~crc;
+  for (gsize i = 0; i < len; i++)
+    {
+      crc ^= (guint8) data[i];
+      for (int k = 0; k < 8; k++)
+        crc = (crc & 1) ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
+    }
+  return ~crc;
 }
 
 /* ---- tests ---- */
@@ -625,6 +669,9 @@ test_damaged_files (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_cmpuint (warnings->len, >=, 2);
   g_assert_true (warnings_mention (warnings, garbage));
   g_assert_true (warnings_mention (warnings, bad_url));
+  /* Named, never quoted: a file's contents are no business of the log. */
+  g_assert_false (warnings_mention (warnings, "not a key file"));
+  g_assert_false (warnings_mention (warnings, "shadow"));
   g_assert_true (g_file_test (good, G_FILE_TEST_IS_REGULAR));
   g_assert_true (g_file_test (other_owner, G_FILE_TEST_IS_REGULAR));
   g_assert_false (g_file_test (leftover_tmp, G_FILE_TEST_EXISTS));
@@ -685,6 +732,503 @@ test_misnamed_and_duplicate (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_cmpuint (count_files (f->groups_dir, "", ".broken"), ==, 2);
 }
 
+/* ---- group files that must not load, or not as they are ---- */
+
+/* Loads the fixture's state directory within 10 s (a FIFO read without
+ * O_NONBLOCK would wait for a writer forever: SIGALRM ends the test then). */
+static QmgrManager *
+reload_promptly (Fixture *f, QmgrStore **store, GPtrArray **warnings)
+{
+  QmgrManager *m;
+  gint64 start = g_get_monotonic_time ();
+
+  capture_start ();
+  alarm (10);
+  m = reload (f, store);
+  alarm (0);
+  *warnings = capture_stop ();
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  return m;
+}
+
+/* Sets up group A (suspended, with two files) and group D in their files;
+ * returns A's file. */
+static char *
+two_group_files (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  QmgrGroup *a = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 2, FALSE);
+
+  g_assert_true (qmgr_group_set_display_name (a, "name", &error));
+  g_assert_no_error (error);
+  unit_group_with_files (f->manager, GUID_D, UNIT_OWNER, 1, FALSE);
+  qmgr_store_compact (f->store);
+  return group_file (f, GUID_A);
+}
+
+/* After a reload: A did not load, its file is set aside under .broken, a
+ * warning names it, and D loaded. */
+static void
+assert_set_aside (Fixture *f, QmgrManager *loaded, GPtrArray *warnings, const char *path)
+{
+  g_autofree char *broken = g_strconcat (path, ".broken", NULL);
+  struct stat st;
+
+  g_assert_null (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A)));
+  g_assert_nonnull (qmgr_manager_lookup_group (loaded, unit_guid (GUID_D)));
+  g_assert_cmpint (lstat (path, &st), <, 0);
+  g_assert_cmpint (lstat (broken, &st), ==, 0);
+  g_assert_true (warnings_mention (warnings, path));
+}
+
+/* A file cut short anywhere, at [Job] say, lacks the end marker: set aside,
+ * not loaded as a group without its job. */
+static void
+test_load_cut_at_job (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autofree char *contents = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  const char *job;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  job = strstr (contents, "[Job]");
+  g_assert_nonnull (job);
+  rewrite_file (path, contents, (gsize) (job - contents));
+  loaded = reload_promptly (f, &store, &warnings);
+  assert_set_aside (f, loaded, warnings, path);
+  g_assert_true (warnings_mention (warnings, "cut short"));
+}
+
+/* A record as journal-read.c writes it. */
+static char *
+make_record (char op, const char *hex, const char *payload, gsize n, gsize *len)
+{
+  char op_text[2] = { op, '\0' };
+  guint32 crc = reference_crc32 (reference_crc32 (reference_crc32 (0, op_text, 1), hex, 32),
+                                 payload, n);
+  g_autofree char *header = g_strdup_printf ("QJ1 %c %s %" G_GSIZE_FORMAT " %08x\n", op, hex, n,
+                                             crc);
+  GString *record = g_string_new (header);
+
+  g_string_append_len (record, payload, (gssize) n);
+  g_string_append_c (record, '\n');
+  *len = record->len;
+  return g_string_free (record, FALSE);
+}
+
+/* A group file cut anywhere (in its end marker too), alone or under a part
+ * the journal holds: it never loads, and it is set aside. */
+static void
+test_load_cut_anywhere (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autofree char *contents = NULL, *part = NULL, *record = NULL;
+  QmgrGroup *a = qmgr_manager_lookup_group (f->manager, unit_guid (GUID_A));
+  char hex[QMGR_GUID_HEX_LEN + 1];
+  gsize len, part_len, record_len;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  qmgr_guid_to_hex (a->id, hex);
+  part = qmgr_store_group_part_to_data (a, NULL, 0, &part_len);
+  record = make_record ('P', hex, part, part_len, &record_len);
+  for (gsize cut = 0; cut < len; cut += cut + 24 < len ? MAX (len / 16, 1) : 1)
+    for (int with_part = 0; with_part < 2; with_part++)
+      {
+        g_autofree char *dir = g_build_filename (f->tmp, "cut", NULL);
+        g_autofree char *groups = g_build_filename (dir, "groups", NULL);
+        g_autofree char *name = g_strconcat (hex, ".group", NULL);
+        g_autofree char *file = g_build_filename (groups, name, NULL);
+        g_autofree char *broken = g_strconcat (file, ".broken", NULL);
+        g_autofree char *journal = g_build_filename (groups, "journal.0000000000000001", NULL);
+        g_autoptr(QmgrManager) loaded = unit_manager_new (0, 0);
+        g_autoptr(QmgrStore) store = NULL;
+        g_autoptr(GPtrArray) warnings = NULL;
+        g_autoptr(GError) error = NULL;
+
+        g_test_message ("cut at %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT "%s", cut, len,
+                        with_part ? ", with a part" : "");
+        g_assert_cmpint (g_mkdir_with_parents (groups, 0700), ==, 0);
+        rewrite_file (file, contents, cut);
+        if (with_part)
+          rewrite_file (journal, record, record_len);
+        capture_start ();
+        store = open_store (dir);
+        qmgr_manager_set_store (loaded, qmgr_store_hooks (), store);
+        g_assert_true (qmgr_store_load (store, loaded, &error));
+        qmgr_store_compact (store);
+        warnings = capture_stop ();
+        g_assert_null (qmgr_manager_lookup_group (loaded, a->id));
+        g_assert_true (g_file_test (broken, G_FILE_TEST_IS_REGULAR));
+        g_assert_true (warnings_mention (warnings, hex));
+        g_clear_pointer (&loaded, qmgr_manager_free);
+        g_clear_pointer (&store, qmgr_store_free);
+        remove_tree (dir);
+      }
+}
+
+/* A part whose checksum holds but whose sections are not as written (no
+ * daemon writes one): skipped with a warning, the group loads from its file,
+ * which the fold leaves as it was, and the journal is set aside. */
+static void
+test_load_part_that_does_not_read (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autofree char *before = NULL, *after = NULL, *record = NULL;
+  g_autofree char *journal = g_build_filename (f->groups_dir, "journal.00000000000000f0", NULL);
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  static const char part[] = "[Group]\nVersion=2\n\n[File 3]\nUrl=https://example.com/x\n";
+  char hex[QMGR_GUID_HEX_LEN + 1];
+  gsize len;
+
+  qmgr_guid_to_hex (unit_guid (GUID_A), hex);
+  record = make_record ('P', hex, part, strlen (part), &len);
+  rewrite_file (journal, record, len);
+  g_assert_true (g_file_get_contents (path, &before, NULL, NULL));
+
+  loaded = reload_promptly (f, &store, &warnings);
+  g_assert_cmpstr (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A))->display_name, ==,
+                   "name");
+  g_assert_true (warnings_mention (warnings, hex));
+  g_assert_true (warnings_mention (warnings, journal));
+  qmgr_store_compact (store);
+  g_assert_true (g_file_get_contents (path, &after, NULL, NULL));
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpuint (count_files (f->groups_dir, "journal.00000000000000f0", ".broken"), ==, 1);
+}
+
+/* A changed byte that still parses (a name) breaks the checksum. */
+static void
+test_load_changed_byte (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autofree char *contents = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  char *name;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  name = strstr (contents, "DisplayName=name\n");
+  g_assert_nonnull (name);
+  name[strlen ("DisplayName=n")] = 'o';
+  rewrite_file (path, contents, len);
+  loaded = reload_promptly (f, &store, &warnings);
+  assert_set_aside (f, loaded, warnings, path);
+  g_assert_true (warnings_mention (warnings, "checksum"));
+}
+
+/* A FIFO in place of a group file: never waited on. */
+static void
+test_load_fifo (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (mkfifo (path, 0600), ==, 0);
+  loaded = reload_promptly (f, &store, &warnings);
+  assert_set_aside (f, loaded, warnings, path);
+}
+
+/* A file bigger than anything the writer can make (sparse here: no GBs
+ * written) is set aside without being read. */
+static void
+test_load_oversized (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  guint64 max = qmgr_store_group_file_max (f->manager->settings.max_files_per_job);
+  int fd = open (path, O_WRONLY);
+
+  g_assert_cmpint (fd, >=, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t) max + 1), ==, 0);
+  close (fd);
+  loaded = reload_promptly (f, &store, &warnings);
+  assert_set_aside (f, loaded, warnings, path);
+  g_assert_true (warnings_mention (warnings, "bytes"));
+}
+
+/* A symlink in place of a group file is not followed; what it points to is
+ * neither read into the log nor touched. */
+static void
+test_load_symlink (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autofree char *target = g_build_filename (f->tmp, "elsewhere", NULL);
+  g_autofree char *kept = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  static const char secret[] = "root:SECRET-FIRST-LINE:0:0\n";
+
+  rewrite_file (target, secret, strlen (secret));
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (symlink (target, path), ==, 0);
+  loaded = reload_promptly (f, &store, &warnings);
+  assert_set_aside (f, loaded, warnings, path);
+  g_assert_false (warnings_mention (warnings, "SECRET"));
+  g_assert_true (g_file_get_contents (target, &kept, NULL, NULL));
+  g_assert_cmpstr (kept, ==, secret);
+}
+
+/* A group file as the previous version wrote it (version 1, no end marker),
+ * and a journal record of one, still load; the next write of each is in
+ * today's format, with its end marker. */
+static const char legacy_group[] =
+  "[Group]\nVersion=1\nId=1b4e28ba-2fa1-11d2-883f-0016d3cca427\nSequence=1\nOwner=1000\n"
+  "State=suspended\nForeground=false\nDisplayName=\\sold\\\\name\nRemoteUserPassword=pw\n"
+  "NotifyFlags=3\nNotifyClsid=org.example.App:/cb\n"
+  "TransferPolicy=0\nBandwidthLimit=0\nMinimumRetryDelay=600\nNoProgressTimeout=1209600\n"
+  "CreationTime=1000\nModificationTime=2000\nCompletionTime=0\nPendingNotifications=1\n"
+  "\n[Notification 0]\nFileIndex=1\nStatus=321\nNumRetries=2\nWin32Result=3\n"
+  "TransportResult=4\nCreated=1500\n"
+  "\n[Job]\nId=0f8fad5b-d9cb-469f-a165-70867728950e\nFiles=2\nCurrentFile=1\n"
+  "ErrorName=io.github.qmgrd.QMgr1.Transfer.Timeout\nErrorMessage=No data for 60 s\n"
+  "ErrorFileIndex=1\n"
+  "Win32Result=110\nTransportResult=0\nNumRetries=2\n"
+  "\n[File 0]\nUrl=https://example.com/a\nPath=/tmp/qmgr-unit/legacy/a\nSizeHint=5\nSize=5\n"
+  "Complete=true\nValidator=\"etag\"\n"
+  "\n[File 1]\nUrl=https://example.com/b\nPath=/tmp/qmgr-unit/legacy/b\nSizeHint=0\n"
+  "Complete=false\nErrorName=io.github.qmgrd.QMgr1.Transfer.Timeout\n"
+  "ErrorMessage=No data for 60 s\n";
+
+static void
+assert_legacy_group (QmgrGroup *g)
+{
+  QmgrFile *f0, *f1;
+
+  g_assert_nonnull (g);
+  g_assert_cmpstr (g->display_name, ==, " old\\name");
+  g_assert_cmpstr (g->remote_user_password, ==, "pw");
+  g_assert_cmpuint (g->pending_notifications->len, ==, 1);
+  g_assert_cmpuint (g_array_index (g->pending_notifications, QmgrPendingNotification,
+                                   0).transport_result, ==, 4);
+  g_assert_nonnull (g->job);
+  g_assert_cmpuint (g->job->files->len, ==, 2);
+  g_assert_cmpuint (g->job->num_retries, ==, 2);
+  f0 = g_ptr_array_index (g->job->files, 0);
+  f1 = g_ptr_array_index (g->job->files, 1);
+  g_assert_true (f0->complete);
+  g_assert_cmpstr (f0->validator, ==, "\"etag\"");
+  g_assert_cmpstr (f1->local_path, ==, "/tmp/qmgr-unit/legacy/b");
+  g_assert_cmpint (f1->error, ==, QMGR_TRANSFER_ERROR_TIMEOUT);
+}
+
+/* A journal record as the previous version wrote it. */
+static char *
+legacy_record (const char *hex, const char *payload, gsize *len)
+{
+  gsize n = strlen (payload);
+  guint32 crc = reference_crc32 (reference_crc32 (reference_crc32 (0, "S", 1), hex, 32),
+                                 payload, n);
+  char *record = g_strdup_printf ("QJ1 S %s %" G_GSIZE_FORMAT " %08x\n%s\n", hex, n, crc,
+                                  payload);
+
+  *len = strlen (record);
+  return record;
+}
+
+static void
+test_load_legacy (Fixture *f, gconstpointer data)
+{
+  gboolean from_journal = GPOINTER_TO_INT (data);
+  g_autofree char *path = group_file (f, GUID_A);
+  g_autofree char *contents = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  char hex[QMGR_GUID_HEX_LEN + 1];
+
+  qmgr_guid_to_hex (unit_guid (GUID_A), hex);
+  if (from_journal)
+    {
+      g_autofree char *journal = g_build_filename (f->groups_dir, "journal.00000000000000ff",
+                                                   NULL);
+      gsize len;
+      g_autofree char *record = legacy_record (hex, legacy_group, &len);
+
+      rewrite_file (journal, record, len);
+    }
+  else
+    rewrite_file (path, legacy_group, strlen (legacy_group));
+
+  loaded = reload_promptly (f, &store, &warnings);
+  for (guint i = 0; i < warnings->len; i++)
+    g_test_message ("%s", (char *) warnings->pdata[i]);
+  g_assert_cmpuint (warnings->len, ==, 0);
+  assert_legacy_group (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A)));
+
+  /* Written again, in today's format, soon after the start. */
+  qmgr_store_compact (store);
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_true (g_str_has_prefix (contents, "[Group]\nVersion=2\n"));
+  g_assert_nonnull (strstr (contents, "\n[End]\nCRC32="));
+  g_clear_pointer (&loaded, qmgr_manager_free);
+  g_clear_pointer (&store, qmgr_store_free);
+  g_clear_pointer (&warnings, g_ptr_array_unref);
+  loaded = reload_promptly (f, &store, &warnings);
+  assert_legacy_group (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A)));
+}
+
+/* ---- parts: a change writes the group's header and the files it touched ---- */
+
+/* Changes group @g through the core's own calls, each saving a part: files
+ * appended, files changed in place (now, and "soon", merged), the group's
+ * fields. */
+static void
+change_in_parts (QmgrGroup *g)
+{
+  g_autoptr(GError) error = NULL;
+  QmgrFileSpec more[] = {
+    { "https://example.com/more/1", "/tmp/qmgr-unit/store/more-1", 10 },
+    { "https://example.com/more/2", "/tmp/qmgr-unit/store/more-2", 20 },
+  };
+
+  unit_clock_advance (1000);
+  g_assert_true (qmgr_job_add_files (g->job, more, G_N_ELEMENTS (more), &error));
+  g_assert_true (qmgr_group_resume (g, &error));
+  /* Saved soon: first validators; merged with the later ones of the group. */
+  g_assert_true (qmgr_job_file_response (g->job, 0, 100, "\"v0\"", &error));
+  g_assert_true (qmgr_job_file_response (g->job, 3, 300, "\"v3\"", &error));
+  g_assert_true (qmgr_job_file_transient_error (g->job, 1, QMGR_TRANSFER_ERROR_TIMEOUT,
+                                                "slow", 110, 0, 1, &error));
+  qmgr_store_flush (g->manager->store);
+  /* Saved now: a validator replacing another, a completion, a name. */
+  g_assert_true (qmgr_job_file_response (g->job, 0, 100, "\"v0b\"", &error));
+  g_assert_true (qmgr_job_file_completed (g->job, 4, 20, &error));
+  g_assert_true (qmgr_group_set_display_name (g, "in parts", &error));
+  g_assert_no_error (error);
+}
+
+static void
+assert_reloads_same (Fixture *f, QmgrGroup *g)
+{
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  QmgrGroup *back;
+
+  capture_start ();
+  loaded = reload (f, &store);
+  warnings = capture_stop ();
+  g_assert_cmpuint (warnings->len, ==, 0);
+  back = qmgr_manager_lookup_group (loaded, g->id);
+  g_assert_nonnull (back);
+  if (back != NULL)
+    assert_same_group (g, back);
+  /* Its journals folded into the group files (the fixture's store is not to
+   * be used after this: its journal went with them). */
+  qmgr_store_compact (store);
+}
+
+/* Parts on top of the group's file, and on top of a whole record: what the
+ * journal and the file hold together loads as the group was; folded into the
+ * file, the same. */
+static void
+test_parts_replay (Fixture *f, gconstpointer data)
+{
+  gboolean on_file = GPOINTER_TO_INT (data);
+  g_autofree char *path = group_file (f, GUID_A);
+  g_autofree char *contents = NULL;
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 3, FALSE);
+
+  g_assert_true (qmgr_group_set_notify_flags (g, QMGR_NOTIFY_FILE_DONE, NULL));
+  g_assert_true (qmgr_group_set_notify_clsid (g, "org.example.App:/cb", NULL));
+  if (on_file)
+    qmgr_store_compact (f->store);
+  change_in_parts (g);
+  g_assert_cmpuint (g->job->files->len, ==, 5);
+  g_assert_cmpuint (g->pending_notifications->len, ==, 1);
+  assert_reloads_same (f, g);
+
+  /* Folded, and loaded from the file alone. */
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_nonnull (strstr (contents, "[File 4]\n"));
+  g_assert_nonnull (strstr (contents, "\n[End]\nCRC32="));
+  assert_reloads_same (f, g);
+}
+
+/* A group of more files than one writev takes (IOV_MAX pieces): folded from
+ * its file and a part, byte for byte what the writer writes. */
+static void
+test_parts_many_files (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = group_file (f, GUID_A);
+  g_autofree char *contents = NULL, *expected = NULL;
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 1500, FALSE);
+  gsize len, expected_len;
+
+  qmgr_store_compact (f->store);
+  g_assert_true (qmgr_job_file_response (g->job, 700, 7, "\"seven hundred\"", NULL));
+  qmgr_store_flush (f->store);
+  assert_reloads_same (f, g);
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  expected = qmgr_store_group_to_data (g, &expected_len);
+  g_assert_cmpmem (contents, len, expected, expected_len);
+}
+
+/* A job replaced after parts: written whole again, nothing of the old job
+ * comes back. */
+static void
+test_parts_job_replaced (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GError) error = NULL;
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 3, FALSE);
+
+  qmgr_store_compact (f->store);
+  change_in_parts (g);
+  g_assert_true (qmgr_job_cancel (g->job, &error));
+  unit_create_job (g, GUID_C);
+  unit_add_files (g->job, 1);
+  g_assert_no_error (error);
+  assert_reloads_same (f, g);
+  assert_reloads_same (f, g);
+}
+
+/* Parts whose group file is damaged: the group cannot be rebuilt. Its file is
+ * set aside with a warning, the fold goes on without it, and the next start
+ * is quiet. */
+static void
+test_parts_on_damaged_file (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *path = two_group_files (f);
+  g_autofree char *broken = g_strconcat (path, ".broken", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  QmgrGroup *a = qmgr_manager_lookup_group (f->manager, unit_guid (GUID_A));
+  gsize len;
+
+  g_assert_true (qmgr_group_set_display_name (a, "a part", NULL));
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  contents[len / 2] ^= 0x01;
+  rewrite_file (path, contents, len);
+
+  loaded = reload_promptly (f, &store, &warnings);
+  assert_set_aside (f, loaded, warnings, path);
+  g_assert_true (g_file_test (broken, G_FILE_TEST_IS_REGULAR));
+  qmgr_store_compact (store);
+  g_assert_cmpuint (count_files (f->groups_dir, "journal.", ".broken"), ==, 0);
+  g_clear_pointer (&loaded, qmgr_manager_free);
+  g_clear_pointer (&store, qmgr_store_free);
+  g_clear_pointer (&warnings, g_ptr_array_unref);
+  loaded = reload_promptly (f, &store, &warnings);
+  g_assert_cmpuint (warnings->len, ==, 0);
+  g_assert_null (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A)));
+  g_assert_nonnull (qmgr_manager_lookup_group (loaded, unit_guid (GUID_D)));
+}
+
 static void
 test_validator_absent (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
@@ -696,7 +1240,7 @@ test_validator_absent (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 
   with = g_ptr_array_index (g->job->files, 0);
   with->validator = g_strdup ("W/\"weak-etag\"");
-  g_assert_true (qmgr_group_set_display_name (g, "save", NULL));
+  save_file_changed (g, 0);
 
   loaded = reload (f, &store);
   back = qmgr_manager_lookup_group (loaded, g->id);
@@ -765,6 +1309,134 @@ test_keyfile_roundtrip (Fixture *f, gconstpointer data G_GNUC_UNUSED)
       assert_same_group (a, b);
       qmgr_group_free (b);
     }
+}
+
+/* A group with every field away from its default, callbacks owed with every
+ * field set, and files in every state: what populate() leaves out. */
+static QmgrGroup *
+every_field_group (QmgrManager *m)
+{
+  g_autoptr(GError) error = NULL;
+  QmgrGroup *g = unit_group_with_files (m, "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", UNIT_OTHER, 3,
+                                        TRUE);
+  QmgrFile *file;
+
+  g_assert_true (qmgr_group_set_display_name (g, " leading blank", &error));
+  g_assert_true (qmgr_group_set_description (g, "\\tab\there\n", &error));
+  g_assert_true (qmgr_group_set_notify_clsid (g, "org.example.Cb", &error));
+  g_assert_true (qmgr_group_set_notify_flags (g, QMGR_NOTIFY_ALL_FLAGS, &error));
+  g_assert_true (qmgr_group_set_remote_user_id (g, "\\bob", &error));
+  g_assert_true (qmgr_group_set_remote_user_password (g, " sec\\ret ", &error));
+  g_assert_true (qmgr_group_set_bandwidth_limit (g, G_MAXUINT64, &error));
+  g_assert_true (qmgr_group_set_minimum_retry_delay (g, G_MAXUINT32, &error));
+  g_assert_true (qmgr_group_set_no_progress_timeout (g, 0, &error));
+  g_assert_no_error (error);
+  g->retrying_since = G_MININT64;
+  g->completion_time = G_MAXINT64;
+  for (guint i = 0; i < 3; i++)
+    {
+      QmgrPendingNotification n = {
+        .file_index = i == 2 ? QMGR_FILE_INDEX_NONE : i, .status = 0x140 + i,
+        .num_retries = G_MAXUINT32 - i, .win32_result = 0x80070000u + i,
+        .transport_result = 404 + i, .created = -1 - (gint64) i,
+      };
+      g_array_append_val (g->pending_notifications, n);
+    }
+  file = g_ptr_array_index (g->job->files, 0);
+  qmgr_job_untally (g->job, file);
+  file->complete = TRUE;
+  file->bytes_total = file->bytes_transferred = G_MAXUINT64 - 1;
+  qmgr_job_tally (g->job, file);
+  file = g_ptr_array_index (g->job->files, 1);
+  qmgr_job_untally (g->job, file);
+  file->bytes_total = 0;
+  qmgr_job_tally (g->job, file);
+  file->validator = g_strdup ("Tue, 15 Nov 1994 08:12:31 GMT");
+  file->error = QMGR_TRANSFER_ERROR_HTTP_STATUS;
+  file->error_message = g_strdup ("\n 503 = [x]");
+  g->job->error = QMGR_TRANSFER_ERROR_HTTP_STATUS;
+  g->job->error_message = g_strdup (file->error_message);
+  g->job->error_file_index = 1;
+  g->job->current_file = 2;
+  g->job->win32_result = G_MAXUINT32;
+  g->job->transport_result = 503;
+  g->job->num_retries = 7;
+  return g;
+}
+
+/* The format on its own (no journal): what the writer writes, the reader reads
+ * back to an equal group; and what the reader accepted, the writer writes again
+ * byte for byte. */
+static void
+test_format_roundtrip (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(QmgrManager) other = unit_manager_new (0, 0);
+  guint n = 0;
+
+  populate (f->manager);
+  every_field_group (f->manager);
+  for (GList *l = f->manager->groups.head; l != NULL; l = l->next, n++)
+    {
+      QmgrGroup *a = l->data;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *text = NULL, *again = NULL;
+      gsize len, again_len;
+      gboolean legacy = TRUE;
+      QmgrGroup *b;
+
+      text = qmgr_store_group_to_data (a, &len);
+      b = qmgr_store_group_from_data (other, text, len, &legacy, &error);
+      g_assert_no_error (error);
+      g_assert_false (legacy);
+      g_assert_nonnull (b);
+      if (b == NULL)
+        continue;
+      assert_same_group (a, b);
+      again = qmgr_store_group_to_data (b, &again_len);
+      g_assert_cmpmem (again, again_len, text, len);
+      qmgr_group_free (b);
+    }
+  g_assert_cmpuint (n, ==, 5);
+}
+
+/* A group owing more callbacks than a group file may hold (the core bounds
+ * its queue; the store must not count on it): the newest are written, with a
+ * warning, and what is written loads. */
+static void
+test_pending_over_limit (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 1, FALSE);
+  QmgrGroup *back;
+  const guint limit = QMGR_STORE_MAX_PENDING_NOTIFICATIONS;
+
+  for (guint i = 0; i < limit + 1; i++)
+    {
+      QmgrPendingNotification n = { .file_index = 0, .status = 0x140, .created = i };
+      g_array_append_val (g->pending_notifications, n);
+    }
+  capture_start ();
+  g_assert_true (qmgr_group_set_display_name (g, "owes many", &error));
+  g_assert_no_error (error);
+  loaded = reload (f, &store);
+  warnings = capture_stop ();
+
+  back = qmgr_manager_lookup_group (loaded, g->id);
+  g_assert_nonnull (back);
+  if (back == NULL)
+    return;
+  g_assert_cmpstr (back->display_name, ==, "owes many");
+  g_assert_cmpuint (back->pending_notifications->len, ==, limit);
+  /* The oldest went. */
+  g_assert_cmpint (g_array_index (back->pending_notifications, QmgrPendingNotification, 0).created,
+                   ==, 1);
+  g_assert_cmpint (g_array_index (back->pending_notifications, QmgrPendingNotification,
+                                  limit - 1).created, ==, limit);
+  g_assert_true (warnings_mention (warnings, g->id_str));
+  g_assert_false (warnings_mention (warnings, "damaged"));
 }
 
 static void
@@ -1001,66 +1673,231 @@ test_journal_torn_tail (Fixture *f, gconstpointer data G_GNUC_UNUSED)
       }
 }
 
-/* The standard CRC-32 (IEEE 802.3, reflected), bit by bit: the journal's
- * record format, whatever computes it in the daemon. */
-static guint32
-reference_crc32 (guint32 crc, const char *data, gsize len)
+static char *
+group_hex (QmgrGroup *g)
 {
-  crc = ~crc;
-  for (gsize i = 0; i < len; i++)
-    {
-      crc ^= (guint8) data[i];
-      for (int k = 0; k < 8; k++)
-        crc = (crc & 1) ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
-    }
-  return ~crc;
+  char hex[QMGR_GUID_HEX_LEN + 1];
+
+  qmgr_guid_to_hex (g->id, hex);
+  return g_strdup (hex);
 }
 
-/* A record on disk is as journal.c's header comment says: journals written by
- * one version load in the next. */
+/* Ten acknowledged records, each made durable on its own: the first renames
+ * group A (whose file says "one") unless @first_creates, then new groups.
+ * Returns the journal's path; @starts receives where each record starts, and
+ * its end. */
+static char *
+ten_records (Fixture *f, gboolean first_creates, goffset starts[11], GPtrArray *ids)
+{
+  g_autoptr(GError) error = NULL;
+  QmgrGroup *a = NULL;
+  char *journal;
+
+  if (!first_creates)
+    {
+      a = unit_create_group (f->manager, GUID_A, UNIT_OWNER);
+      g_assert_true (qmgr_group_set_display_name (a, "one", &error));
+      g_assert_no_error (error);
+    }
+  qmgr_store_compact (f->store);
+  journal = current_journal (f);
+  starts[0] = file_size_of_records (journal);
+  for (guint i = 0; i < 10; i++)
+    {
+      QmgrGroup *g;
+
+      if (i == 0 && a != NULL)
+        {
+          g_assert_true (qmgr_group_set_display_name (a, "two", &error));
+          g_assert_no_error (error);
+          g = a;
+        }
+      else
+        g = unit_create_group (f->manager, "", UNIT_OWNER);
+      g_ptr_array_add (ids, g_strdup (g->id_str));
+      starts[i + 1] = file_size_of_records (journal);
+    }
+  return journal;
+}
+
+/* A byte flipped in the first of ten acknowledged records (in its payload, or
+ * in the group id of its header): that record is skipped with a warning naming
+ * the journal (and its group when the header reads), the nine after it load,
+ * its group keeps the state its file holds, and the fold sets the journal
+ * aside instead of deleting it. */
+static void
+test_journal_damaged_record (Fixture *f, gconstpointer data)
+{
+  gboolean first_creates = GPOINTER_TO_INT (data) == 0;
+  gboolean in_header = GPOINTER_TO_INT (data) == 2;
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) warnings = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autofree char *journal = NULL, *contents = NULL, *hex = NULL, *broken = NULL;
+  goffset starts[11];
+  gsize len;
+
+  journal = ten_records (f, first_creates, starts, ids);
+  hex = group_hex (qmgr_manager_lookup_group (f->manager, unit_guid (ids->pdata[0])));
+  broken = g_strconcat (journal, ".broken", NULL);
+  qmgr_store_flush (f->store);
+  g_assert_true (g_file_get_contents (journal, &contents, &len, NULL));
+  /* "QJ1 S <hex>": the id's first digit; or a byte in the middle of the payload. */
+  if (in_header)
+    contents[starts[0] + 6] ^= 0x20;
+  else
+    contents[(starts[0] + starts[1]) / 2] ^= 0x01;
+  rewrite_file (journal, contents, len);
+
+  capture_start ();
+  loaded = reload (f, &store);
+  warnings = capture_stop ();
+
+  for (guint i = 1; i < 10; i++)
+    g_assert_nonnull (qmgr_manager_lookup_group (loaded, unit_guid (ids->pdata[i])));
+  if (first_creates)
+    g_assert_null (qmgr_manager_lookup_group (loaded, unit_guid (ids->pdata[0])));
+  else
+    g_assert_cmpstr (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A))->display_name, ==,
+                     "one");
+  g_assert_cmpuint (warnings->len, ==, 1);
+  g_assert_true (warnings_mention (warnings, journal));
+  g_assert_true (warnings_mention (warnings, in_header ? "unreadable" : hex));
+
+  /* Folded, and kept aside rather than deleted. */
+  qmgr_store_compact (store);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (broken, G_FILE_TEST_IS_REGULAR));
+  g_clear_pointer (&loaded, qmgr_manager_free);
+  g_clear_pointer (&store, qmgr_store_free);
+
+  /* The next start finds the same groups, without a word. */
+  capture_start ();
+  loaded = reload (f, &store);
+  g_clear_pointer (&warnings, g_ptr_array_unref);
+  warnings = capture_stop ();
+  g_assert_cmpuint (warnings->len, ==, 0);
+  for (guint i = 1; i < 10; i++)
+    g_assert_nonnull (qmgr_manager_lookup_group (loaded, unit_guid (ids->pdata[i])));
+}
+
+/* The last of ten records cut short (a crash while it was written): the nine
+ * before it load, quietly, and the journal is folded and removed as usual. */
+static void
+test_journal_cut_last_record (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) warnings = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autofree char *journal = NULL, *contents = NULL, *broken = NULL;
+  goffset starts[11];
+  gsize len;
+
+  journal = ten_records (f, TRUE, starts, ids);
+  broken = g_strconcat (journal, ".broken", NULL);
+  qmgr_store_flush (f->store);
+  g_assert_true (g_file_get_contents (journal, &contents, &len, NULL));
+  rewrite_file (journal, contents, (gsize) (starts[9] + starts[10]) / 2);
+
+  capture_start ();
+  loaded = reload (f, &store);
+  warnings = capture_stop ();
+  for (guint i = 0; i < 9; i++)
+    g_assert_nonnull (qmgr_manager_lookup_group (loaded, unit_guid (ids->pdata[i])));
+  g_assert_null (qmgr_manager_lookup_group (loaded, unit_guid (ids->pdata[9])));
+  g_assert_cmpuint (warnings->len, ==, 0);
+  qmgr_store_compact (store);
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (broken, G_FILE_TEST_EXISTS));
+}
+
+/* Checks the record at @p (in @contents of @size): "QJ1 <op> <hex> <len>
+ * <crc>\n<payload>\n". Returns the next record's offset; *@payload and *@len
+ * receive its payload. */
+static gsize
+check_record (const char *contents, gsize at, gsize size, char op, const char *hex,
+              const char **payload, guint64 *len)
+{
+  g_auto(GStrv) header = NULL;
+  g_autofree char *line = NULL;
+  const char *end = memchr (contents + at, '\n', size - at);
+  char op_text[2] = { op, '\0' };
+  guint32 crc;
+
+  g_assert_nonnull (end);
+  line = g_strndup (contents + at, (gsize) (end - (contents + at)));
+  header = g_strsplit (line, " ", -1);
+  g_assert_cmpuint (g_strv_length (header), ==, 5);
+  g_assert_cmpstr (header[0], ==, "QJ1");
+  g_assert_cmpstr (header[1], ==, op_text);
+  g_assert_cmpstr (header[2], ==, hex);
+  *len = g_ascii_strtoull (header[3], NULL, 10);
+  crc = (guint32) g_ascii_strtoull (header[4], NULL, 16);
+  g_assert_cmpuint (strlen (header[4]), ==, 8);
+  *payload = end + 1;
+  g_assert_cmpuint ((gsize) (*payload - contents) + *len + 1, <=, size);
+  g_assert_cmpint ((*payload)[*len], ==, '\n');
+  g_assert_cmphex (crc, ==,
+                   reference_crc32 (reference_crc32 (reference_crc32 (0, op_text, 1), hex, 32),
+                                    *payload, *len));
+  return (gsize) (*payload - contents) + *len + 1;
+}
+
+/* Records on disk are as journal-read.c's header comment says: a new group is
+ * written whole (its file's text, end marker included), a change to it as a
+ * part (its header and the files the change named), a cancelled group as a
+ * deletion. Journals written by one version load in the next. */
 static void
 test_journal_record_format (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *journal = NULL;
   g_autofree char *contents = NULL;
-  g_auto(GStrv) header = NULL;
-  QmgrGroup *g = unit_create_group (f->manager, GUID_A, UNIT_OWNER);
+  QmgrGroup *g;
   const char *payload;
-  char *end;
   guint64 len;
-  guint32 crc;
-  gsize size;
+  gsize size, at;
   char hex[QMGR_GUID_HEX_LEN + 1];
+  QmgrFileSpec spec = { "https://example.com/added", "/tmp/qmgr-unit/store/added", 0 };
 
-  qmgr_guid_to_hex (g->id, hex);
   g_assert_cmphex (reference_crc32 (0, "123456789", 9), ==, 0xcbf43926u);
-  g_assert_true (qmgr_group_set_display_name (g, "format", &error));
-  g_assert_no_error (error);
+  qmgr_store_compact (f->store);
+  g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 2, FALSE);
+  qmgr_guid_to_hex (g->id, hex);
   journal = current_journal (f);
+  at = (gsize) file_size_of_records (journal);
+  g_assert_true (qmgr_store_hooks ()->save_group (f->store, g, &(QmgrGroupDelta) {
+                   TRUE, G_MAXUINT, NULL }, &error));
+  g_assert_true (qmgr_group_set_display_name (g, "format", &error));
+  g_assert_true (qmgr_job_add_files (g->job, &spec, 1, &error));
+  g_assert_true (qmgr_group_cancel (g, &error));
+  g_assert_no_error (error);
   g_assert_true (g_file_get_contents (journal, &contents, NULL, NULL));
-
-  /* The last record: "QJ1 S <hex> <len> <crc>\n<payload>\n", zeros after. */
   size = (gsize) file_size_of_records (journal);
-  contents[size] = '\0';
-  payload = g_strrstr (contents, "QJ1 S ");
-  g_assert_nonnull (payload);
-  end = strchr (payload, '\n');
-  g_assert_nonnull (end);
-  *end = '\0';
-  header = g_strsplit (payload, " ", -1);
-  g_assert_cmpuint (g_strv_length (header), ==, 5);
-  g_assert_cmpstr (header[2], ==, hex);
-  len = g_ascii_strtoull (header[3], NULL, 10);
-  crc = (guint32) g_ascii_strtoull (header[4], NULL, 16);
-  g_assert_cmpuint (strlen (header[4]), ==, 8);
-  payload = end + 1;
-  g_assert_cmpuint ((gsize) (payload - contents) + len + 1, ==, size);
-  g_assert_cmpint (payload[len], ==, '\n');
+
+  /* The group saved whole. */
+  at = check_record (contents, at, size, 'S', hex, &payload, &len);
+  g_assert_true (g_str_has_prefix (payload, "[Group]\nVersion=2\n"));
+  g_assert_nonnull (g_strstr_len (payload, (gssize) len, "[File 1]\n"));
+  g_assert_nonnull (g_strstr_len (payload, (gssize) len, "\n[End]\nCRC32="));
+  /* SetProp: the header alone. */
+  at = check_record (contents, at, size, 'P', hex, &payload, &len);
   g_assert_nonnull (g_strstr_len (payload, (gssize) len, "DisplayName=format\n"));
-  g_assert_cmphex (crc, ==,
-                   reference_crc32 (reference_crc32 (reference_crc32 (0, "S", 1), header[2], 32),
-                                    payload, len));
+  g_assert_nonnull (g_strstr_len (payload, (gssize) len, "\n[Job]\n"));
+  g_assert_null (g_strstr_len (payload, (gssize) len, "[File "));
+  g_assert_null (g_strstr_len (payload, (gssize) len, "[End]"));
+  /* AddFiles: the header and the new file. */
+  at = check_record (contents, at, size, 'P', hex, &payload, &len);
+  g_assert_nonnull (g_strstr_len (payload, (gssize) len, "\nFiles=3\n"));
+  g_assert_null (g_strstr_len (payload, (gssize) len, "[File 1]"));
+  g_assert_nonnull (g_strstr_len (payload, (gssize) len,
+                                  "[File 2]\nUrl=https://example.com/added\n"));
+  /* CancelGroup. */
+  at = check_record (contents, at, size, 'D', hex, &payload, &len);
+  g_assert_cmpuint (len, ==, 0);
+  g_assert_cmpuint (at, ==, size);
 }
 
 /* Held records that cannot be written are lost: the batch fails, and from then
@@ -1232,14 +2069,41 @@ main (int argc, char **argv)
   ADD ("/store/one-file-per-group", test_one_file_per_group);
   ADD ("/store/journal/record-format", test_journal_record_format);
   ADD ("/store/journal/torn-tail", test_journal_torn_tail);
+  g_test_add ("/store/journal/damaged-first-of-ten", Fixture, GINT_TO_POINTER (0), fixture_set_up,
+              test_journal_damaged_record, fixture_tear_down);
+  g_test_add ("/store/journal/damaged-keeps-file-state", Fixture, GINT_TO_POINTER (1),
+              fixture_set_up, test_journal_damaged_record, fixture_tear_down);
+  g_test_add ("/store/journal/damaged-header", Fixture, GINT_TO_POINTER (2), fixture_set_up,
+              test_journal_damaged_record, fixture_tear_down);
+  ADD ("/store/journal/cut-last-of-ten", test_journal_cut_last_record);
   ADD ("/store/journal/batch", test_batch);
   ADD ("/store/journal/batch-write-failure", test_batch_write_failure);
   ADD ("/store/damaged-files", test_damaged_files);
   ADD ("/store/misnamed-and-duplicate", test_misnamed_and_duplicate);
+  ADD ("/store/load/cut-at-job", test_load_cut_at_job);
+  ADD ("/store/load/cut-anywhere", test_load_cut_anywhere);
+  ADD ("/store/load/part-that-does-not-read", test_load_part_that_does_not_read);
+  ADD ("/store/load/changed-byte", test_load_changed_byte);
+  ADD ("/store/load/fifo", test_load_fifo);
+  ADD ("/store/load/oversized", test_load_oversized);
+  ADD ("/store/load/symlink", test_load_symlink);
+  g_test_add ("/store/load/legacy-file", Fixture, GINT_TO_POINTER (0), fixture_set_up,
+              test_load_legacy, fixture_tear_down);
+  g_test_add ("/store/load/legacy-journal", Fixture, GINT_TO_POINTER (1), fixture_set_up,
+              test_load_legacy, fixture_tear_down);
+  g_test_add ("/store/parts/on-file", Fixture, GINT_TO_POINTER (1), fixture_set_up,
+              test_parts_replay, fixture_tear_down);
+  g_test_add ("/store/parts/on-whole-record", Fixture, GINT_TO_POINTER (0), fixture_set_up,
+              test_parts_replay, fixture_tear_down);
+  ADD ("/store/parts/job-replaced", test_parts_job_replaced);
+  ADD ("/store/parts/many-files", test_parts_many_files);
+  ADD ("/store/parts/on-damaged-file", test_parts_on_damaged_file);
   ADD ("/store/validator-absent", test_validator_absent);
   ADD ("/store/settings", test_settings);
   ADD ("/store/no-settings-file", test_no_settings_file);
   ADD ("/store/keyfile/roundtrip", test_keyfile_roundtrip);
+  ADD ("/store/format/roundtrip", test_format_roundtrip);
+  ADD ("/store/pending-over-limit", test_pending_over_limit);
   ADD ("/store/keyfile/escapes", test_keyfile_escapes);
   ADD ("/store/keyfile/numbers", test_keyfile_numbers);
   ADD ("/store/keyfile/rejects", test_keyfile_rejects);

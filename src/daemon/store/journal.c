@@ -1,278 +1,26 @@
-/* qmgrd store journal — see journal.h.
- *
- * A record:  "QJ1 " op " " hex " " len " " crc "\n" payload "\n"
- *   op   S (the group's file is now payload) or D (the group is deleted, no payload)
- *   hex  the group's GUID, 32 lowercase hex digits (its file is <hex>.group)
- *   len  the payload's length in decimal
- *   crc  CRC-32 of op, hex and payload, 8 lowercase hex digits
+/* qmgrd store journal — see journal.h; this file writes journals and
+ * schedules their compaction (journal-read.c reads them, journal-fold.c folds
+ * them into the group files).
  *
  * The records are followed by zeros: room for the next ones is written (zeros,
  * synced) ahead of them, so that syncing a record is a plain overwrite of
  * allocated blocks, with no size or allocation change for fdatasync to write
  * too (about 40 % cheaper here), and so that a full disk is reported when the
  * room is made, to the call that needed it. */
-#include "journal.h"
+#include "journal-private.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "qmgr-error.h"
 #include "qmgr-io.h"
 
-#define JOURNAL_PREFIX "journal."
-#define SEQ_DIGITS 16
-#define HEX_LEN 32
-#define MAX_PAYLOAD (G_GUINT64_CONSTANT (1) << 30)
-#define MAX_HEADER 80
 #define ROOM_CHUNK (1 << 20)
 #define PENDING_KEEP (64 << 10)
 #define PENDING_MIN (PENDING_KEEP / 4)
-
-struct _QmgrJournal {
-  int dir_fd;
-  char *dir_path;
-  int fd;                     /* the current journal, -1 after a failed rotation */
-  guint64 seq;                /* its number */
-  guint64 size;               /* bytes of whole records in it */
-  gboolean unsynced;
-  guint64 room;               /* bytes written ahead as zeros and synced */
-  GString *pending;           /* records held back until the next sync */
-  GError *failed;             /* records may have been lost: refuse everything */
-  GArray *closed;             /* guint64 numbers of journals waiting to be folded */
-  GThread *thread;
-  gint compact_done;          /* atomic: the thread finished */
-  gint compact_ok;            /* atomic: ... and succeeded */
-  gint compact_stop;          /* atomic: asked to give up */
-  GArray *compacting;         /* guint64 numbers the thread works on */
-};
-
-/* ---- CRC-32 (IEEE 802.3, reflected: zlib's) ---- */
-
-static guint32
-record_crc (char op, const char *hex, const char *payload, gsize len)
-{
-  uLong crc = crc32_z (0, (const Bytef *) &op, 1);
-  crc = crc32_z (crc, (const Bytef *) hex, HEX_LEN);
-  return (guint32) crc32_z (crc, (const Bytef *) payload, len);
-}
-
-/* ---- reading ---- */
-
-typedef struct {
-  const char *payload;        /* NULL: deleted */
-  gsize len;
-} Latest;
-
-static gboolean
-is_lower_hex (const char *s, gsize n)
-{
-  for (gsize i = 0; i < n; i++)
-    if (!g_ascii_isxdigit (s[i]) || g_ascii_isupper (s[i]))
-      return FALSE;
-  return TRUE;
-}
-
-/* Parses the record at @p (at most @avail bytes). Returns its total size, or 0
- * when what is there is not a whole, intact record. */
-static gsize
-parse_record (const char *p, gsize avail, char *op, const char **hex, const char **payload,
-              gsize *len)
-{
-  const char *nl = memchr (p, '\n', MIN (avail, (gsize) MAX_HEADER));
-  const char *q;
-  char *end;
-  guint64 n;
-  guint32 crc;
-  gsize header;
-
-  if (nl == NULL || avail < 4 + 2 + HEX_LEN + 1 || memcmp (p, "QJ1 ", 4) != 0)
-    return 0;
-  *op = p[4];
-  if ((*op != 'S' && *op != 'D') || p[5] != ' ' || !is_lower_hex (p + 6, HEX_LEN) ||
-      p[6 + HEX_LEN] != ' ')
-    return 0;
-  *hex = p + 6;
-  q = p + 6 + HEX_LEN + 1;
-  if (!g_ascii_isdigit (*q))
-    return 0;
-  n = g_ascii_strtoull (q, &end, 10);
-  if (end >= nl || *end != ' ' || n > MAX_PAYLOAD || (*op == 'D' && n != 0))
-    return 0;
-  q = end + 1;
-  if (nl - q != 8 || !is_lower_hex (q, 8))
-    return 0;
-  crc = (guint32) g_ascii_strtoull (q, NULL, 16);
-  header = (gsize) (nl - p) + 1;
-  if (avail - header < n + 1 || p[header + n] != '\n')
-    return 0;
-  *payload = p + header;
-  *len = (gsize) n;
-  if (record_crc (*op, *hex, *payload, *len) != crc)
-    return 0;
-  return header + (gsize) n + 1;
-}
-
-typedef struct {
-  char *path;
-  void *map;
-  gsize size;
-} Mapped;
-
-static gboolean
-is_zero (const char *p, gsize n)
-{
-  return n == 0 || (p[0] == '\0' && memcmp (p, p + 1, n - 1) == 0);
-}
-
-static void
-mapped_clear (Mapped *m)
-{
-  if (m->map != NULL && m->map != MAP_FAILED)
-    munmap (m->map, m->size);
-  g_free (m->path);
-}
-
-static char *
-journal_name (guint64 seq)
-{
-  return g_strdup_printf (JOURNAL_PREFIX "%0" G_STRINGIFY (SEQ_DIGITS) "" G_GINT64_MODIFIER "x",
-                          seq);
-}
-
-/* Maps journal @seq and records its records into @latest (hex → Latest; later
- * records replace earlier ones). The mapping must outlive @latest's use. */
-static gboolean
-map_journal (int dir_fd, const char *dir_path, guint64 seq, Mapped *m, GHashTable *latest,
-             GError **error)
-{
-  g_autofree char *name = journal_name (seq);
-  struct stat st;
-  gsize off = 0;
-  int fd;
-
-  m->path = g_build_filename (dir_path, name, NULL);
-  m->map = NULL;
-  m->size = 0;
-  fd = openat (dir_fd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
-    return qmgr_io_set_error (error, errno, "open", m->path);
-  if (fstat (fd, &st) < 0)
-    {
-      int err = errno;
-      close (fd);
-      return qmgr_io_set_error (error, err, "read", m->path);
-    }
-  if (st.st_size > 0)
-    {
-      m->size = (gsize) st.st_size;
-      m->map = mmap (NULL, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
-    }
-  close (fd);
-  if (m->map == MAP_FAILED)
-    return qmgr_io_set_error (error, errno, "map", m->path);
-
-  while (off < m->size)
-    {
-      const char *hex, *payload;
-      gsize len, n;
-      char op;
-      Latest *l;
-
-      n = parse_record ((const char *) m->map + off, m->size - off, &op, &hex, &payload, &len);
-      if (n == 0 && is_zero ((const char *) m->map + off, m->size - off))
-        break;    /* the room written ahead */
-      if (n == 0)
-        {
-          /* The tail of a write a crash interrupted: never acknowledged. */
-          g_message ("Ignoring the last %" G_GSIZE_FORMAT " bytes of %s: an unfinished record",
-                     m->size - off, m->path);
-          break;
-        }
-      l = g_new (Latest, 1);
-      l->payload = op == 'S' ? payload : NULL;
-      l->len = len;
-      g_hash_table_insert (latest, g_strndup (hex, HEX_LEN), l);
-      off += n;
-    }
-  return TRUE;
-}
-
-static gint
-compare_u64 (gconstpointer a, gconstpointer b)
-{
-  guint64 x = *(const guint64 *) a, y = *(const guint64 *) b;
-  return x < y ? -1 : x > y;
-}
-
-/* The numbers of the journals in the directory, in order. */
-static GArray *
-list_journals (int dir_fd, const char *dir_path, GError **error)
-{
-  g_autoptr(GArray) seqs = g_array_new (FALSE, FALSE, sizeof (guint64));
-  int fd = dup (dir_fd);
-  DIR *dir;
-  struct dirent *de;
-
-  if (fd < 0 || (dir = fdopendir (fd)) == NULL)
-    {
-      int err = errno;
-      if (fd >= 0)
-        close (fd);
-      qmgr_io_set_error (error, err, "read", dir_path);
-      return NULL;
-    }
-  rewinddir (dir);
-  while ((de = readdir (dir)) != NULL)
-    {
-      const char *digits = de->d_name + strlen (JOURNAL_PREFIX);
-      guint64 seq;
-
-      if (!g_str_has_prefix (de->d_name, JOURNAL_PREFIX) || strlen (digits) != SEQ_DIGITS ||
-          !is_lower_hex (digits, SEQ_DIGITS))
-        continue;
-      seq = g_ascii_strtoull (digits, NULL, 16);
-      g_array_append_val (seqs, seq);
-    }
-  closedir (dir);
-  g_array_sort (seqs, compare_u64);
-  return g_steal_pointer (&seqs);
-}
-
-/* Maps journals @seqs in order; fills @latest. */
-static Mapped *
-map_journals (int dir_fd, const char *dir_path, GArray *seqs, GHashTable *latest, GError **error)
-{
-  Mapped *maps = g_new0 (Mapped, seqs->len + 1);
-
-  for (guint i = 0; i < seqs->len; i++)
-    if (!map_journal (dir_fd, dir_path, g_array_index (seqs, guint64, i), &maps[i], latest,
-                      error))
-      {
-        for (guint k = 0; k <= i; k++)
-          mapped_clear (&maps[k]);
-        g_free (maps);
-        return NULL;
-      }
-  return maps;
-}
-
-static void
-unmap_journals (Mapped *maps, guint n)
-{
-  for (guint i = 0; i < n; i++)
-    mapped_clear (&maps[i]);
-  g_free (maps);
-}
 
 /* ---- writing ---- */
 
@@ -282,8 +30,7 @@ start_journal (QmgrJournal *j, guint64 seq, GError **error)
   g_autofree char *name = journal_name (seq);
   int fd;
 
-  fd = openat (j->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-               0600);
+  fd = qmgr_io_open_at (j->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL, 0600);
   if (fd < 0)
     {
       g_autofree char *path = g_build_filename (j->dir_path, name, NULL);
@@ -306,39 +53,44 @@ start_journal (QmgrJournal *j, guint64 seq, GError **error)
 }
 
 QmgrJournal *
-qmgr_journal_open (int dir_fd, const char *dir_path, QmgrJournalReplayFunc replay,
-                   gpointer user_data, GError **error)
+qmgr_journal_open (int dir_fd, const char *dir_path, QmgrJournalReplay **replay,
+                   GError **error)
 {
   g_autoptr(QmgrJournal) j = g_new0 (QmgrJournal, 1);
-  g_autoptr(GHashTable) latest = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  GHashTableIter iter;
-  gpointer key, value;
-  Mapped *maps;
   guint64 next = 1;
 
   j->fd = -1;
   j->pending = g_string_new (NULL);
   j->dir_fd = dir_fd;
   j->dir_path = g_strdup (dir_path);
-  j->closed = list_journals (dir_fd, dir_path, error);
+  j->file_max = G_MAXUINT64;
+  j->forgotten = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  j->closed = journal_list (dir_fd, dir_path, error);
   if (j->closed == NULL)
     return NULL;
-  maps = map_journals (dir_fd, dir_path, j->closed, latest, error);
-  if (maps == NULL)
+  *replay = journal_replay (dir_fd, dir_path, j->closed, FALSE, error);
+  if (*replay == NULL)
     return NULL;
-  g_hash_table_iter_init (&iter, latest);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      Latest *l = value;
-      replay (key, l->payload, l->len, user_data);
-    }
-  unmap_journals (maps, j->closed->len);
-
   if (j->closed->len > 0)
     next = g_array_index (j->closed, guint64, j->closed->len - 1) + 1;
   if (!start_journal (j, next, error))
-    return NULL;
+    {
+      g_clear_pointer (replay, qmgr_journal_replay_free);
+      return NULL;
+    }
   return g_steal_pointer (&j);
+}
+
+void
+qmgr_journal_set_file_max (QmgrJournal *j, guint64 max)
+{
+  j->file_max = max;
+}
+
+void
+qmgr_journal_forget (QmgrJournal *j, const char *hex)
+{
+  g_hash_table_add (j->forgotten, g_strdup (hex));
 }
 
 static void
@@ -350,6 +102,7 @@ stop_compaction (QmgrJournal *j)
   g_thread_join (j->thread);
   j->thread = NULL;
   g_clear_pointer (&j->compacting, g_array_unref);
+  g_clear_pointer (&j->compact_forgotten, g_hash_table_unref);
 }
 
 void
@@ -369,6 +122,7 @@ qmgr_journal_free (QmgrJournal *j)
     g_string_free (j->pending, TRUE);
   g_clear_error (&j->failed);
   g_clear_pointer (&j->closed, g_array_unref);
+  g_clear_pointer (&j->forgotten, g_hash_table_unref);
   g_free (j->dir_path);
   g_free (j);
 }
@@ -578,18 +332,22 @@ reserve (QmgrJournal *j, gsize more, GError **error)
 }
 
 gboolean
-qmgr_journal_append (QmgrJournal *j, const char *hex, const char *data, gsize len,
+qmgr_journal_append (QmgrJournal *j, const char *hex, char op, const char *data, gsize len,
                      gboolean hold, GError **error)
 {
   char header[MAX_HEADER];
-  char op = data != NULL ? 'S' : 'D';
   struct iovec iov[3];
   g_autoptr(GError) local = NULL;
   int n;
 
   g_return_val_if_fail (strlen (hex) == HEX_LEN, FALSE);
-  if (data == NULL)
-    len = 0;
+  g_return_val_if_fail (op == QMGR_JOURNAL_WHOLE || op == QMGR_JOURNAL_PART ||
+                        op == QMGR_JOURNAL_DELETE, FALSE);
+  if (op == QMGR_JOURNAL_DELETE)
+    {
+      data = "";
+      len = 0;
+    }
   if (!check_failed (j, error))
     return FALSE;
   if (len > MAX_PAYLOAD)
@@ -603,9 +361,9 @@ qmgr_journal_append (QmgrJournal *j, const char *hex, const char *data, gsize le
   if (j->fd < 0 && !start_journal (j, j->seq + 1, error))
     return FALSE;
   n = g_snprintf (header, sizeof header, "QJ1 %c %s %" G_GSIZE_FORMAT " %08x\n", op, hex, len,
-                  record_crc (op, hex, data != NULL ? data : "", len));
+                  journal_record_crc (op, hex, data, len));
   iov[0] = (struct iovec) { header, (gsize) n };
-  iov[1] = (struct iovec) { (void *) (data != NULL ? data : ""), len };
+  iov[1] = (struct iovec) { (void *) data, len };
   iov[2] = (struct iovec) { (void *) "\n", 1 };
 
   /* Held back until the sync (one write for many records) only where the room
@@ -663,115 +421,6 @@ qmgr_journal_size (QmgrJournal *j)
   return j->size + j->pending->len;
 }
 
-/* ---- compaction (its own thread; touches files only, never the model) ---- */
-
-static gboolean
-write_all (int fd, const char *data, gsize len)
-{
-  while (len > 0)
-    {
-      ssize_t n = write (fd, data, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return FALSE;
-      data += n;
-      len -= (gsize) n;
-    }
-  return TRUE;
-}
-
-static gboolean
-fold (QmgrJournal *j, GError **error)
-{
-  g_autoptr(GHashTable) latest = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  g_autoptr(GPtrArray) renames = g_ptr_array_new_with_free_func (g_free);
-  GHashTableIter iter;
-  gpointer key, value;
-  Mapped *maps;
-  gboolean ok = TRUE;
-
-  maps = map_journals (j->dir_fd, j->dir_path, j->compacting, latest, error);
-  if (maps == NULL)
-    return FALSE;
-
-  /* Every new group file is written aside, then all are made durable at once. */
-  g_hash_table_iter_init (&iter, latest);
-  while (ok && g_hash_table_iter_next (&iter, &key, &value))
-    {
-      const char *hex = key;
-      Latest *l = value;
-      g_autofree char *name = g_strconcat (hex, ".group", NULL);
-      g_autofree char *tmp = g_strconcat (name, ".tmp", NULL);
-      int fd;
-
-      if (g_atomic_int_get (&j->compact_stop))
-        {
-          ok = FALSE;
-          g_set_error (error, QMGR_ERROR, QMGR_ERROR_FAILED, "stopped");
-          break;
-        }
-      if (l->payload == NULL)
-        {
-          if (unlinkat (j->dir_fd, name, 0) < 0 && errno != ENOENT)
-            ok = qmgr_io_set_error (error, errno, "remove", name);
-          continue;
-        }
-      fd = openat (j->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-      if (fd < 0)
-        {
-          ok = qmgr_io_set_error (error, errno, "create", tmp);
-          break;
-        }
-      if (!write_all (fd, l->payload, l->len))
-        ok = qmgr_io_set_error (error, errno, "write", tmp);
-      close (fd);
-      g_ptr_array_add (renames, g_steal_pointer (&name));
-    }
-  unmap_journals (maps, j->compacting->len);
-
-  if (ok && syncfs (j->dir_fd) < 0)
-    ok = qmgr_io_set_error (error, errno, "sync the file system of", j->dir_path);
-  for (guint i = 0; ok && i < renames->len; i++)
-    {
-      const char *name = g_ptr_array_index (renames, i);
-      g_autofree char *tmp = g_strconcat (name, ".tmp", NULL);
-      if (renameat (j->dir_fd, tmp, j->dir_fd, name) < 0)
-        ok = qmgr_io_set_error (error, errno, "rename into place", name);
-    }
-  if (ok && fsync (j->dir_fd) < 0)
-    ok = qmgr_io_set_error (error, errno, "sync", j->dir_path);
-  /* Only now are the journals redundant. */
-  for (guint i = 0; ok && i < j->compacting->len; i++)
-    {
-      g_autofree char *name = journal_name (g_array_index (j->compacting, guint64, i));
-      if (unlinkat (j->dir_fd, name, 0) < 0 && errno != ENOENT)
-        ok = qmgr_io_set_error (error, errno, "remove", name);
-    }
-  if (ok && fsync (j->dir_fd) < 0)
-    ok = qmgr_io_set_error (error, errno, "sync", j->dir_path);
-  return ok;
-}
-
-static gpointer
-compact_thread (gpointer data)
-{
-  QmgrJournal *j = data;
-  g_autoptr(GError) error = NULL;
-  gboolean ok = fold (j, &error);
-
-  /* Folding holds every group's latest text at once; what it freed goes back
-   * to the system now, not after the next burst of requests. */
-  malloc_trim (0);
-
-  if (!ok && !g_atomic_int_get (&j->compact_stop))
-    g_warning ("Could not fold the journal into the group files in %s: %s (will retry)",
-               j->dir_path, error->message);
-  g_atomic_int_set (&j->compact_ok, ok);
-  g_atomic_int_set (&j->compact_done, 1);
-  return NULL;
-}
-
 /* Collects a finished compaction (waits for a running one when @wait). Returns
  * FALSE while one is running. */
 static gboolean
@@ -788,6 +437,7 @@ reap (QmgrJournal *j, gboolean wait, gboolean *ok)
   if (!*ok)   /* fold them again next time, before the newer ones */
     g_array_prepend_vals (j->closed, j->compacting->data, j->compacting->len);
   g_clear_pointer (&j->compacting, g_array_unref);
+  g_clear_pointer (&j->compact_forgotten, g_hash_table_unref);
   return TRUE;
 }
 
@@ -805,10 +455,20 @@ qmgr_journal_compact (QmgrJournal *j, gboolean rotate_current)
     return;
   j->compacting = g_steal_pointer (&j->closed);
   j->closed = g_array_new (FALSE, FALSE, sizeof (guint64));
+  /* The thread's own copy: loading may still forget groups meanwhile. */
+  j->compact_forgotten = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  {
+    GHashTableIter iter;
+    gpointer hex;
+
+    g_hash_table_iter_init (&iter, j->forgotten);
+    while (g_hash_table_iter_next (&iter, &hex, NULL))
+      g_hash_table_add (j->compact_forgotten, g_strdup (hex));
+  }
   g_atomic_int_set (&j->compact_done, 0);
   g_atomic_int_set (&j->compact_ok, 0);
   g_atomic_int_set (&j->compact_stop, 0);
-  j->thread = g_thread_new ("qmgrd-compact", compact_thread, j);
+  j->thread = g_thread_new ("qmgrd-compact", journal_compact_thread, j);
 }
 
 gboolean

@@ -1,8 +1,10 @@
 /* qmgrd store — durable state: one GKeyFile per group under <state>/groups/.
  * A change is appended to the journal (journal.h) and made durable, one fdatasync
- * per batch, before it is acknowledged; the journal is folded into the group
- * files in the background. The D-Bus-set manager settings live in
- * <state>/settings.conf, written atomically. */
+ * per batch, before it is acknowledged; it costs what changed (the group's own
+ * fields and the sections of the files it touched: store-overlay.h), not the
+ * group's size. The journal is folded into the group files in the background.
+ * The D-Bus-set manager settings live in <state>/settings.conf, written
+ * atomically. */
 #pragma once
 
 #include "manager.h"
