@@ -192,6 +192,8 @@ assert_same_file (const QmgrFile *a, const QmgrFile *b)
   g_assert_cmpuint (a->size_hint, ==, b->size_hint);
   g_assert_cmpuint (a->bytes_total, ==, b->bytes_total);
   g_assert_cmpint (a->complete, ==, b->complete);
+  if (!a->complete)
+    g_assert_cmpuint (a->furthest, ==, b->furthest);
   /* Partial downloads are never in the store: the temp file is the truth. */
   if (a->complete)
     g_assert_cmpuint (a->bytes_transferred, ==, b->bytes_transferred);
@@ -333,6 +335,7 @@ populate (QmgrManager *m)
   qmgr_job_untally (g2->job, file);
   file->bytes_total = 10000;
   file->bytes_transferred = 5000;
+  file->furthest = 7000;   /* it got further once (NoProgressTimeout) */
   qmgr_job_tally (g2->job, file);
   file->validator = g_strdup ("\"etag-123\"");
   file->error = QMGR_TRANSFER_ERROR_TIMEOUT;
@@ -1411,7 +1414,7 @@ test_pending_over_limit (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_autoptr(QmgrStore) store = NULL;
   QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, 1, FALSE);
   QmgrGroup *back;
-  const guint limit = QMGR_STORE_MAX_PENDING_NOTIFICATIONS;
+  const guint limit = QMGR_PENDING_NOTIFICATIONS_MAX;
 
   for (guint i = 0; i < limit + 1; i++)
     {

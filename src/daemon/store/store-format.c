@@ -154,7 +154,7 @@ kf_message (GString *out, const char *key, const char *value)
   kf_string (out, key, bounded);
 }
 
-/* The callbacks owed, the newest QMGR_STORE_MAX_PENDING_NOTIFICATIONS of them:
+/* The callbacks owed, the newest QMGR_PENDING_NOTIFICATIONS_MAX of them:
  * the reader refuses a file with more, and a group lost at the next start
  * would owe none at all. Ends the [Group] section. */
 static void
@@ -162,15 +162,15 @@ write_notifications (GString *out, QmgrGroup *g)
 {
   static gint64 last_warning;
   guint len = g->pending_notifications->len;
-  guint first = len > QMGR_STORE_MAX_PENDING_NOTIFICATIONS ?
-                len - QMGR_STORE_MAX_PENDING_NOTIFICATIONS : 0;
+  guint first = len > QMGR_PENDING_NOTIFICATIONS_MAX ?
+                len - QMGR_PENDING_NOTIFICATIONS_MAX : 0;
 
   if (first > 0 && g_get_monotonic_time () - last_warning > 60 * G_USEC_PER_SEC)
     {
       /* Once a minute at most: the group is written on every change. */
       last_warning = g_get_monotonic_time ();
       g_warning ("Group %s owes %u callbacks; only the newest %u are stored", g->id_str, len,
-                 QMGR_STORE_MAX_PENDING_NOTIFICATIONS);
+                 QMGR_PENDING_NOTIFICATIONS_MAX);
     }
   kf_u64 (out, "PendingNotifications", len - first);
   kf_end (out);
@@ -255,6 +255,9 @@ write_file (GString *out, QmgrFile *f, guint index)
   if (f->bytes_total != QMGR_SIZE_UNKNOWN)
     kf_u64 (out, "Size", f->bytes_total);
   kf_bool (out, "Complete", f->complete);
+  /* How far the file ever got: only passing it is progress (NoProgressTimeout). */
+  if (f->furthest > 0 && !f->complete)
+    kf_u64 (out, "Furthest", f->furthest);
   if (f->validator != NULL && strlen (f->validator) <= QMGR_STORE_VALIDATOR_MAX &&
       g_utf8_validate (f->validator, -1, NULL))
     kf_optional_string (out, "Validator", f->validator);
@@ -289,7 +292,7 @@ estimate_file (QmgrFile *f)
 static gsize
 estimate_header (QmgrGroup *g)
 {
-  return 1024 + 160 * MIN (g->pending_notifications->len, QMGR_STORE_MAX_PENDING_NOTIFICATIONS);
+  return 1024 + 160 * MIN (g->pending_notifications->len, QMGR_PENDING_NOTIFICATIONS_MAX);
 }
 
 char *
@@ -521,6 +524,7 @@ job_from_keyfile (QmgrGroup *g, GKeyFile *kf, GError **error)
       if (f->complete && f->bytes_total == QMGR_SIZE_UNKNOWN)
         f->bytes_total = 0;
       f->bytes_transferred = f->complete ? f->bytes_total : 0;
+      f->furthest = read_u64 (&r, "Furthest", G_MAXUINT64, 0);
       replace (&f->validator, read_string (&r, "Validator", FALSE, NULL));
       if (f->validator != NULL && f->validator[0] == '\0')
         g_clear_pointer (&f->validator, g_free);
@@ -594,7 +598,7 @@ qmgr_store_group_from_keyfile (QmgrManager *m, GKeyFile *kf, GError **error)
   g->retrying_since = read_i64 (&r, "RetryingSince");
   {
     guint64 n_pending = read_u64 (&r, "PendingNotifications",
-                                  QMGR_STORE_MAX_PENDING_NOTIFICATIONS, 0);
+                                  QMGR_PENDING_NOTIFICATIONS_MAX, 0);
     for (guint64 i = 0; i < n_pending && !r.failed; i++)
       {
         char section[40];
@@ -636,7 +640,7 @@ guint64
 qmgr_store_group_file_max (guint max_files)
 {
   return QMGR_STORE_HEADER_MAX +
-         (guint64) QMGR_STORE_MAX_PENDING_NOTIFICATIONS * QMGR_STORE_NOTIFICATION_SECTION_MAX +
+         (guint64) QMGR_PENDING_NOTIFICATIONS_MAX * QMGR_STORE_NOTIFICATION_SECTION_MAX +
          (guint64) MAX (max_files, 100000u) * QMGR_STORE_FILE_SECTION_MAX;
 }
 

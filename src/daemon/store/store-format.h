@@ -17,9 +17,9 @@ G_BEGIN_DECLS
 #define QMGR_STORE_VERSION 2
 #define QMGR_STORE_END_MARKER "[End]\nCRC32="
 
-/* The most callbacks owed that a group file holds: the writer writes the newest
- * this many, the reader refuses more. */
-#define QMGR_STORE_MAX_PENDING_NOTIFICATIONS 10000
+/* The most callbacks owed that a group file holds is the core's own bound,
+ * QMGR_PENDING_NOTIFICATIONS_MAX: the writer writes the newest that many, the
+ * reader refuses more. */
 
 /* The writer's bounds on strings that no client validated: a longer validator
  * is not stored (a resume then starts over), an error message is cut. */
