@@ -58,12 +58,27 @@ work=$(mktemp -d)
 trap 'rm -rf "$destdir" "$work"' EXIT
 grep -v -e '^#' -e '^[[:space:]]*$' "$here/expected-files" >"$work/list"
 : >"$work/expected"
+: >"$work/trees"
 while read -r var path flags; do
     case " $flags " in
         *" man "*) [ "$man_enabled" = yes ] || continue ;;
     esac
+    case " $flags " in
+        *" gir "*) [ "$introspection_enabled" = yes ] || continue ;;
+    esac
+    case " $flags " in
+        *" docs "*) [ "$docs_enabled" = yes ] || continue ;;
+    esac
     eval "dir=\${$var:?unknown directory variable $var in expected-files}"
     file="$dir/$path"
+    case " $flags " in
+        *" tree "*)
+            # A generated tree (the API reference): any files under it, not none.
+            echo "$file/" >>"$work/trees"
+            [ -n "$(find "$destdir$file" -type f 2>/dev/null | head -n 1)" ] ||
+                fail "not installed: $file/"
+            continue ;;
+    esac
     echo "$file" >>"$work/expected"
     if [ ! -f "$destdir$file" ]; then
         fail "not installed: $file"
@@ -75,7 +90,12 @@ while read -r var path flags; do
 done <"$work/list"
 (cd "$destdir" && find . \( -type f -o -type l \) | sed 's|^\.||' | sort) >"$work/installed"
 while read -r file; do
-    grep -qxF "$file" "$work/expected" ||
+    grep -qxF "$file" "$work/expected" && continue
+    in_tree=no
+    while read -r tree; do
+        case "$file" in "$tree"*) in_tree=yes ;; esac
+    done <"$work/trees"
+    [ "$in_tree" = yes ] ||
         fail "installed but not listed in tests/install/expected-files: $file"
 done <"$work/installed"
 
