@@ -407,7 +407,7 @@ plan_file_response (Response *r, SoupMessageHeaders *req, const FileEntry *file,
     }
 
   if (range_value != NULL && kind != QMGR_FAULT_IGNORE_RANGE &&
-      kind != QMGR_FAULT_RESET_IGNORING_RANGE &&
+      kind != QMGR_FAULT_RESET_IGNORING_RANGE && kind != QMGR_FAULT_ENDLESS &&
       (if_range == NULL || kind == QMGR_FAULT_IGNORE_IF_RANGE ||
        if_range_matches (if_range, file)))
     range = parse_range (range_value, size, &start, &end);
@@ -507,6 +507,7 @@ plan_response (Response *r, const char *path, SoupMessageHeaders *req,
     case QMGR_FAULT_RAW_HEADER:
     case QMGR_FAULT_LONG_RANGE:
     case QMGR_FAULT_RESET_IGNORING_RANGE:
+    case QMGR_FAULT_ENDLESS:
     default:
       break;
     }
@@ -631,6 +632,7 @@ typedef struct {
   RawEnd end;
   GSource *timer;
   guint8 scratch[512];
+  gboolean endless;           /* ENDLESS: the body starts over at its end */
 } RawConn;
 
 static void raw_conn_send_more (RawConn *c);
@@ -761,7 +763,11 @@ static void
 raw_conn_send_more (RawConn *c)
 {
   gsize size = g_bytes_get_size (c->body);
-  gsize chunk = MIN (size - c->body_off, (gsize) BODY_CHUNK_SIZE);
+  gsize chunk;
+
+  if (c->endless && c->body_off == size)
+    c->body_off = 0;
+  chunk = MIN (size - c->body_off, (gsize) BODY_CHUNK_SIZE);
 
   if (chunk == 0)
     {
@@ -821,7 +827,8 @@ raw_head (const Response *r, gsize content_length, const char *extra)
                             (const char *) r->headers->pdata[i + 1]);
   if (extra != NULL)
     g_string_append_printf (head, "%s\r\n", extra);
-  g_string_append_printf (head, "Content-Length: %" G_GSIZE_FORMAT "\r\n", content_length);
+  if (content_length != G_MAXSIZE)
+    g_string_append_printf (head, "Content-Length: %" G_GSIZE_FORMAT "\r\n", content_length);
   g_string_append (head, "Connection: close\r\n\r\n");
   return g_string_free_to_bytes (head);
 }
@@ -865,6 +872,12 @@ raw_body (GBytes *body, gboolean head_only, const QmgrTestFault *fault)
     case QMGR_FAULT_REQUIRE_AUTH:
     case QMGR_FAULT_RAW_HEADER:
       return fault->param > 0 ? g_bytes_new_from_bytes (full, 0, cut) : g_bytes_ref (full);
+    case QMGR_FAULT_ENDLESS:
+      {
+        guint8 *endless = g_malloc (BODY_CHUNK_SIZE);
+        memset (endless, 'E', BODY_CHUNK_SIZE);
+        return g_bytes_new_take (endless, BODY_CHUNK_SIZE);
+      }
     case QMGR_FAULT_SLOW:
     case QMGR_FAULT_IGNORE_IF_RANGE:
     default:
@@ -888,6 +901,7 @@ fault_is_raw (const FaultEntry *fault)
     case QMGR_FAULT_RAW_HEADER:
     case QMGR_FAULT_LONG_RANGE:
     case QMGR_FAULT_RESET_IGNORING_RANGE:
+    case QMGR_FAULT_ENDLESS:
       return TRUE;
     case QMGR_FAULT_NONE:
     case QMGR_FAULT_STATUS:
@@ -921,10 +935,13 @@ respond_raw (QmgrTestServer *s, SoupServerMessage *msg, const char *path,
     c->head = g_bytes_new (NULL, 0);
   else
     c->head = raw_head (r,
-                        fault->kind == QMGR_FAULT_LONG_RANGE ? g_bytes_get_size (c->body)
+                        fault->kind == QMGR_FAULT_ENDLESS ? G_MAXSIZE
+                        : fault->kind == QMGR_FAULT_LONG_RANGE ? g_bytes_get_size (c->body)
                         : r->body ? g_bytes_get_size (r->body) : 0,
                         fault->kind == QMGR_FAULT_RAW_HEADER ? fault->target : NULL);
-  c->rate = fault->kind == QMGR_FAULT_SLOW ? MAX (fault->param, (guint64) 1) : 0;
+  c->endless = fault->kind == QMGR_FAULT_ENDLESS && !head_only;
+  c->rate = fault->kind == QMGR_FAULT_SLOW ? MAX (fault->param, (guint64) 1)
+            : fault->kind == QMGR_FAULT_ENDLESS ? fault->param : 0;
   c->end = fault->kind == QMGR_FAULT_RESET_AFTER ||
            fault->kind == QMGR_FAULT_RESET_IGNORING_RANGE ||
            (fault->kind == QMGR_FAULT_RAW_HEADER && fault->param > 0) ? RAW_END_RESET

@@ -109,11 +109,15 @@ typedef enum {
   /* 200 with the full body even to a Range request, then, as RESET_AFTER, a TCP RST
    * after @param bytes: every attempt gets the same first bytes and no further. */
   QMGR_FAULT_RESET_IGNORING_RANGE,
+  /* 200 without Content-Length ("Connection: close") and a body that never ends:
+   * 'E' bytes for ever (at @param bytes per second; 0: as fast as the client reads),
+   * until the client closes. */
+  QMGR_FAULT_ENDLESS,
 } QmgrTestFaultKind;
 
 /* Responses with RESET_AFTER, STALL_AFTER, SHORT_BODY, LONG_BODY,
- * CLOSE_BEFORE_HEADERS, SLOW, RAW_HEADER, LONG_RANGE and RESET_IGNORING_RANGE are
- * written raw on the connection taken over from
+ * CLOSE_BEFORE_HEADERS, SLOW, RAW_HEADER, LONG_RANGE, RESET_IGNORING_RANGE and
+ * ENDLESS are written raw on the connection taken over from
  * libsoup (soup_server_message_steal_connection), with "Connection: close"; every
  * other response, faulty or not, is libsoup's own (keep-alive). */
 typedef struct {

@@ -702,6 +702,22 @@ test_reset_ignoring_range (Fixture *fx, G_GNUC_UNUSED gconstpointer data)
 }
 
 static void
+test_endless (Fixture *fx, G_GNUC_UNUSED gconstpointer data)
+{
+  g_auto(RawReply) r;
+  const gsize wanted = 3 * 1024 * 1024;   /* more than any file the server has */
+
+  set_fault (fx, "/a.bin", QMGR_FAULT_ENDLESS, 0, 0);
+  raw_request_full (fx, "GET", "/a.bin", "Range: bytes=10-\r\n", 5000, wanted, &r);
+  g_assert_cmpint (r.end, ==, RAW_END_OPEN);
+  g_assert_cmpuint (r.status, ==, 200);
+  g_assert_null (soup_message_headers_get_one (r.headers, "Content-Length"));
+  g_assert_cmpuint (raw_body_length (&r), >=, wanted);
+  for (gsize i = 0; i < wanted; i += 4096)
+    g_assert_cmpint (raw_body (&r)[i], ==, 'E');
+}
+
+static void
 test_close_before_headers (Fixture *fx, G_GNUC_UNUSED gconstpointer data)
 {
   g_auto(RawReply) r;
@@ -1274,6 +1290,7 @@ main (int argc, char **argv)
   ADD ("/fault/raw-header", test_raw_header);
   ADD ("/fault/long-range", test_long_range);
   ADD ("/fault/reset-ignoring-range", test_reset_ignoring_range);
+  ADD ("/fault/endless", test_endless);
   ADD ("/fault/close-before-headers", test_close_before_headers);
   ADD ("/fault/require-auth", test_require_auth);
   ADD ("/fault/slow", test_slow);

@@ -175,6 +175,67 @@ test_disk_full (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   g_assert_cmpint (umount2 (mount_point, MNT_DETACH), ==, 0);
 }
 
+/* A server that never says how much it sends, and sends for ever, into a small
+ * disk: waiting for space would keep the disk full, so the file fails (a fatal
+ * LocalFile error with ENOSPC) and what it wrote is removed. The group can be
+ * resumed later. */
+static void
+test_endless_body (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
+{
+  g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
+  g_autoptr(GBytes) content = qmgr_test_make_content (4096, 29);
+  g_autoptr(ItGroup) g = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mount_point = it_file (f->d, "small-endless");
+  g_autofree char *dest = g_build_filename (mount_point, "endless.bin", NULL);
+  g_autofree char *url = qmgr_test_server_get_url_for (server, "/endless.bin");
+  QmgrTestFault endless = { .kind = QMGR_FAULT_ENDLESS };
+  guint32 status, win32, transport, retries;
+
+  g_assert_cmpint (g_mkdir (mount_point, 0700), ==, 0);
+  if (mount ("tmpfs", mount_point, "tmpfs", MS_NOSUID | MS_NODEV, SMALL) < 0)
+    {
+      g_autofree char *why = g_strdup_printf ("cannot mount a tmpfs: %s", g_strerror (errno));
+      g_test_skip (why);
+      return;
+    }
+  qmgr_test_server_add_file (server, "/endless.bin", content, NULL, 0);
+  qmgr_test_server_set_fault (server, "/endless.bin", &endless);
+  g = it_group_create (f->d, TRUE);
+  it_add_file (f->d, g->job_path, url, dest, 0, &error);
+  g_assert_no_error (error);
+  it_call_void (f->d, g->path, GROUP, "ResumeGroup", NULL);
+
+  g_assert_true (it_wait_property (f->d, g->path, GROUP, "Status",
+                                   g_variant_new_uint32 (IT_STATUS_GROUP_ERROR |
+                                                         IT_STATUS_GROUP_SUSPENDED |
+                                                         IT_STATUS_GROUP_INCOMPLETE),
+                                   DEADLINE_MS));
+  job_status (f->d, g, &status, &win32, &transport, &retries);
+  g_assert_cmpuint (win32, ==, ENOSPC);
+  {
+    g_autoptr(GVariant) last_error = it_get_property (f->d, g->job_path, JOB, "LastError");
+    const char *name, *message;
+
+    g_variant_get (last_error, "(&s&s)", &name, &message);
+    g_test_message ("LastError: %s", message);
+    g_assert_cmpstr (name, ==, LOCAL_FILE_ERROR);
+  }
+  /* The disk is free again: nothing of ours is left on it. */
+  {
+    g_autoptr(GDir) dir = g_dir_open (mount_point, 0, NULL);
+    const char *name;
+
+    g_assert_nonnull (dir);
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_test_message ("left on the disk: %s", name);
+        g_assert_not_reached ();
+      }
+  }
+  g_assert_cmpint (umount2 (mount_point, MNT_DETACH), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -185,5 +246,6 @@ main (int argc, char **argv)
                       mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
   it_init (&argc, &argv);
   it_add ("/disk-full/enospc-then-space", test_disk_full);
+  it_add ("/disk-full/endless-body", test_endless_body);
   return g_test_run ();
 }

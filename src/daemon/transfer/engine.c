@@ -199,7 +199,15 @@ classify_curl_error (QmgrTransfer *t, CURLcode code, QmgrTransferResult *r)
       break;
     case CURLE_WRITE_ERROR:
       r->win32_result = (guint32) t->write_errno;
-      if (qmgr_io_errno_is_transient (t->write_errno))
+      if ((t->write_errno == ENOSPC || t->write_errno == EDQUOT) &&
+          t->bytes_total == QMGR_SIZE_UNKNOWN)
+        /* A body of no announced size filled the disk: it may never end, and
+         * waiting for space would keep the disk full (docs/dbus-api.md,
+         * "Transfers"). The backend removes what it wrote. */
+        fail (r, QMGR_TRANSFER_FATAL, QMGR_TRANSFER_ERROR_LOCAL_FILE,
+              "The disk is full, and the server never said how much it would send; "
+              "what it sent was removed");
+      else if (qmgr_io_errno_is_transient (t->write_errno))
         fail (r, QMGR_TRANSFER_TRANSIENT, QMGR_TRANSFER_ERROR_LOCAL_FILE, g_strerror (t->write_errno));
       else
         fail (r, QMGR_TRANSFER_FATAL, QMGR_TRANSFER_ERROR_LOCAL_FILE, g_strerror (t->write_errno));

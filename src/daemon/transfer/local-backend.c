@@ -215,8 +215,16 @@ on_done (QmgrTransfer *t, const QmgrTransferResult *r, gpointer user_data)
         }
       break;
 
-    case QMGR_TRANSFER_TRANSIENT:
     case QMGR_TRANSFER_FATAL:
+      /* A body of no announced size that filled the disk: its bytes go, so
+       * that the disk does not stay full (the engine's classification). */
+      if (r->error == QMGR_TRANSFER_ERROR_LOCAL_FILE && r->bytes_total == QMGR_SIZE_UNKNOWN &&
+          (r->win32_result == ENOSPC || r->win32_result == EDQUOT) && item->temp != NULL &&
+          unlinkat (item->temp->dir_fd, item->temp->name, 0) < 0)
+        g_message ("Could not remove %s: %s", item->temp->name, g_strerror (errno));
+      break;
+
+    case QMGR_TRANSFER_TRANSIENT:
     default:
       break;
     }
