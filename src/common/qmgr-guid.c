@@ -163,6 +163,17 @@ qmgr_guid_to_string (QmgrGuid guid, char out[QMGR_GUID_STRING_LEN + 1])
   out[o] = '\0';
 }
 
+void
+qmgr_guid_hex_to_string (const char *hex, char out[QMGR_GUID_STRING_LEN + 1])
+{
+  QmgrGuid guid;
+
+  out[0] = '\0';
+  if (strnlen (hex, QMGR_GUID_HEX_LEN) == QMGR_GUID_HEX_LEN &&
+      qmgr_guid_from_hex (hex, QMGR_GUID_HEX_LEN, &guid))
+    qmgr_guid_to_string (guid, out);
+}
+
 gboolean
 qmgr_guid_is_null (QmgrGuid guid)
 {

@@ -22,6 +22,9 @@ gboolean qmgr_guid_parse (const char *text, QmgrGuid *out, GError **error);
 /* Exactly 32 lowercase hex digits (the object path element). */
 gboolean qmgr_guid_from_hex (const char *hex, gsize len, QmgrGuid *out);
 QmgrGuid qmgr_guid_generate (void);
+/* The dashed form of the GUID whose 32 hex digits @hex starts with ("" if it
+ * does not): for messages about a group known by its file or record name. */
+void qmgr_guid_hex_to_string (const char *hex, char out[QMGR_GUID_STRING_LEN + 1]);
 void qmgr_guid_to_string (QmgrGuid guid, char out[QMGR_GUID_STRING_LEN + 1]);
 void qmgr_guid_to_hex (QmgrGuid guid, char out[QMGR_GUID_HEX_LEN + 1]);
 gboolean qmgr_guid_is_null (QmgrGuid guid);

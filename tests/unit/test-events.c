@@ -359,6 +359,31 @@ test_notification_pointer_not_durable (Fixture *f, gconstpointer data G_GNUC_UNU
   g_assert_cmpuint (f->store.saves, ==, saves);
 }
 
+/* The core's messages about a group carry its GUID as QMGR_GROUP_ID. */
+static char *last_core_group_id;
+
+static GLogWriterOutput
+core_log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields,
+                 gpointer user_data)
+{
+  gboolean core = FALSE;
+  const char *group_id = NULL;
+
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "GLIB_DOMAIN"))
+        core = g_strcmp0 (fields[i].value, "qmgr-core") == 0;
+      else if (g_str_equal (fields[i].key, "QMGR_GROUP_ID"))
+        group_id = fields[i].value;
+    }
+  if (core)
+    {
+      g_free (last_core_group_id);
+      last_core_group_id = g_strdup (group_id);
+    }
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
 /* Callbacks owed to a target that never answers are bounded: beyond
  * QMGR_PENDING_NOTIFICATIONS_MAX the oldest FILE_DONE goes, and the job's and
  * group's own events stay; a change that cannot be saved puts back what it
@@ -379,6 +404,8 @@ test_pending_notifications_bounded (Fixture *f, gconstpointer data G_GNUC_UNUSED
     g_assert_true (qmgr_job_file_completed (g->job, i, 1, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (pending->len, ==, QMGR_PENDING_NOTIFICATIONS_MAX);
+  /* Said in the log, about this group. */
+  g_assert_cmpstr (last_core_group_id, ==, GUID_A);
   /* The oldest went: the first kept is file 4's (files 0 to 3 finished first). */
   g_assert_cmpuint (g_array_index (pending, QmgrPendingNotification, 0).file_index, ==, 4);
 
@@ -556,6 +583,7 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_log_set_writer_func (core_log_writer, NULL, NULL);
   g_test_set_nonfatal_assertions ();
 
 #define ADD(path, fn) g_test_add ((path), Fixture, NULL, fixture_set_up, (fn), fixture_tear_down)

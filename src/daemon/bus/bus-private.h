@@ -4,6 +4,7 @@
 #include "bus.h"
 #include "bus-vtable.h"
 #include "qmgr-dbus-names.h"
+#include "qmgr-log.h"
 #include "qmgr-sd-bus-cleanup.h"
 
 G_BEGIN_DECLS
@@ -109,19 +110,14 @@ int qmgr_bus_read_variant (sd_bus_message *m, GVariant **value, char **type);
  * A message about a group carries QMGR_GROUP_ID, and QMGR_JOB_ID when a job is
  * concerned (@job may be NULL): qmgr_bus_log (G_LOG_LEVEL_WARNING, group, job, …).
  * Other messages use g_warning() and friends. */
-void qmgr_bus_log_full (GLogLevelFlags level, const char *group_id, const char *job_id,
-                        const char *file, const char *line, const char *func,
-                        const char *format, ...) G_GNUC_PRINTF (7, 8);
-
 static inline const char *
 qmgr_bus_job_id (const QmgrJob *job)
 {
   return job != NULL ? job->id_str : NULL;
 }
 
-#define qmgr_bus_log_ids(level, group_id, job_id, ...)                                    \
-  qmgr_bus_log_full ((level), (group_id), (job_id), __FILE__, G_STRINGIFY (__LINE__),      \
-                     G_STRFUNC, __VA_ARGS__)
+#define qmgr_bus_log_ids(level, group_id, job_id, ...) \
+  qmgr_log ((level), (group_id), (job_id), __VA_ARGS__)
 #define qmgr_bus_log(level, group, job, ...)                                              \
   qmgr_bus_log_ids ((level), (group)->id_str, qmgr_bus_job_id (job), __VA_ARGS__)
 

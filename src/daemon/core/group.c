@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "qmgr-constants.h"
+#include "qmgr-log.h"
 #include "validate.h"
 
 QmgrGroup *
@@ -121,9 +122,10 @@ keep_queue (QmgrGroup *g, gpointer data)
 
   for (guint i = 0; u->dropped != NULL && i < u->dropped->len; i++)
     if (g->dropped_notifications++ % LOG_EVERY == 0)
-      g_message ("Group %s owes more than %u callbacks: the oldest ones for single files "
-                 "are dropped (%u so far)", g->id_str, QMGR_PENDING_NOTIFICATIONS_MAX,
-                 g->dropped_notifications);
+      qmgr_log (G_LOG_LEVEL_MESSAGE, g->id_str, NULL,
+                "Group %s owes more than %u callbacks: the oldest ones for single files "
+                "are dropped (%u so far)", g->id_str, QMGR_PENDING_NOTIFICATIONS_MAX,
+                g->dropped_notifications);
   queue_undo_free (u);
 }
 
@@ -199,7 +201,8 @@ qmgr_group_made_progress (QmgrGroup *g)
   qmgr_txn_begin (&txn, g);
   qmgr_txn_set (&txn, &g->retrying_since, 0);
   if (!qmgr_txn_commit (&txn, QMGR_SAVE_SOON, &error))
-    g_warning ("Could not save group %s: %s", g->id_str, error->message);
+    qmgr_log (G_LOG_LEVEL_WARNING, g->id_str, NULL, "Could not save group %s: %s", g->id_str,
+              error->message);
 }
 
 static void

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "qmgr-constants.h"
+#include "qmgr-log.h"
 
 typedef struct {
   const QmgrManagerListener *listener;
@@ -596,14 +597,17 @@ qmgr_manager_expire_groups (QmgrManager *m, gint64 max_age_us)
     {
       QmgrGroup *group = l->data;
       g_autoptr(GError) error = NULL;
+      char id[QMGR_GUID_STRING_LEN + 1];
 
       next = l->next;
       if (group->state == QMGR_GROUP_STATE_QUEUED || group->modification_time >= cutoff)
         continue;
+      g_strlcpy (id, group->id_str, sizeof id);   /* the group is freed when it goes */
       if (qmgr_group_cancel (group, &error))
         n++;
       else
-        g_warning ("Could not remove expired group: %s", error->message);
+        qmgr_log (G_LOG_LEVEL_WARNING, id, NULL, "Could not remove expired group %s: %s", id,
+                  error->message);
     }
   return n;
 }

@@ -4,6 +4,7 @@
 #include "scheduler.h"
 
 #include "qmgr-constants.h"
+#include "qmgr-log.h"
 #include "token-bucket.h"
 
 #define RETRY_DELAY_CAP_S 600
@@ -319,7 +320,8 @@ transient_failure (QmgrScheduler *s, QmgrJob *job, guint index, const QmgrBacken
           idle_s, r->message);
       if (!qmgr_job_file_fatal_error (job, index, QMGR_TRANSFER_ERROR_NO_PROGRESS, message,
                                       r->win32_result, r->http_status, &error))
-        g_warning ("Could not record an error: %s", error->message);
+        qmgr_log (G_LOG_LEVEL_WARNING, g->id_str, job->id_str, "Could not record an error: %s",
+                  error->message);
       return;
     }
   /* The whole group waits, as a BITS job in its transient-error state does.
@@ -330,11 +332,13 @@ transient_failure (QmgrScheduler *s, QmgrJob *job, guint index, const QmgrBacken
           job, index, r->error, r->message, r->win32_result, r->http_status,
           qmgr_manager_now (s->manager) - idle_us,
           s->manager->network.connectivity != QMGR_CONNECTIVITY_LIMITED, &error))
-    g_warning ("Could not record an error: %s", error->message);
+    qmgr_log (G_LOG_LEVEL_WARNING, g->id_str, job->id_str, "Could not record an error: %s",
+              error->message);
   delay = qmgr_scheduler_retry_delay (g->minimum_retry_delay, MAX (job->num_retries, 1u),
                                       g_random_double ());
   delay = MAX (delay, (guint64) r->retry_after);
-  g_debug ("Group %s: %s; retrying in %" G_GUINT64_FORMAT " s", g->id_str, r->message, delay);
+  qmgr_log (G_LOG_LEVEL_DEBUG, g->id_str, job->id_str,
+            "Group %s: %s; retrying in %" G_GUINT64_FORMAT " s", g->id_str, r->message, delay);
   qmgr_clock_clear (s->clock, &st->retry_timer);
   st->retry_timer = qmgr_clock_add (s->clock, (gint64) delay * G_USEC_PER_SEC, on_retry_due, st);
 }
@@ -346,7 +350,8 @@ fatal_failure (QmgrScheduler *s, QmgrJob *job, guint index, const QmgrBackendRes
 
   if (!qmgr_job_file_fatal_error (job, index, r->error, r->message, r->win32_result,
                                   r->http_status, &error))
-    g_warning ("Could not record an error: %s", error->message);
+    qmgr_log (G_LOG_LEVEL_WARNING, job->group->id_str, job->id_str,
+              "Could not record an error: %s", error->message);
 }
 
 static void
@@ -371,7 +376,8 @@ on_response (QmgrItemId id, guint64 bytes_total, const char *validator, gpointer
     return;
   ok = qmgr_job_file_response (a->job, a->index, bytes_total, validator, &error);
   if (!ok)
-    g_warning ("Could not record the validator of %s: %s", a->file->local_path, error->message);
+    qmgr_log (G_LOG_LEVEL_WARNING, a->group->id_str, a->job->id_str,
+              "Could not record the validator of file %u: %s", a->index, error->message);
   qmgr_backend_response_done (s->backend, id, ok);
 }
 
@@ -467,7 +473,8 @@ on_committed (QmgrItemId id, const QmgrBackendResult *r, gpointer user_data)
       if (qmgr_job_record_completion (job, index, size, &c, &error))
         g_array_append_val (s->completions, c);
       else
-        g_warning ("Could not record a completed file: %s", error->message);
+        qmgr_log (G_LOG_LEVEL_WARNING, job->group->id_str, job->id_str,
+                  "Could not record that file %u is complete: %s", index, error->message);
     }
   else if (job->group->state == QMGR_GROUP_STATE_QUEUED)
     {

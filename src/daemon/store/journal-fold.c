@@ -17,6 +17,8 @@
 
 #include "qmgr-error.h"
 #include "qmgr-io.h"
+#include "qmgr-guid.h"
+#include "qmgr-log.h"
 #include "store-file.h"
 
 /* A damaged journal, once folded, goes to journal.<n>.broken (or .broken.<k>
@@ -140,8 +142,12 @@ fold_group (QmgrJournal *j, const char *hex, const QmgrStoreOverlay *ov, GPtrArr
     }
   if (!group_pieces (j, name, ov, pieces, end, &file_text, &file_len, &local))
     {
-      g_warning ("Group %s cannot be folded into its file (%s); the journals are kept as "
-                 "journal.<n>.broken in %s", hex, local->message, j->dir_path);
+      char id[QMGR_GUID_STRING_LEN + 1];
+
+      qmgr_guid_hex_to_string (hex, id);
+      qmgr_log (G_LOG_LEVEL_WARNING, id, NULL,
+                "Group %s cannot be folded into its file (%s); the journals are kept as "
+                "journal.<n>.broken in %s", hex, local->message, j->dir_path);
       *skipped = TRUE;
       if (file_text != NULL)
         explicit_bzero (file_text, file_len);

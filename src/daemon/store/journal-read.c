@@ -22,6 +22,8 @@
 #include <zlib.h>
 
 #include "qmgr-io.h"
+#include "qmgr-guid.h"
+#include "qmgr-log.h"
 
 /* ---- CRC-32 (IEEE 802.3, reflected: zlib's) ---- */
 
@@ -238,9 +240,13 @@ map_journal (int dir_fd, const char *dir_path, guint64 seq, Mapped *m, GHashTabl
         /* Checked, so written by us: a part that does not split is a bug. */
         if (!qmgr_store_overlays_apply (overlays, key, op, payload, len))
           {
+            char id[QMGR_GUID_STRING_LEN + 1];
+
+            qmgr_guid_hex_to_string (key, id);
             if (!quiet)
-              g_warning ("The journal %s holds a record of group %s at offset %" G_GSIZE_FORMAT
-                         " that does not read; it is skipped", m->path, key, off);
+              qmgr_log (G_LOG_LEVEL_WARNING, id, NULL,
+                        "The journal %s holds a record of group %s at offset %" G_GSIZE_FORMAT
+                        " that does not read; it is skipped", m->path, key, off);
             m->damaged = TRUE;
           }
       }

@@ -9,6 +9,7 @@
 
 #include "qmgr-constants.h"
 #include "qmgr-error.h"
+#include "qmgr-log.h"
 #include "validate.h"
 
 /* ---- writing group files ----
@@ -169,8 +170,9 @@ write_notifications (GString *out, QmgrGroup *g)
     {
       /* Once a minute at most: the group is written on every change. */
       last_warning = g_get_monotonic_time ();
-      g_warning ("Group %s owes %u callbacks; only the newest %u are stored", g->id_str, len,
-                 QMGR_PENDING_NOTIFICATIONS_MAX);
+      qmgr_log (G_LOG_LEVEL_WARNING, g->id_str, NULL,
+                "Group %s owes %u callbacks; only the newest %u are stored", g->id_str, len,
+                QMGR_PENDING_NOTIFICATIONS_MAX);
     }
   kf_u64 (out, "PendingNotifications", len - first);
   kf_end (out);

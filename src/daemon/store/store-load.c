@@ -14,6 +14,7 @@
 
 #include "qmgr-error.h"
 #include "qmgr-io.h"
+#include "qmgr-log.h"
 #include "store-file.h"
 #include "store-format.h"
 #include "store-overlay.h"
@@ -127,6 +128,7 @@ set_aside_replayed (QmgrStore *s, const char *hex, const QmgrStoreOverlay *ov, c
   g_autofree char *broken = g_strconcat (name, ".broken", NULL);
   g_autofree char *path = g_build_filename (s->groups_dir, broken, NULL);
   g_autoptr(GError) error = NULL;
+  char id[QMGR_GUID_STRING_LEN + 1];
   gboolean ok;
 
   qmgr_journal_forget (s->journal, hex);
@@ -138,12 +140,15 @@ set_aside_replayed (QmgrStore *s, const char *hex, const QmgrStoreOverlay *ov, c
                                 ov->whole.len, &error);
   ok = ok && qmgr_journal_append (s->journal, hex, QMGR_JOURNAL_DELETE, NULL, 0, FALSE, &error) &&
        qmgr_journal_sync (s->journal, &error);
+  qmgr_guid_hex_to_string (hex, id);
   if (!ok)
-    g_warning ("Group %s in the journal cannot be loaded (%s) and could not be set aside: %s",
-               hex, why->message, error->message);
+    qmgr_log (G_LOG_LEVEL_WARNING, id, NULL,
+              "Group %s in the journal cannot be loaded (%s) and could not be set aside: %s",
+              hex, why->message, error->message);
   else
-    g_warning ("Group %s in the journal cannot be loaded (%s); its records are dropped, and "
-               "what they build on is kept as %s", hex, why->message, path);
+    qmgr_log (G_LOG_LEVEL_WARNING, id, NULL,
+              "Group %s in the journal cannot be loaded (%s); its records are dropped, and "
+              "what they build on is kept as %s", hex, why->message, path);
 }
 
 static void
