@@ -26,8 +26,7 @@ fi
 ninja -C "$build"
 
 case "$what" in
-    demo) exec dbus-run-session -- scripts/demo.sh "$build/src/daemon/qmgrd" \
-                 "$build/tests/common/qmgr-test-httpd" "$@" ;;
+    demo) exec dbus-run-session -- scripts/demo.sh "$build" "$@" ;;
     # shellcheck disable=SC2086
     test) exec meson test -C "$build" --print-errorlogs $suites ;;
 esac
