@@ -33,12 +33,18 @@ poll_to_gio (int events)
   return c;
 }
 
+/* A failed connection is done with: the fd is no longer watched (a hung-up
+ * socket would otherwise wake the loop on every iteration until the owner
+ * destroys the source) and nothing is dispatched again. */
 static void
 fail (BusSource *s, int r)
 {
   if (s->failed)
     return;
   s->failed = TRUE;
+  g_source_remove_unix_fd ((GSource *) s, s->fd_tag);
+  s->fd_tag = NULL;
+  g_source_set_ready_time ((GSource *) s, -1);
   if (s->on_error != NULL)
     s->on_error (r, s->on_error_data);
 }
@@ -85,7 +91,7 @@ static gboolean
 bus_source_check (GSource *source)
 {
   BusSource *s = (BusSource *) source;
-  return g_source_query_unix_fd (source, s->fd_tag) != 0;
+  return s->fd_tag != NULL && g_source_query_unix_fd (source, s->fd_tag) != 0;
 }
 
 static gboolean
