@@ -58,6 +58,7 @@ qmgr_journal_open (int dir_fd, const char *dir_path, QmgrJournalReplay **replay,
 {
   g_autoptr(QmgrJournal) j = g_new0 (QmgrJournal, 1);
   guint64 next = 1;
+  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
 
   j->fd = -1;
   j->pending = g_string_new (NULL);
@@ -65,12 +66,13 @@ qmgr_journal_open (int dir_fd, const char *dir_path, QmgrJournalReplay **replay,
   j->dir_path = g_strdup (dir_path);
   j->file_max = G_MAXUINT64;
   j->forgotten = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  j->closed = journal_list (dir_fd, dir_path, error);
+  j->closed = journal_list (dir_fd, dir_path, parts, error);
   if (j->closed == NULL)
     return NULL;
-  *replay = journal_replay (dir_fd, dir_path, j->closed, FALSE, error);
+  *replay = journal_replay (dir_fd, dir_path, j->closed, parts, FALSE, error);
   if (*replay == NULL)
     return NULL;
+  j->parts = g_steal_pointer (&(*replay)->parts);
   if (j->closed->len > 0)
     next = g_array_index (j->closed, guint64, j->closed->len - 1) + 1;
   if (!start_journal (j, next, error))
@@ -87,10 +89,34 @@ qmgr_journal_set_file_max (QmgrJournal *j, guint64 max)
   j->file_max = max;
 }
 
+static gboolean reap (QmgrJournal *j, gboolean wait, gboolean *ok);
+
 void
 qmgr_journal_forget (QmgrJournal *j, const char *hex)
 {
+  g_autofree char *name = g_strconcat (hex, PARTS_SUFFIX, NULL);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  reap (j, TRUE, &ok);    /* the parts files are the compaction's while it runs */
   g_hash_table_add (j->forgotten, g_strdup (hex));
+  if (g_hash_table_remove (j->parts, hex) && !journal_set_aside (j->dir_fd, name, &error))
+    g_warning ("Could not set aside %s in %s: %s", name, j->dir_path, error->message);
+}
+
+gboolean
+qmgr_journal_parts_damaged (QmgrJournal *j, const char *hex)
+{
+  JournalParts *info = g_hash_table_lookup (j->parts, hex);
+
+  return info != NULL && info->damaged;
+}
+
+void
+qmgr_journal_set_fold_hook (QmgrJournal *j, QmgrJournalFoldHook hook, gpointer data)
+{
+  j->fold_hook = hook;
+  j->fold_hook_data = data;
 }
 
 static void
@@ -123,6 +149,7 @@ qmgr_journal_free (QmgrJournal *j)
   g_clear_error (&j->failed);
   g_clear_pointer (&j->closed, g_array_unref);
   g_clear_pointer (&j->forgotten, g_hash_table_unref);
+  g_clear_pointer (&j->parts, g_hash_table_unref);
   g_free (j->dir_path);
   g_free (j);
 }
@@ -434,8 +461,16 @@ reap (QmgrJournal *j, gboolean wait, gboolean *ok)
   g_thread_join (j->thread);
   j->thread = NULL;
   *ok = g_atomic_int_get (&j->compact_ok);
-  if (!*ok)   /* fold them again next time, before the newer ones */
-    g_array_prepend_vals (j->closed, j->compacting->data, j->compacting->len);
+  /* Fold them again next time, before the newer ones; those it removed before
+   * it failed are gone, and what they held is in the group or parts files. */
+  for (guint i = j->compacting->len; !*ok && i-- > 0;)
+    {
+      guint64 seq = g_array_index (j->compacting, guint64, i);
+      g_autofree char *name = journal_name (seq);
+
+      if (faccessat (j->dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+        g_array_prepend_val (j->closed, seq);
+    }
   g_clear_pointer (&j->compacting, g_array_unref);
   g_clear_pointer (&j->compact_forgotten, g_hash_table_unref);
   return TRUE;

@@ -21,8 +21,8 @@
 #include "store-private.h"
 
 #define FLUSH_DELAY_MS 200
-/* The journal is folded into the group files (in a thread) once it is this big,
- * or this long after its first record. */
+/* The journal is folded away (in a thread: journal.h) once it is this big, or
+ * this long after its first record. */
 #define COMPACT_SIZE (G_GUINT64_CONSTANT (32) << 20)
 #define COMPACT_AFTER_S 30
 
@@ -382,6 +382,13 @@ qmgr_store_compact (QmgrStore *s)
   qmgr_journal_compact (s->journal, TRUE);
   if (!qmgr_journal_wait_compaction (s->journal))
     g_warning ("Could not fold the journal into the group files");
+}
+
+void
+qmgr_store_set_fold_hook (QmgrStore *s, void (*hook) (const char *step, gpointer data),
+                          gpointer data)
+{
+  qmgr_journal_set_fold_hook (s->journal, hook, data);
 }
 
 static gboolean
