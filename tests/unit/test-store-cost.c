@@ -1,11 +1,14 @@
 /* qmgrd unit tests — what a change costs the store (TARGETS.md B10): into a
  * job of 100,000 files with 2,200-byte URLs and 4,095-byte paths, AddFiles of
  * 1,000 more such files writes at most 3× their URLs and paths, and one
- * SetProp(DisplayName) at most 64 KiB. Bytes written are counted by the
- * kernel (/proc/self/io wchar: every byte this process passed to write()),
- * around calls wrapped in a batch as the bus wraps them. Runs in a temp dir;
- * holds about 0.7 GB of model in memory. */
+ * SetProp(DisplayName) at most 64 KiB; and the same holds with the fold of the
+ * journal each is followed by counted in, on a group whose file is on disk
+ * (5,000 files, 32 MB: the fold's cost must not depend on it). Bytes written
+ * are counted by the kernel (/proc/self/io wchar: every byte this process and
+ * its threads passed to write()), around calls wrapped in a batch as the bus
+ * wraps them. Runs in a temp dir; holds about 0.7 GB of model in memory. */
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "store.h"
@@ -15,6 +18,9 @@
 #define ADDED_FILES 1000
 #define URL_LEN 2200
 #define PATH_LEN 4095
+/* The group whose file is on disk, and what is added to it. */
+#define FOLD_FILES 5000
+#define FOLD_ADDED 500
 
 /* Bytes this process has passed to write() and friends so far. */
 static guint64
@@ -84,6 +90,24 @@ add_files (QmgrJob *job, guint first, guint n, guint64 *text_bytes)
   g_free (specs);
 }
 
+/* Puts @n files into @job directly, neither validated nor saved. */
+static void
+put_files (QmgrJob *job, guint n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      QmgrFileSpec spec;
+      QmgrFile *f;
+
+      make_spec (&spec, i);
+      f = qmgr_file_new (spec.remote_url, spec.local_path, 0);
+      g_ptr_array_add (job->files, f);
+      qmgr_job_tally (job, f);
+      g_free ((char *) spec.remote_url);
+      g_free ((char *) spec.local_path);
+    }
+}
+
 static void
 remove_tree (const char *path)
 {
@@ -127,18 +151,7 @@ test_cost (void)
    * would run beside the calls that are, and validating them all takes most
    * of a minute under ASan. The records below are then parts of a group whose
    * file is missing: nothing reloads them. */
-  for (guint i = 0; i < BASE_FILES; i++)
-    {
-      QmgrFileSpec spec;
-      QmgrFile *f;
-
-      make_spec (&spec, i);
-      f = qmgr_file_new (spec.remote_url, spec.local_path, 0);
-      g_ptr_array_add (g->job->files, f);
-      qmgr_job_tally (g->job, f);
-      g_free ((char *) spec.remote_url);
-      g_free ((char *) spec.local_path);
-    }
+  put_files (g->job, BASE_FILES);
 
   before = bytes_written ();
   qmgr_manager_begin_batch (m);
@@ -169,10 +182,112 @@ test_cost (void)
   remove_tree (tmp);
 }
 
+/* Calls AddFiles of @n files (or SetProp when @n is 0) in a batch, then folds
+ * the journal: the bytes written, the fold's included. */
+static guint64
+cost_with_fold (QmgrStore *store, QmgrGroup *g, guint first, guint n, guint64 *text)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 before = bytes_written ();
+
+  qmgr_manager_begin_batch (g->manager);
+  if (n > 0)
+    add_files (g->job, first, n, text);
+  else
+    g_assert_true (qmgr_group_set_display_name (g, "renamed", &error));
+  g_assert_true (qmgr_manager_end_batch (g->manager, &error));
+  g_assert_no_error (error);
+  qmgr_store_compact (store);
+  return bytes_written () - before;
+}
+
+static goffset
+size_of (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  struct stat st;
+
+  return stat (path, &st) == 0 ? st.st_size : -1;
+}
+
+static void
+test_cost_with_fold (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("qmgr-unit-store-cost-XXXXXX", &error);
+  g_autofree char *state = g_build_filename (tmp, "state", NULL);
+  g_autofree char *groups = g_build_filename (state, "groups", NULL);
+  g_autofree char *group_name = NULL, *parts_name = NULL;
+  QmgrManager *m = unit_manager_new (0, FOLD_FILES + FOLD_ADDED);
+  QmgrStore *store = qmgr_store_open (state, &error);
+  QmgrManager *loaded;
+  QmgrStore *store2;
+  QmgrGroup *g, *back;
+  char hex[QMGR_GUID_HEX_LEN + 1];
+  guint64 add_cost, set_cost, added_text = 0;
+  goffset file_len;
+
+  g_assert_no_error (error);
+  qmgr_manager_set_store (m, qmgr_store_hooks (), store);
+  g = unit_create_group (m, GUID_A, UNIT_OWNER);
+  unit_create_job (g, GUID_B);
+  put_files (g->job, FOLD_FILES);
+  g_assert_true (qmgr_manager_save_group (m, g, NULL, QMGR_SAVE_NOW, &error));
+  g_assert_no_error (error);
+  qmgr_store_compact (store);
+  qmgr_guid_to_hex (g->id, hex);
+  group_name = g_strconcat (hex, ".group", NULL);
+  parts_name = g_strconcat (hex, ".parts", NULL);
+  file_len = size_of (groups, group_name);
+  g_assert_cmpint (file_len, >, 30 << 20);
+
+  add_cost = cost_with_fold (store, g, FOLD_FILES, FOLD_ADDED, &added_text);
+  set_cost = cost_with_fold (store, g, 0, 0, NULL);
+  g_test_message ("With the fold, into a group file of %" G_GOFFSET_FORMAT " bytes: AddFiles "
+                  "of %u files (%" G_GUINT64_FORMAT " bytes of URLs and paths): %"
+                  G_GUINT64_FORMAT " bytes written (%.2f x); SetProp: %" G_GUINT64_FORMAT,
+                  file_len, FOLD_ADDED, added_text, add_cost,
+                  (double) add_cost / (double) added_text, set_cost);
+  g_assert_cmpuint (add_cost, >=, added_text);
+  g_assert_cmpuint (add_cost, <=, 3 * added_text);
+  g_assert_cmpuint (set_cost, >, 0);
+  g_assert_cmpuint (set_cost, <=, 64 << 10);
+  /* Carried: the group file as it was, the changes beside it. */
+  g_assert_cmpint (size_of (groups, group_name), ==, file_len);
+  g_assert_cmpint (size_of (groups, parts_name), >, (goffset) added_text);
+
+  /* What was carried loads back. */
+  loaded = unit_manager_new (0, FOLD_FILES + FOLD_ADDED);
+  store2 = qmgr_store_open (state, &error);
+  g_assert_no_error (error);
+  qmgr_manager_set_store (loaded, qmgr_store_hooks (), store2);
+  g_assert_true (qmgr_store_load (store2, loaded, &error));
+  g_assert_no_error (error);
+  back = qmgr_manager_lookup_group (loaded, g->id);
+  g_assert_nonnull (back);
+  g_assert_cmpstr (back->display_name, ==, "renamed");
+  g_assert_cmpuint (back->job->files->len, ==, FOLD_FILES + FOLD_ADDED);
+  for (guint i = FOLD_FILES - 1; i < FOLD_FILES + FOLD_ADDED; i += FOLD_ADDED / 4)
+    {
+      QmgrFile *a = g_ptr_array_index (g->job->files, i);
+      QmgrFile *b = g_ptr_array_index (back->job->files, i);
+
+      g_assert_cmpstr (a->remote_url, ==, b->remote_url);
+      g_assert_cmpstr (a->local_path, ==, b->local_path);
+    }
+
+  qmgr_manager_free (loaded);
+  qmgr_store_free (store2);
+  qmgr_manager_free (m);
+  qmgr_store_free (store);
+  remove_tree (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/store-cost/add-files-and-set-prop", test_cost);
+  g_test_add_func ("/store-cost/with-fold", test_cost_with_fold);
   return g_test_run ();
 }

@@ -1980,7 +1980,7 @@ test_batch (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_assert_no_error (error);
   g_assert_cmpint (file_size (journal), >, before);
   /* With room written ahead (zeros), which loading skips without a word. */
-  g_assert_cmpint (file_size (journal), >=, 1 << 20);
+  g_assert_cmpint (file_size (journal), >, file_size_of_records (journal));
 
   loaded = reload (f, &store);
   g_assert_cmpstr (qmgr_manager_lookup_group (loaded, unit_guid (GUID_A))->display_name, ==,
@@ -2089,6 +2089,19 @@ inode_of (const char *path)
   return st.st_ino;
 }
 
+/* Bytes this process and its threads have passed to write() so far. */
+static guint64
+bytes_written (void)
+{
+  g_autofree char *io = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents ("/proc/self/io", &io, NULL, NULL));
+  line = strstr (io, "wchar: ");
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen ("wchar: "), NULL, 10);
+}
+
 /* Changes file @index of @g in place (its validator) and saves it now. */
 static void
 change_file (QmgrGroup *g, guint index, const char *validator)
@@ -2132,8 +2145,10 @@ test_carry_small_change (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 }
 
 /* A stream of small changes to a big group, each folded: the parts file
- * stays under a quarter of the group file, no journal stays behind, and
- * when the parts add up the group file is written anew (and holds them). */
+ * stays under a quarter of the group file, no journal stays behind, when the
+ * parts add up the group file is written anew (and holds them), and a change
+ * with its fold costs 64 KiB on average (TARGETS.md B10's bound for one
+ * SetProp; the group file is about twice that). */
 static void
 test_carry_bounded (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 {
@@ -2141,10 +2156,12 @@ test_carry_bounded (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   g_autofree char *parts = parts_file (f, GUID_A);
   QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, BIG_FILES, FALSE);
   guint rewrites = 0, carried = 0;
+  guint64 written;
   ino_t inode;
 
   qmgr_store_compact (f->store);
   inode = inode_of (path);
+  written = bytes_written ();
   for (guint i = 0; i < 120; i++)
     {
       g_autofree char *name = g_strdup_printf ("round %u", i);
@@ -2152,8 +2169,11 @@ test_carry_bounded (Fixture *f, gconstpointer data G_GNUC_UNUSED)
       goffset file_len = size_or_zero (path);
       g_autofree char *journal = NULL;
 
+      /* As the bus makes a call: in a batch (room is written ahead). */
+      qmgr_manager_begin_batch (f->manager);
       g_assert_true (qmgr_group_set_display_name (g, name, NULL));
       change_file (g, (i * 7) % BIG_FILES, validator);
+      g_assert_true (qmgr_manager_end_batch (f->manager, NULL));
       qmgr_store_compact (f->store);
 
       g_assert_cmpint (size_or_zero (parts), <, file_len / 4);
@@ -2176,7 +2196,10 @@ test_carry_bounded (Fixture *f, gconstpointer data G_GNUC_UNUSED)
       else
         carried++;
     }
-  g_test_message ("%u folds carried, %u wrote the group file", carried, rewrites);
+  written = bytes_written () - written;
+  g_test_message ("%u folds carried, %u wrote the group file; %" G_GUINT64_FORMAT " bytes "
+                  "written per change", carried, rewrites, written / 120);
+  g_assert_cmpuint (written / 120, <=, 64 << 10);
   g_assert_cmpuint (rewrites, >=, 1);
   g_assert_cmpuint (rewrites, <=, 10);
   assert_reloads_same (f, g);

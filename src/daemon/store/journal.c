@@ -6,7 +6,10 @@
  * synced) ahead of them, so that syncing a record is a plain overwrite of
  * allocated blocks, with no size or allocation change for fdatasync to write
  * too (about 40 % cheaper here), and so that a full disk is reported when the
- * room is made, to the call that needed it. */
+ * room is made, to the call that needed it. The room written ahead is no
+ * bigger than what the journal holds (32 KiB at first, 1 MiB at most), and
+ * room for records bigger than that is allocated (fallocate) rather than
+ * written: zeros written ahead cost at most about what the records cost. */
 #include "journal-private.h"
 
 #include <errno.h>
@@ -18,6 +21,7 @@
 #include "qmgr-error.h"
 #include "qmgr-io.h"
 
+#define ROOM_MIN (32 << 10)
 #define ROOM_CHUNK (1 << 20)
 #define PENDING_KEEP (64 << 10)
 #define PENDING_MIN (PENDING_KEEP / 4)
@@ -304,23 +308,16 @@ write_pending (QmgrJournal *j, GError **error)
   return ok;
 }
 
-/* Makes sure @more bytes after what is written and held back go into room
- * written ahead (zeros, synced), so that writing held-back records cannot run
- * out of space and syncing them changes no metadata. */
-static gboolean
-reserve (QmgrJournal *j, gsize more, GError **error)
+/* Writes zeros from @at to @end of @fd. Returns 0 or the errno. */
+static int
+write_zeros (int fd, guint64 at, guint64 end)
 {
   static const char zeros[64 << 10];
   struct iovec iov[ROOM_CHUNK / sizeof zeros + 1];
-  guint64 end = j->size + j->pending->len + more;
-  guint64 at = MAX (j->room, j->size);
 
-  if (end <= j->room)
-    return TRUE;
-  end = MAX (end, at) + ROOM_CHUNK;
   while (at < end)
     {
-      /* One call for the chunk (iovecs all pointing at the same zeros). */
+      /* One call for a chunk (iovecs all pointing at the same zeros). */
       guint64 left = end - at;
       int cnt = 0;
       ssize_t w;
@@ -332,20 +329,41 @@ reserve (QmgrJournal *j, gsize more, GError **error)
           left -= iov[cnt].iov_len;
           cnt++;
         }
-      w = pwritev (j->fd, iov, cnt, (off_t) at);
+      w = pwritev (fd, iov, cnt, (off_t) at);
       if (w < 0 && errno == EINTR)
         continue;
       if (w <= 0)
-        {
-          if (w == 0)
-            errno = EIO;
-          break;
-        }
+        return w == 0 ? EIO : errno;
       at += (guint64) w;
     }
-  if (at < end || fdatasync (j->fd) < 0)
+  return 0;
+}
+
+/* Makes sure @more bytes after what is written and held back go into room
+ * made ahead (zeros, synced), so that writing held-back records cannot run
+ * out of space and syncing them changes no metadata. Records bigger than a
+ * chunk get allocated room instead: zeros that they would overwrite at once
+ * would double what they cost, and beside them the metadata is little. */
+static gboolean
+reserve (QmgrJournal *j, gsize more, GError **error)
+{
+  guint64 need = j->size + j->pending->len + more;
+  guint64 at = MAX (j->room, j->size);
+  guint64 end;
+  int err;
+
+  if (need <= j->room)
+    return TRUE;
+  end = MAX (need, at) + CLAMP (need, ROOM_MIN, ROOM_CHUNK);
+  err = EOPNOTSUPP;
+  if (need - at > ROOM_CHUNK)
+    err = fallocate (j->fd, 0, (off_t) at, (off_t) (end - at)) < 0 ? errno : 0;
+  if (err == EOPNOTSUPP)
+    err = write_zeros (j->fd, at, end);
+  if (err == 0 && fdatasync (j->fd) < 0)
+    err = errno;
+  if (err != 0)
     {
-      int err = errno;
       g_autofree char *name = journal_name (j->seq);
       g_autofree char *path = g_build_filename (j->dir_path, name, NULL);
 
