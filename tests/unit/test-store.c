@@ -2395,6 +2395,35 @@ test_carry_damaged (Fixture *f, gconstpointer data G_GNUC_UNUSED)
   assert_same_group (g, qmgr_manager_lookup_group (loaded, unit_guid (GUID_A)));
 }
 
+/* A record a crash cut short at the end of a parts file (never acknowledged:
+ * the journal still held its change): ignored without a warning, and cut off
+ * at start-up, so that the next start does not meet it again. */
+static void
+test_carry_torn_tail (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autofree char *parts = parts_file (f, GUID_A);
+  g_autofree char *contents = NULL, *torn = NULL;
+  g_autoptr(QmgrManager) loaded = NULL;
+  g_autoptr(QmgrStore) store = NULL;
+  g_autoptr(GPtrArray) warnings = NULL;
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, BIG_FILES, FALSE);
+  gsize len;
+
+  qmgr_store_compact (f->store);
+  g_assert_true (qmgr_group_set_display_name (g, "carried", NULL));
+  qmgr_store_compact (f->store);
+  g_assert_true (g_file_get_contents (parts, &contents, &len, NULL));
+  torn = g_malloc (len + len / 2);
+  memcpy (torn, contents, len);
+  memcpy (torn + len, contents, len / 2);
+  rewrite_file (parts, torn, len + len / 2);
+
+  loaded = reload_promptly (f, &store, &warnings);
+  g_assert_cmpuint (warnings->len, ==, 0);
+  assert_same_group (g, qmgr_manager_lookup_group (loaded, unit_guid (GUID_A)));
+  g_assert_cmpint (size_or_zero (parts), ==, (goffset) len);
+}
+
 /* A FIFO in place of a parts file: never waited on; the group loads from its
  * file (the carried change is lost, and said), and the FIFO is set aside. */
 static void
@@ -2517,6 +2546,7 @@ main (int argc, char **argv)
   ADD ("/store/carry/bounded", test_carry_bounded);
   ADD ("/store/carry/crash", test_carry_crash);
   ADD ("/store/carry/damaged", test_carry_damaged);
+  ADD ("/store/carry/torn-tail", test_carry_torn_tail);
   ADD ("/store/carry/fifo", test_carry_fifo);
   ADD ("/store/carry/deleted", test_carry_deleted);
 

@@ -362,6 +362,17 @@ journal_list (int dir_fd, const char *dir_path, GPtrArray *parts, GError **error
   return g_steal_pointer (&seqs);
 }
 
+static void
+cut_parts_file (int dir_fd, const char *name, gsize size)
+{
+  int fd = qmgr_io_open_at (dir_fd, name, O_WRONLY | O_NONBLOCK | O_NOCTTY, 0);
+
+  if (fd < 0 || ftruncate (fd, (off_t) size) < 0)
+    g_debug ("Could not cut the unfinished record off %s: %s", name, g_strerror (errno));
+  if (fd >= 0)
+    close (fd);
+}
+
 /* Group @hex's parts file, into the replay (its records come before any
  * journal's). One that cannot be read at all is said and marked damaged: its
  * group loads from what else there is, and is written whole again. */
@@ -378,6 +389,11 @@ replay_parts (QmgrJournalReplay *r, int dir_fd, const char *dir_path, const char
     {
       info->size = m->valid;
       info->damaged = m->damaged;
+      /* A record a crash cut short is cut off now, not said at every start
+       * (the overlays point below it; the fold cuts it before appending
+       * anyway, should this fail). */
+      if (!m->damaged && m->size > m->valid)
+        cut_parts_file (dir_fd, name, m->valid);
     }
   else
     {
