@@ -23,6 +23,8 @@
 /* The group whose file is on disk, and what is added to it. */
 #define FOLD_FILES 5000
 #define FOLD_ADDED 500
+/* Files whose record outgrows the journal's bound (32 MiB). */
+#define BUSY_FILES 5600
 
 /* A counter of /proc/self/io ("wchar": bytes this process and its threads
  * have passed to write() and friends; "write_bytes": bytes of the page cache
@@ -303,11 +305,124 @@ test_cost_with_fold (void)
   remove_tree (tmp);
 }
 
+/* ---- a fold asked for while another runs ---- */
+
+typedef struct {
+  GMutex lock;
+  GCond cond;
+  gboolean held, released;
+} Gate;
+
+/* Holds the first fold once it has read its journals, until released. */
+static void
+hold_first_fold (const char *step, gpointer data)
+{
+  Gate *gate = data;
+
+  if (strcmp (step, "replayed") != 0)
+    return;
+  g_mutex_lock (&gate->lock);
+  if (!gate->held)
+    {
+      gate->held = TRUE;
+      g_cond_broadcast (&gate->cond);
+      while (!gate->released)
+        g_cond_wait (&gate->cond, &gate->lock);
+    }
+  g_mutex_unlock (&gate->lock);
+}
+
+/* Whether a journal in @dir holds a record (anything but the zeros of its
+ * room). */
+static gboolean
+journal_holds_records (const char *dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  gboolean found = FALSE;
+
+  g_assert_nonnull (d);
+  while (!found && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize len;
+
+      if (!g_str_has_prefix (name, "journal.") ||
+          !g_file_get_contents (path, &contents, &len, NULL))
+        continue;
+      for (gsize i = 0; i < len && !found; i++)
+        found = contents[i] != '\0';
+    }
+  g_dir_close (d);
+  return found;
+}
+
+/* A journal past its size bound while the previous one is still being folded
+ * is folded once that fold ends (the store asks again), not whenever a change
+ * comes next: a burst of big changes leaves nothing in the journal. */
+static void
+test_fold_after_busy_fold (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("qmgr-unit-store-cost-XXXXXX", &error);
+  g_autofree char *state = g_build_filename (tmp, "state", NULL);
+  g_autofree char *groups = g_build_filename (state, "groups", NULL);
+  QmgrManager *m = unit_manager_new (0, BUSY_FILES);
+  QmgrStore *store = qmgr_store_open (state, &error);
+  Gate gate = { 0 };
+  gint64 deadline;
+  QmgrGroup *g;
+
+  g_assert_no_error (error);
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.cond);
+  qmgr_manager_set_store (m, qmgr_store_hooks (), store);
+  qmgr_store_set_fold_hook (store, hold_first_fold, &gate);
+  g = unit_create_group (m, GUID_A, UNIT_OWNER);
+  unit_create_job (g, GUID_B);
+  put_files (g->job, BUSY_FILES);
+
+  /* 35 MB saved whole: past the bound, a fold starts (and is held). */
+  g_assert_true (qmgr_manager_save_group (m, g, NULL, QMGR_SAVE_NOW, &error));
+  g_assert_no_error (error);
+  g_mutex_lock (&gate.lock);
+  while (!gate.held)
+    g_cond_wait (&gate.cond, &gate.lock);
+  g_mutex_unlock (&gate.lock);
+  /* Again, into the next journal: past the bound while the fold runs. */
+  g_assert_true (qmgr_manager_save_group (m, g, NULL, QMGR_SAVE_NOW, &error));
+  g_assert_no_error (error);
+  g_mutex_lock (&gate.lock);
+  gate.released = TRUE;
+  g_cond_broadcast (&gate.cond);
+  g_mutex_unlock (&gate.lock);
+
+  /* Within 10 s (the store's timer would take 30), by the store alone: its
+   * timers run, and the journals are looked at every 50 ms. */
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (journal_holds_records (groups) && g_get_monotonic_time () < deadline)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (50000);
+    }
+  g_assert_false (journal_holds_records (groups));
+
+  qmgr_store_set_fold_hook (store, NULL, NULL);
+  qmgr_manager_free (m);
+  qmgr_store_free (store);
+  g_mutex_clear (&gate.lock);
+  g_cond_clear (&gate.cond);
+  remove_tree (tmp);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/store-cost/add-files-and-set-prop", test_cost);
   g_test_add_func ("/store-cost/with-fold", test_cost_with_fold);
+  g_test_add_func ("/store-cost/fold-after-busy-fold", test_fold_after_busy_fold);
   return g_test_run ();
 }

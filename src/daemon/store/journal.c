@@ -496,18 +496,18 @@ reap (QmgrJournal *j, gboolean wait, gboolean *ok)
   return TRUE;
 }
 
-void
+gboolean
 qmgr_journal_compact (QmgrJournal *j, gboolean rotate_current)
 {
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
   if (!reap (j, FALSE, &ok))
-    return;
+    return FALSE;
   if (rotate_current && qmgr_journal_size (j) > 0 && !rotate (j, &error))
     g_warning ("Could not start a new journal: %s", error->message);
   if (j->closed->len == 0)
-    return;
+    return TRUE;
   j->compacting = g_steal_pointer (&j->closed);
   j->closed = g_array_new (FALSE, FALSE, sizeof (guint64));
   /* The thread's own copy: loading may still forget groups meanwhile. */
@@ -524,6 +524,7 @@ qmgr_journal_compact (QmgrJournal *j, gboolean rotate_current)
   g_atomic_int_set (&j->compact_ok, 0);
   g_atomic_int_set (&j->compact_stop, 0);
   j->thread = g_thread_new ("qmgrd-compact", journal_compact_thread, j);
+  return TRUE;
 }
 
 gboolean

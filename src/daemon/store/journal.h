@@ -97,8 +97,9 @@ guint64 qmgr_journal_size (QmgrJournal *j);
 
 /* Folds the closed journals into the group files in a background thread, after
  * closing the current one when it holds any record (@rotate) — everything in it
- * must have been synced. Does nothing while a compaction runs. */
-void qmgr_journal_compact (QmgrJournal *j, gboolean rotate);
+ * must have been synced. Does nothing while a compaction runs, and then
+ * returns FALSE: ask again once it has ended. */
+gboolean qmgr_journal_compact (QmgrJournal *j, gboolean rotate);
 
 /* Waits for a running compaction (tests). Returns whether it succeeded. */
 gboolean qmgr_journal_wait_compaction (QmgrJournal *j);
