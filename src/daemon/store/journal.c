@@ -27,6 +27,7 @@
 #define ROOM_GROWTH 8
 #define ZERO_PAGE 4096
 #define PENDING_KEEP (64 << 10)
+#define HOLD_MAX PENDING_KEEP
 #define PENDING_MIN (PENDING_KEEP / 4)
 
 /* ---- writing ---- */
@@ -384,7 +385,6 @@ qmgr_journal_append (QmgrJournal *j, const char *hex, char op, const char *data,
 {
   char header[MAX_HEADER];
   struct iovec iov[3];
-  g_autoptr(GError) local = NULL;
   int n;
 
   g_return_val_if_fail (strlen (hex) == HEX_LEN, FALSE);
@@ -414,18 +414,18 @@ qmgr_journal_append (QmgrJournal *j, const char *hex, char op, const char *data,
   iov[2] = (struct iovec) { (void *) "\n", 1 };
 
   /* Held back until the sync (one write for many records) only where the room
-   * is reserved: a full disk is then still reported here, to this caller. */
-  if (hold && reserve (j, (gsize) n + len + 1, &local))
+   * is reserved: a full disk is then still reported here, to this caller. A
+   * big record is written at once instead (after those held back), into its
+   * room, and synced with them: copying 6 MB into the buffer first would cost
+   * more than the write it saves. */
+  if (hold && !reserve (j, (gsize) n + len + 1, error))
+    return FALSE;
+  if (hold && len < HOLD_MAX)
     {
       pending_append (j, header, (gsize) n);
       pending_append (j, iov[1].iov_base, len);
       pending_append (j, "\n", 1);
       return TRUE;
-    }
-  if (local != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
     }
   return write_pending (j, error) && write_records (j, iov, 3, error);
 }
