@@ -2459,6 +2459,29 @@ test_carry_fifo (Fixture *f, gconstpointer data G_GNUC_UNUSED)
                    "in the file");
 }
 
+/* A carried group whose job is replaced: the whole record written into its
+ * file, the parts file gone, nothing of the old job back after a restart. */
+static void
+test_carry_job_replaced (Fixture *f, gconstpointer data G_GNUC_UNUSED)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *parts = parts_file (f, GUID_A);
+  QmgrGroup *g = unit_group_with_files (f->manager, GUID_A, UNIT_OWNER, BIG_FILES, FALSE);
+
+  qmgr_store_compact (f->store);
+  g_assert_true (qmgr_group_set_display_name (g, "carried", NULL));
+  change_file (g, 5, "\"five\"");
+  qmgr_store_compact (f->store);
+  g_assert_true (g_file_test (parts, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (qmgr_job_cancel (g->job, &error));
+  unit_create_job (g, GUID_C);
+  unit_add_files (g->job, 2);
+  g_assert_no_error (error);
+  qmgr_store_compact (f->store);
+  g_assert_false (g_file_test (parts, G_FILE_TEST_EXISTS));
+  assert_reloads_same (f, g);
+}
+
 /* A carried group cancelled: its file and its parts file go. */
 static void
 test_carry_deleted (Fixture *f, gconstpointer data G_GNUC_UNUSED)
@@ -2549,6 +2572,7 @@ main (int argc, char **argv)
   ADD ("/store/carry/torn-tail", test_carry_torn_tail);
   ADD ("/store/carry/fifo", test_carry_fifo);
   ADD ("/store/carry/deleted", test_carry_deleted);
+  ADD ("/store/carry/job-replaced", test_carry_job_replaced);
 
   return g_test_run ();
 }
