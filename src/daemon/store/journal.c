@@ -6,7 +6,11 @@
  * synced) ahead of them, so that syncing a record is a plain overwrite of
  * allocated blocks, with no size or allocation change for fdatasync to write
  * too (about 40 % cheaper here), and so that a full disk is reported when the
- * room is made, to the call that needed it. */
+ * room is made, to the call that needed it. What a call costs stays in
+ * proportion to it: the room under a batch of records is allocated, not
+ * written, and the zeros ahead of it grow with the journal (4 KiB in a fresh
+ * one, then eight times what it holds, up to 1 MiB), and are written a page at
+ * a time (see write_zeros). */
 #include "journal-private.h"
 
 #include <errno.h>
@@ -18,8 +22,12 @@
 #include "qmgr-error.h"
 #include "qmgr-io.h"
 
+#define ROOM_MIN (4 << 10)
 #define ROOM_CHUNK (1 << 20)
+#define ROOM_GROWTH 8
+#define ZERO_PAGE 4096
 #define PENDING_KEEP (64 << 10)
+#define HOLD_MAX PENDING_KEEP
 #define PENDING_MIN (PENDING_KEEP / 4)
 
 /* ---- writing ---- */
@@ -58,6 +66,7 @@ qmgr_journal_open (int dir_fd, const char *dir_path, QmgrJournalReplay **replay,
 {
   g_autoptr(QmgrJournal) j = g_new0 (QmgrJournal, 1);
   guint64 next = 1;
+  g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
 
   j->fd = -1;
   j->pending = g_string_new (NULL);
@@ -65,12 +74,13 @@ qmgr_journal_open (int dir_fd, const char *dir_path, QmgrJournalReplay **replay,
   j->dir_path = g_strdup (dir_path);
   j->file_max = G_MAXUINT64;
   j->forgotten = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  j->closed = journal_list (dir_fd, dir_path, error);
+  j->closed = journal_list (dir_fd, dir_path, parts, error);
   if (j->closed == NULL)
     return NULL;
-  *replay = journal_replay (dir_fd, dir_path, j->closed, FALSE, error);
+  *replay = journal_replay (dir_fd, dir_path, j->closed, parts, FALSE, error);
   if (*replay == NULL)
     return NULL;
+  j->parts = g_steal_pointer (&(*replay)->parts);
   if (j->closed->len > 0)
     next = g_array_index (j->closed, guint64, j->closed->len - 1) + 1;
   if (!start_journal (j, next, error))
@@ -87,10 +97,34 @@ qmgr_journal_set_file_max (QmgrJournal *j, guint64 max)
   j->file_max = max;
 }
 
+static gboolean reap (QmgrJournal *j, gboolean wait, gboolean *ok);
+
 void
 qmgr_journal_forget (QmgrJournal *j, const char *hex)
 {
+  g_autofree char *name = g_strconcat (hex, PARTS_SUFFIX, NULL);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  reap (j, TRUE, &ok);    /* the parts files are the compaction's while it runs */
   g_hash_table_add (j->forgotten, g_strdup (hex));
+  if (g_hash_table_remove (j->parts, hex) && !journal_set_aside (j->dir_fd, name, &error))
+    g_warning ("Could not set aside %s in %s: %s", name, j->dir_path, error->message);
+}
+
+gboolean
+qmgr_journal_parts_damaged (QmgrJournal *j, const char *hex)
+{
+  JournalParts *info = g_hash_table_lookup (j->parts, hex);
+
+  return info != NULL && info->damaged;
+}
+
+void
+qmgr_journal_set_fold_hook (QmgrJournal *j, QmgrJournalFoldHook hook, gpointer data)
+{
+  j->fold_hook = hook;
+  j->fold_hook_data = data;
 }
 
 static void
@@ -123,6 +157,7 @@ qmgr_journal_free (QmgrJournal *j)
   g_clear_error (&j->failed);
   g_clear_pointer (&j->closed, g_array_unref);
   g_clear_pointer (&j->forgotten, g_hash_table_unref);
+  g_clear_pointer (&j->parts, g_hash_table_unref);
   g_free (j->dir_path);
   g_free (j);
 }
@@ -277,48 +312,61 @@ write_pending (QmgrJournal *j, GError **error)
   return ok;
 }
 
-/* Makes sure @more bytes after what is written and held back go into room
- * written ahead (zeros, synced), so that writing held-back records cannot run
- * out of space and syncing them changes no metadata. */
-static gboolean
-reserve (QmgrJournal *j, gsize more, GError **error)
+/* Writes zeros from @at to @end of @fd a page at a time: each page is then
+ * a folio of its own in the page cache, and a record later written over part
+ * of the room dirties its own pages only, not a folio as big as the room (on
+ * Linux 6.18 a 1 MiB write is one 1 MiB folio, and a 600-byte record written
+ * into it is accounted, in write_bytes, as 1 MiB). Returns 0 or the errno. */
+static int
+write_zeros (int fd, guint64 at, guint64 end)
 {
-  static const char zeros[64 << 10];
-  struct iovec iov[ROOM_CHUNK / sizeof zeros + 1];
-  guint64 end = j->size + j->pending->len + more;
-  guint64 at = MAX (j->room, j->size);
+  static const char zeros[ZERO_PAGE];
 
-  if (end <= j->room)
-    return TRUE;
-  end = MAX (end, at) + ROOM_CHUNK;
   while (at < end)
     {
-      /* One call for the chunk (iovecs all pointing at the same zeros). */
-      guint64 left = end - at;
-      int cnt = 0;
-      ssize_t w;
+      gsize n = (gsize) MIN (end - at, ZERO_PAGE - at % ZERO_PAGE);
+      ssize_t w = pwrite (fd, zeros, n, (off_t) at);
 
-      while (left > 0 && cnt < (int) G_N_ELEMENTS (iov))
-        {
-          iov[cnt].iov_base = (void *) zeros;
-          iov[cnt].iov_len = MIN (sizeof zeros, left);
-          left -= iov[cnt].iov_len;
-          cnt++;
-        }
-      w = pwritev (j->fd, iov, cnt, (off_t) at);
       if (w < 0 && errno == EINTR)
         continue;
       if (w <= 0)
-        {
-          if (w == 0)
-            errno = EIO;
-          break;
-        }
+        return w == 0 ? EIO : errno;
       at += (guint64) w;
     }
-  if (at < end || fdatasync (j->fd) < 0)
+  return 0;
+}
+
+/* Makes sure @more bytes after what is written and held back go into room
+ * made ahead and synced, so that writing held-back records cannot run out of
+ * space and syncing them changes little metadata. The records' own place, a
+ * page or more, is allocated (fallocate) rather than written: they are about
+ * to be written there. Beyond it, room for the records to come is written as
+ * zeros: as much as the journal held before (ROOM_GROWTH times, within
+ * bounds), since a big batch does not make small records more likely. */
+static gboolean
+reserve (QmgrJournal *j, gsize more, GError **error)
+{
+  guint64 need = j->size + j->pending->len + more;
+  guint64 at = MAX (j->room, j->size), zeros_from = at, end;
+  int err = 0;
+
+  if (need <= j->room)
+    return TRUE;
+  end = need + CLAMP (ROOM_GROWTH * j->size, ROOM_MIN, ROOM_CHUNK);
+  if (need - at >= ZERO_PAGE)
     {
-      int err = errno;
+      err = fallocate (j->fd, 0, (off_t) at, (off_t) (need - at)) < 0 ? errno : 0;
+      if (err == 0)
+        zeros_from = need;
+      else if (err == EOPNOTSUPP)
+        err = 0;      /* zeros, then */
+    }
+  if (err == 0)
+    err = write_zeros (j->fd, zeros_from, end);
+  if (err == 0 && fdatasync (j->fd) < 0)
+    err = errno;
+  if (err != 0)
+    {
       g_autofree char *name = journal_name (j->seq);
       g_autofree char *path = g_build_filename (j->dir_path, name, NULL);
 
@@ -337,7 +385,6 @@ qmgr_journal_append (QmgrJournal *j, const char *hex, char op, const char *data,
 {
   char header[MAX_HEADER];
   struct iovec iov[3];
-  g_autoptr(GError) local = NULL;
   int n;
 
   g_return_val_if_fail (strlen (hex) == HEX_LEN, FALSE);
@@ -367,18 +414,18 @@ qmgr_journal_append (QmgrJournal *j, const char *hex, char op, const char *data,
   iov[2] = (struct iovec) { (void *) "\n", 1 };
 
   /* Held back until the sync (one write for many records) only where the room
-   * is reserved: a full disk is then still reported here, to this caller. */
-  if (hold && reserve (j, (gsize) n + len + 1, &local))
+   * is reserved: a full disk is then still reported here, to this caller. A
+   * big record is written at once instead (after those held back), into its
+   * room, and synced with them: copying 6 MB into the buffer first would cost
+   * more than the write it saves. */
+  if (hold && !reserve (j, (gsize) n + len + 1, error))
+    return FALSE;
+  if (hold && len < HOLD_MAX)
     {
       pending_append (j, header, (gsize) n);
       pending_append (j, iov[1].iov_base, len);
       pending_append (j, "\n", 1);
       return TRUE;
-    }
-  if (local != NULL)
-    {
-      g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
     }
   return write_pending (j, error) && write_records (j, iov, 3, error);
 }
@@ -434,25 +481,33 @@ reap (QmgrJournal *j, gboolean wait, gboolean *ok)
   g_thread_join (j->thread);
   j->thread = NULL;
   *ok = g_atomic_int_get (&j->compact_ok);
-  if (!*ok)   /* fold them again next time, before the newer ones */
-    g_array_prepend_vals (j->closed, j->compacting->data, j->compacting->len);
+  /* Fold them again next time, before the newer ones; those it removed before
+   * it failed are gone, and what they held is in the group or parts files. */
+  for (guint i = j->compacting->len; !*ok && i-- > 0;)
+    {
+      guint64 seq = g_array_index (j->compacting, guint64, i);
+      g_autofree char *name = journal_name (seq);
+
+      if (faccessat (j->dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+        g_array_prepend_val (j->closed, seq);
+    }
   g_clear_pointer (&j->compacting, g_array_unref);
   g_clear_pointer (&j->compact_forgotten, g_hash_table_unref);
   return TRUE;
 }
 
-void
+gboolean
 qmgr_journal_compact (QmgrJournal *j, gboolean rotate_current)
 {
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
   if (!reap (j, FALSE, &ok))
-    return;
+    return FALSE;
   if (rotate_current && qmgr_journal_size (j) > 0 && !rotate (j, &error))
     g_warning ("Could not start a new journal: %s", error->message);
   if (j->closed->len == 0)
-    return;
+    return TRUE;
   j->compacting = g_steal_pointer (&j->closed);
   j->closed = g_array_new (FALSE, FALSE, sizeof (guint64));
   /* The thread's own copy: loading may still forget groups meanwhile. */
@@ -469,6 +524,7 @@ qmgr_journal_compact (QmgrJournal *j, gboolean rotate_current)
   g_atomic_int_set (&j->compact_ok, 0);
   g_atomic_int_set (&j->compact_stop, 0);
   j->thread = g_thread_new ("qmgrd-compact", journal_compact_thread, j);
+  return TRUE;
 }
 
 gboolean

@@ -42,36 +42,30 @@ kf_key (GString *out, const char *key)
   g_string_append_c (out, '=');
 }
 
+/* Escaped as g_key_file_set_string() escapes: blanks before the first other
+ * character (GKeyFile would strip them), line breaks and backslashes. The
+ * rest is appended in runs, not byte by byte: AddFiles of 1,000 files of
+ * B10's shape is 6 MB of text. */
 static void
 kf_string (GString *out, const char *key, const char *value)
 {
-  gboolean leading = TRUE;
+  const char *p = value;
 
   kf_key (out, key);
-  for (const char *p = value; *p != '\0'; p++)
-    switch (*p)
-      {
-      case ' ':
-        g_string_append (out, leading ? "\\s" : " ");
+  for (; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
+    g_string_append (out, *p == ' ' ? "\\s" : *p == '\t' ? "\\t" :
+                          *p == '\n' ? "\\n" : "\\r");
+  while (*p != '\0')
+    {
+      gsize run = strcspn (p, "\n\r\\");
+
+      g_string_append_len (out, p, (gssize) run);
+      p += run;
+      if (*p == '\0')
         break;
-      case '\t':
-        g_string_append (out, leading ? "\\t" : "\t");
-        break;
-      case '\n':
-        g_string_append (out, "\\n");
-        break;
-      case '\r':
-        g_string_append (out, "\\r");
-        break;
-      case '\\':
-        g_string_append (out, "\\\\");
-        leading = FALSE;
-        break;
-      default:
-        g_string_append_c (out, *p);
-        leading = FALSE;
-        break;
-      }
+      g_string_append (out, *p == '\n' ? "\\n" : *p == '\r' ? "\\r" : "\\\\");
+      p++;
+    }
   g_string_append_c (out, '\n');
 }
 

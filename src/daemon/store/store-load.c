@@ -1,8 +1,8 @@
-/* qmgrd store — loading: every group from its file and the journals'
- * records, then the settings. What does not load is set aside (renamed, or
- * written, to <hex>.group.broken) with a warning naming it, and the rest load.
- * A group file written by the previous version is written again, in today's
- * format, soon after. */
+/* qmgrd store — loading: every group from its file, its parts file and the
+ * journals' records, then the settings. What does not load is set aside
+ * (renamed, or written, to <hex>.group.broken) with a warning naming it, and
+ * the rest load. A group file written by the previous version, or whose parts
+ * file is damaged, is written again, whole and in today's format, soon after. */
 #include "store.h"
 
 #include <dirent.h>
@@ -82,8 +82,8 @@ load_group_file (QmgrStore *s, QmgrManager *m, const char *name, gboolean *legac
   return g;
 }
 
-/* A group the journals hold records of: its latest whole record, or its file,
- * with the parts after it put in. */
+/* A group the journals or its parts file hold records of: its latest whole
+ * record, or its file, with the parts after it put in. */
 static QmgrGroup *
 load_replayed (QmgrStore *s, QmgrManager *m, const char *hex, const QmgrStoreOverlay *ov,
                gboolean *legacy, GError **error)
@@ -119,8 +119,8 @@ load_replayed (QmgrStore *s, QmgrManager *m, const char *hex, const QmgrStoreOve
 
 /* A group the journals hold records of that cannot be loaded: the file the
  * records build on is renamed to .broken, or the latest whole record written
- * there; the journals are folded without the group, and a deletion record
- * keeps an older file of it from coming back. */
+ * there, and its parts file too; the journals are folded without the group,
+ * and a deletion record keeps an older file of it from coming back. */
 static void
 set_aside_replayed (QmgrStore *s, const char *hex, const QmgrStoreOverlay *ov, const GError *why)
 {
@@ -184,6 +184,15 @@ typedef struct {
   gboolean legacy;                  /* written by version 1: to be written again */
 } Loaded;
 
+static gboolean
+parts_damaged (QmgrStore *s, QmgrGroup *group)
+{
+  char hex[QMGR_GUID_HEX_LEN + 1];
+
+  qmgr_guid_to_hex (group->id, hex);
+  return qmgr_journal_parts_damaged (s->journal, hex);
+}
+
 static gint
 compare_seq (gconstpointer a, gconstpointer b)
 {
@@ -206,7 +215,7 @@ set_aside_loaded (QmgrStore *s, Loaded *l, const GError *why)
     }
 }
 
-/* The group files the journals do not speak for. */
+/* The group files the journals and parts files do not speak for. */
 static gboolean
 load_files (QmgrStore *s, QmgrManager *m, GHashTable *replayed, GArray *loaded, GError **error)
 {
@@ -251,7 +260,7 @@ load_files (QmgrStore *s, QmgrManager *m, GHashTable *replayed, GArray *loaded, 
   return TRUE;
 }
 
-/* The groups the journals hold records of. */
+/* The groups the journals or their parts files hold records of. */
 static void
 load_replay (QmgrStore *s, QmgrManager *m, GHashTable *replayed, GArray *loaded)
 {
@@ -298,8 +307,12 @@ qmgr_store_load (QmgrStore *s, QmgrManager *m, GError **error)
           set_aside_loaded (s, l, local);
           qmgr_group_free (l->group);
         }
-      else if (l->legacy)
-        store_save_group_soon (s, l->group, NULL);   /* in today's format, with its end marker */
+      else if (l->legacy || parts_damaged (s, l->group))
+        {
+          /* In today's format, with its end marker; or not building on a
+           * damaged parts file any more. */
+          store_save_group_soon (s, l->group, NULL);
+        }
     }
   load_settings (s, m);
   /* The journals found are folded into the group files in the background,

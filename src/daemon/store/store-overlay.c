@@ -231,6 +231,26 @@ qmgr_store_overlay_has_parts (const QmgrStoreOverlay *ov)
   return ov->header.data != NULL;
 }
 
+void
+qmgr_store_overlay_put_over (QmgrStoreOverlay *under, const QmgrStoreOverlay *over)
+{
+  if (over->deleted || over->whole.data != NULL)
+    {
+      under->deleted = over->deleted;
+      under->whole = over->whole;
+      under->header = (QmgrStoreText) { NULL, 0 };
+      clear_files (under);
+    }
+  if (over->header.data != NULL)
+    under->header = over->header;
+  for (guint i = 0; over->files != NULL && i < over->files->len; i++)
+    {
+      const QmgrStoreText *t = &g_array_index (over->files, QmgrStoreText, i);
+      if (t->data != NULL)
+        set_piece (under->files, i, t->data, t->len);
+    }
+}
+
 /* ---- the group's text ---- */
 
 /* Checks @base against its end marker (a version 1 text has none) and splits
@@ -316,6 +336,23 @@ qmgr_store_overlay_pieces (const QmgrStoreOverlay *ov, const char *base, gsize b
     }
   qmgr_store_format_end (crc, end);
   g_array_append_val (pieces, ((QmgrStoreText) { end, strlen (end) }));
+  return TRUE;
+}
+
+gboolean
+qmgr_store_overlay_part_pieces (const QmgrStoreOverlay *ov, GArray *pieces)
+{
+  guint64 n_files;
+
+  if (ov->header.data == NULL || !header_files (ov->header, &n_files))
+    return FALSE;
+  add_piece (pieces, ov->header);
+  for (guint i = 0; ov->files != NULL && i < ov->files->len && i < n_files; i++)
+    {
+      const QmgrStoreText *t = &g_array_index (ov->files, QmgrStoreText, i);
+      if (t->data != NULL)
+        add_piece (pieces, *t);
+    }
   return TRUE;
 }
 

@@ -37,6 +37,15 @@ GHashTable *qmgr_store_overlays_new (void);
 gboolean qmgr_store_overlays_apply (GHashTable *overlays, const char *hex, char op,
                                     const char *data, gsize len);
 
+/* Puts @over's records on top of @under's (both of the same group): the
+ * group's changes in two spans of records, made one. */
+void qmgr_store_overlay_put_over (QmgrStoreOverlay *under, const QmgrStoreOverlay *over);
+
+/* The pieces of one part record that says what @overlay's parts say: their
+ * latest header and the latest section of each file they name, in order.
+ * FALSE when it holds no part (or its header does not count its files). */
+gboolean qmgr_store_overlay_part_pieces (const QmgrStoreOverlay *overlay, GArray *pieces);
+
 /* Whether @overlay's text builds on the group's file (no whole record). */
 gboolean qmgr_store_overlay_needs_file (const QmgrStoreOverlay *overlay);
 /* Whether it holds parts (else its text is the whole record or the file). */

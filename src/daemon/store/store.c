@@ -21,10 +21,13 @@
 #include "store-private.h"
 
 #define FLUSH_DELAY_MS 200
-/* The journal is folded into the group files (in a thread) once it is this big,
- * or this long after its first record. */
+/* The journal is folded away (in a thread: journal.h) once it is this big, or
+ * this long after its first record. */
 #define COMPACT_SIZE (G_GUINT64_CONSTANT (32) << 20)
 #define COMPACT_AFTER_S 30
+/* ... or this soon after the fold that was running then has ended: the last
+ * records of a burst are not left for the next change to bring their fold. */
+#define COMPACT_RETRY_S 1
 
 /* What a group's next record must hold: the saves since its last, merged. */
 typedef struct {
@@ -143,16 +146,30 @@ qmgr_store_free (QmgrStore *s)
 
 /* ---- saving: records in the journal, made durable one batch at a time ---- */
 
+static gboolean on_compact_due (gpointer user_data);
+
+/* Folds in @seconds, or sooner if a fold is due sooner already; @now: drop a
+ * later one. */
+static void
+schedule_compact (QmgrStore *s, guint seconds, gboolean now)
+{
+  if (s->compact_source != 0 && !now)
+    return;
+  if (s->compact_source != 0)
+    g_source_remove (s->compact_source);
+  s->compact_source = g_timeout_add_seconds (seconds, on_compact_due, s);
+}
+
 static gboolean
 on_compact_due (gpointer user_data)
 {
   QmgrStore *s = user_data;
 
   s->compact_source = 0;
-  if (!qmgr_journal_needs_sync (s->journal))
-    qmgr_journal_compact (s->journal, TRUE);
-  else
-    s->compact_source = g_timeout_add_seconds (COMPACT_AFTER_S, on_compact_due, s);
+  if (qmgr_journal_needs_sync (s->journal))
+    schedule_compact (s, COMPACT_AFTER_S, FALSE);
+  else if (!qmgr_journal_compact (s->journal, TRUE))
+    schedule_compact (s, COMPACT_RETRY_S, FALSE);   /* after the fold that runs */
   return G_SOURCE_REMOVE;
 }
 
@@ -162,8 +179,9 @@ store_sync (QmgrStore *s, GError **error)
 {
   if (!qmgr_journal_sync (s->journal, error))
     return FALSE;
-  if (qmgr_journal_size (s->journal) >= COMPACT_SIZE)
-    qmgr_journal_compact (s->journal, TRUE);
+  if (qmgr_journal_size (s->journal) >= COMPACT_SIZE &&
+      !qmgr_journal_compact (s->journal, TRUE))
+    schedule_compact (s, COMPACT_RETRY_S, TRUE);
   return TRUE;
 }
 
@@ -233,8 +251,8 @@ append_changes (QmgrStore *s, QmgrGroup *group, const Changes *c, gboolean hold,
   qmgr_guid_to_hex (group->id, hex);
   ok = qmgr_journal_append (s->journal, hex, op, contents, len, hold, error);
   explicit_bzero (contents, len);   /* it may hold a password */
-  if (ok && s->compact_source == 0)
-    s->compact_source = g_timeout_add_seconds (COMPACT_AFTER_S, on_compact_due, s);
+  if (ok)
+    schedule_compact (s, COMPACT_AFTER_S, FALSE);
   return ok;
 }
 
@@ -382,6 +400,13 @@ qmgr_store_compact (QmgrStore *s)
   qmgr_journal_compact (s->journal, TRUE);
   if (!qmgr_journal_wait_compaction (s->journal))
     g_warning ("Could not fold the journal into the group files");
+}
+
+void
+qmgr_store_set_fold_hook (QmgrStore *s, void (*hook) (const char *step, gpointer data),
+                          gpointer data)
+{
+  qmgr_journal_set_fold_hook (s->journal, hook, data);
 }
 
 static gboolean

@@ -2,9 +2,13 @@
  * A change is appended to the journal (journal.h) and made durable, one fdatasync
  * per batch, before it is acknowledged; it costs what changed (the group's own
  * fields and the sections of the files it touched: store-overlay.h), not the
- * group's size. The journal is folded into the group files in the background.
- * The D-Bus-set manager settings live in <state>/settings.conf, written
- * atomically. */
+ * group's size. The journal is folded away in the background, at a cost in
+ * proportion to what it holds too: a big group changed a little keeps its
+ * changes in its parts file (<hex>.parts) until they add up to a quarter of
+ * its file, and only then is its file written anew (journal.h). The same holds
+ * at exit: a stopped daemon leaves one file per group, and a parts file beside
+ * such groups. The D-Bus-set manager settings live in <state>/settings.conf,
+ * written atomically. */
 #pragma once
 
 #include "manager.h"
@@ -22,8 +26,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrStore, qmgr_store_free)
  * shortly after such a save. */
 void qmgr_store_flush (QmgrStore *store);
 
-/* Folds the journal into the group files now and waits for it (tests). */
+/* Folds the journal away now, by journal.h's rule, and waits for it (at
+ * exit, and tests). */
 void qmgr_store_compact (QmgrStore *store);
+
+/* Tests: runs @hook at each step of every fold (journal.h, QmgrJournalFoldHook),
+ * in the fold's thread. */
+void qmgr_store_set_fold_hook (QmgrStore *store, void (*hook) (const char *step, gpointer data),
+                               gpointer data);
 
 /* Hooks to pass to qmgr_manager_set_store() with the store as their data. */
 const QmgrStoreHooks *qmgr_store_hooks (void);
