@@ -7,7 +7,10 @@
  * from the source's dispatch, and completions are drained with
  * curl_multi_info_read until it returns NULL. No polling, no threads, and no
  * wake-up while nothing transfers. A stall is judged by the engine itself: one
- * timer per transfer, due stall_timeout after its last byte. */
+ * timer per transfer, due stall_timeout after its last byte. The connection
+ * of a background transfer gets a small receive buffer as soon as the
+ * transfer sees it (a new one or one from libcurl's pool alike), and loses
+ * it when the transfer stops being background work (tcp-path.c). */
 #include "config.h"
 
 #include "engine.h"
@@ -19,6 +22,7 @@
 
 #include "qmgr-constants.h"
 #include "qmgr-io.h"
+#include "tcp-path.h"
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURL, curl_easy_cleanup)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURLM, curl_multi_cleanup)
@@ -47,6 +51,7 @@ struct _QmgrTransferEngine {
   gint64 timer_due;           /* libcurl's timer, monotonic µs; -1: none */
   GHashTable *transfers;      /* CURL* → QmgrTransfer* */
   GHashTable *sockets;        /* socket fd → its tag in source */
+  GHashTable *clamped;        /* socket fds whose receive buffer we clamped (until closed) */
 };
 
 struct _QmgrTransfer {
@@ -92,6 +97,13 @@ struct _QmgrTransfer {
   gint64 stall_us;
   gint64 last_byte;           /* monotonic µs: the last byte, the start, or an unpause */
   gboolean stalled;
+
+  /* The connection last seen (CURLINFO_ACTIVESOCKET), for the receive
+   * buffer and the samples. */
+  gboolean background;
+  curl_socket_t sock;
+  gboolean sock_local;
+  guint64 sock_received;      /* its tcpi_bytes_received at the last sample */
 };
 
 typedef struct {
@@ -406,6 +418,87 @@ release (QmgrTransfer *t)
     g_warning ("Could not resume a transfer: %s", curl_easy_strerror (code));
 }
 
+/* ---- the connection ---- */
+
+/* Clamps or unclamps the connection's receive buffer as the transfer needs.
+ * The mark stays with the socket, which libcurl may hand to a later transfer
+ * of the other kind. */
+static void
+apply_background (QmgrTransfer *t)
+{
+  GHashTable *clamped = t->engine->clamped;
+  gboolean is = g_hash_table_contains (clamped, GINT_TO_POINTER (t->sock));
+  gboolean want = t->background && !t->sock_local;
+
+  if (t->sock == CURL_SOCKET_BAD || want == is)
+    return;
+  if (!qmgr_tcp_set_background (t->sock, want))
+    g_debug ("Could not set the receive buffer of a connection: %s", g_strerror (errno));
+  if (want)
+    g_hash_table_add (clamped, GINT_TO_POINTER (t->sock));
+  else
+    g_hash_table_remove (clamped, GINT_TO_POINTER (t->sock));
+}
+
+/* The connection the transfer uses now: a new one is looked at once. */
+static void
+watch_socket (QmgrTransfer *t)
+{
+  curl_socket_t sock = CURL_SOCKET_BAD;
+  guint32 rtt;
+
+  if (curl_easy_getinfo (t->easy, CURLINFO_ACTIVESOCKET, &sock) != CURLE_OK)
+    sock = CURL_SOCKET_BAD;
+  if (sock != t->sock)
+    {
+      t->sock = sock;
+      t->sock_local = sock != CURL_SOCKET_BAD && qmgr_tcp_is_local (sock);
+      /* What it received before (for an earlier transfer) is not ours. */
+      if (sock == CURL_SOCKET_BAD || !qmgr_tcp_read_info (sock, &rtt, &t->sock_received))
+        t->sock_received = 0;
+    }
+  apply_background (t);
+}
+
+void
+qmgr_transfer_set_background (QmgrTransfer *t, gboolean background)
+{
+  if (t == NULL || t->background == background)
+    return;
+  t->background = background;
+  if (t->easy != NULL)
+    watch_socket (t);
+}
+
+void
+qmgr_transfer_sample (QmgrTransfer *t, QmgrTransferSample *sample)
+{
+  guint64 received;
+
+  memset (sample, 0, sizeof *sample);
+  if (t == NULL || t->easy == NULL)
+    return;
+  watch_socket (t);
+  if (t->sock == CURL_SOCKET_BAD)
+    return;
+  sample->local = t->sock_local;
+  if (!qmgr_tcp_read_info (t->sock, &sample->rtt_us, &received))
+    return;
+  sample->bytes_received = received >= t->sock_received ? received - t->sock_received : 0;
+  t->sock_received = received;
+}
+
+/* Every socket libcurl closes passes here, so that a clamp mark never stays
+ * on a number the kernel gives to another socket. */
+static int
+on_close_socket (void *clientp, curl_socket_t sock)
+{
+  QmgrTransferEngine *e = clientp;
+
+  g_hash_table_remove (e->clamped, GINT_TO_POINTER (sock));
+  return close (sock);
+}
+
 static void
 replace_string (char **field, const char *value)
 {
@@ -425,7 +518,9 @@ on_header (char *buffer, size_t size, size_t n, void *userdata)
   g_strchomp (line);
   if (g_str_has_prefix (line, "HTTP/"))
     {
-      /* A new response (after a redirect or an interim answer). */
+      /* A new response (after a redirect or an interim answer), maybe on
+       * another connection. */
+      watch_socket (t);
       g_clear_pointer (&t->etag, g_free);
       g_clear_pointer (&t->last_modified, g_free);
       g_clear_pointer (&t->content_range, g_free);
@@ -809,6 +904,7 @@ qmgr_transfer_engine_new (GError **error)
   e->multi = g_steal_pointer (&multi);
   e->transfers = g_hash_table_new (g_direct_hash, g_direct_equal);
   e->sockets = g_hash_table_new (g_direct_hash, g_direct_equal);
+  e->clamped = g_hash_table_new (g_direct_hash, g_direct_equal);
   e->source = g_source_new (&engine_source_funcs, sizeof (EngineSource));
   ((EngineSource *) e->source)->engine = e;
   g_source_set_name (e->source, "curl");
@@ -830,11 +926,12 @@ qmgr_transfer_engine_free (QmgrTransferEngine *e)
       g_hash_table_iter_steal (&iter);
       qmgr_transfer_cancel (t);
     }
-  curl_multi_cleanup (e->multi);
+  curl_multi_cleanup (e->multi);   /* closes the pooled connections (on_close_socket) */
   g_source_destroy (e->source);
   g_source_unref (e->source);
   g_hash_table_unref (e->transfers);
   g_hash_table_unref (e->sockets);
+  g_hash_table_unref (e->clamped);
   g_free (e);
 }
 
@@ -867,6 +964,9 @@ set_up (QmgrTransfer *t, const QmgrTransferRequest *req)
   SET (CURLOPT_WRITEFUNCTION, on_body);
   SET (CURLOPT_WRITEDATA, t);
   SET (CURLOPT_PRIVATE, t);
+  /* Kept by the connection, which may outlive the transfer in the pool. */
+  SET (CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+  SET (CURLOPT_CLOSESOCKETDATA, t->engine);
   /* HTTP/2 where TLS offers it; a libcurl built without it speaks HTTP/1.1. */
   code = curl_easy_setopt (c, CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
   if (code != CURLE_OK)
@@ -926,6 +1026,8 @@ qmgr_transfer_start (QmgrTransferEngine *e, const QmgrTransferRequest *req,
   t->bytes_total = QMGR_SIZE_UNKNOWN;
   t->unlimited = req->budget < 0;
   t->budget = req->budget;
+  t->background = req->background;
+  t->sock = CURL_SOCKET_BAD;
   /* Without a validator a resume could splice two versions: start over. One
    * that is not a well-formed header value is never sent back. */
   if (validator_is_valid (req->validator))
