@@ -3,6 +3,7 @@
  * only through the injected clock. */
 #include "scheduler.h"
 
+#include "pacer.h"
 #include "qmgr-constants.h"
 #include "token-bucket.h"
 
@@ -23,6 +24,7 @@ typedef struct {
   QmgrFile *file;
   gboolean committing;      /* transferred; the backend makes it durable */
   gboolean paced;           /* its bytes are budgeted */
+  gboolean background;      /* as the backend was told: it yields (the pacer watches it) */
   gint64 granted;           /* the last budget, already taken from the buckets */
   guint grant_timer;        /* waiting for tokens */
   guint64 bytes_total;      /* once transferred */
@@ -52,7 +54,8 @@ struct _QmgrScheduler {
   GArray *completions;      /* QmgrCompletion: recorded, not yet announced */
   guint announce_timer;
   guint schedule_timer;
-  QmgrTokenBucket background_bucket;  /* the manager's limits on background work */
+  QmgrTokenBucket background_bucket;  /* the manager's limits and the pacer's on background work */
+  QmgrPacer *pacer;         /* NULL: background work obeys the limits alone */
 };
 
 static void schedule_soon (QmgrScheduler *s);
@@ -147,6 +150,8 @@ active_remove (QmgrScheduler *s, Active *a)
 {
   if (!a->committing)
     s->n_transferring--;
+  if (s->pacer != NULL)
+    qmgr_pacer_remove_item (s->pacer, a->id);
   qmgr_clock_clear (s->clock, &a->grant_timer);
   g_hash_table_remove (s->by_file, a->file);
   g_hash_table_remove (s->items, &a->id);   /* frees a */
@@ -189,18 +194,32 @@ forget_group (QmgrScheduler *s, QmgrGroup *g)
 
 /* ---- pacing: budgets from token buckets ---- */
 
-/* Foreground groups obey only their own limit; background ones the manager's
- * too (with MeteredBandwidthLimit while the network is metered). */
+/* The rate of all background work together: the manager's BandwidthLimit
+ * (and MeteredBandwidthLimit while the network is metered) and the pacer's,
+ * the lowest of those set; 0: none. */
+static guint64
+background_limit (QmgrScheduler *s)
+{
+  guint64 limit = qmgr_manager_get_background_limit (s->manager);
+  guint64 yielding = s->pacer != NULL ? qmgr_pacer_get_rate (s->pacer) : 0;
+
+  if (limit == 0 || yielding == 0)
+    return MAX (limit, yielding);
+  return MIN (limit, yielding);
+}
+
+/* Foreground groups obey only their own limit; background ones the
+ * background rate too. */
 static gboolean
 is_paced (QmgrScheduler *s, QmgrGroup *g)
 {
-  return g->bandwidth_limit > 0 || (!g->foreground && qmgr_manager_get_background_limit (s->manager) > 0);
+  return g->bandwidth_limit > 0 || (!g->foreground && background_limit (s) > 0);
 }
 
 static void
 refresh_rates (QmgrScheduler *s, GroupState *st, gint64 now)
 {
-  guint64 background = qmgr_manager_get_background_limit (s->manager);
+  guint64 background = background_limit (s);
 
   if (st->bucket.rate != st->group->bandwidth_limit)
     qmgr_token_bucket_set_rate (&st->bucket, st->group->bandwidth_limit, now);
@@ -287,6 +306,64 @@ repace (QmgrScheduler *s)
       /* A budget of 0: spent at its next write, when it asks for one. */
       qmgr_backend_set_budget (s->backend, a->id, paced ? 0 : QMGR_BUDGET_UNLIMITED);
     }
+}
+
+/* ---- the pacer ---- */
+
+static void
+on_pacer_sample (QmgrItemId id, gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+
+  qmgr_backend_sample (s->backend, id);
+}
+
+/* A new background rate: items waiting for tokens wait as long as it says
+ * (less, when it grew), items that stop or start being paced hear of it. */
+static void
+on_pacer_rate (guint64 rate, gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (s->background_bucket.rate != background_limit (s))
+    qmgr_token_bucket_set_rate (&s->background_bucket, background_limit (s), now_mono (s));
+  repace (s);
+  g_hash_table_iter_init (&iter, s->items);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Active *a = value;
+      if (a->grant_timer != 0 && a->background)
+        {
+          qmgr_clock_clear (s->clock, &a->grant_timer);
+          grant (s, a);
+        }
+    }
+}
+
+static const QmgrPacerFuncs pacer_funcs = {
+  .sample = on_pacer_sample,
+  .rate_changed = on_pacer_rate,
+};
+
+void
+qmgr_scheduler_set_pacer (QmgrScheduler *s, QmgrPacer *pacer)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_if_fail (s->pacer == NULL);
+  s->pacer = pacer;
+  qmgr_pacer_set_funcs (pacer, &pacer_funcs, s);
+  g_hash_table_iter_init (&iter, s->items);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Active *a = value;
+      if (a->background && !a->committing)
+        qmgr_pacer_add_item (pacer, a->id);
+    }
+  on_pacer_rate (qmgr_pacer_get_rate (pacer), s);
 }
 
 /* ---- outcomes ---- */
@@ -425,6 +502,8 @@ on_done (QmgrItemId id, const QmgrBackendResult *r, gpointer user_data)
   if (r->outcome == QMGR_BACKEND_OK)
     {
       /* Made durable with the others that finish meanwhile; the slot is free. */
+      if (s->pacer != NULL)
+        qmgr_pacer_remove_item (s->pacer, a->id);
       a->committing = TRUE;
       a->bytes_total = r->bytes_total;
       qmgr_clock_clear (s->clock, &a->grant_timer);
@@ -515,6 +594,15 @@ on_commits_settled (gpointer user_data)
                                         announce_completions, s);
 }
 
+static void
+on_path_sample (QmgrItemId id, const QmgrPathSample *sample, gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+
+  if (s->pacer != NULL)
+    qmgr_pacer_sample (s->pacer, id, sample);
+}
+
 static const QmgrBackendEvents backend_events = {
   .started = on_started,
   .response = on_response,
@@ -523,6 +611,7 @@ static const QmgrBackendEvents backend_events = {
   .done = on_done,
   .committed = on_committed,
   .commits_settled = on_commits_settled,
+  .path_sample = on_path_sample,
 };
 
 static void
@@ -546,6 +635,7 @@ start_file (QmgrScheduler *s, QmgrGroup *g, guint index)
   a->index = index;
   a->file = file;
   a->paced = is_paced (s, g);
+  a->background = !g->foreground;
   g_hash_table_insert (s->items, &a->id, a);
   g_hash_table_insert (s->by_file, file, a);
   s->n_transferring++;
@@ -561,12 +651,14 @@ start_file (QmgrScheduler *s, QmgrGroup *g, guint index)
   req.password = g->remote_user_password;
   /* A stall is noticed in time for a short NoProgressTimeout too. */
   req.stall_timeout = CLAMP (g->no_progress_timeout, 1u, 60u);
-  req.background = !g->foreground;
+  req.background = a->background;
   /* A paced item asks for its first budget with its first bytes. */
   req.budget = a->paced ? 0 : QMGR_BUDGET_UNLIMITED;
   qmgr_job_set_current_file (job, index);
   qmgr_group_set_run_state (g, QMGR_RUN_TRANSFERRING);
   qmgr_backend_start (s->backend, &req);
+  if (a->background && s->pacer != NULL)
+    qmgr_pacer_add_item (s->pacer, a->id);
 }
 
 /* ---- choosing ---- */
@@ -755,11 +847,39 @@ on_job_removing (QmgrJob *job, gpointer user_data)
   schedule_soon (s);
 }
 
+/* SwitchToForeground on a running group: its transfers stop yielding at once
+ * (their connections' receive buffers too), without starting again. */
+static void
+follow_foreground (QmgrScheduler *s, QmgrGroup *g)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (!g->foreground)
+    return;
+  g_hash_table_iter_init (&iter, s->items);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      Active *a = value;
+
+      if (a->group != g || !a->background)
+        continue;
+      a->background = FALSE;
+      if (a->committing)
+        continue;
+      if (s->pacer != NULL)
+        qmgr_pacer_remove_item (s->pacer, a->id);
+      qmgr_backend_set_background (s->backend, a->id, FALSE);
+    }
+}
+
 static void
 on_group_changed (QmgrGroup *g, QmgrGroupChange changes, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
 
+  if (changes & QMGR_GROUP_CHANGED_STATUS)
+    follow_foreground (s, g);
   if (changes & (QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_BANDWIDTH_LIMIT))
     repace (s);
   if (changes & (QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_FILES_TOTAL |
@@ -805,8 +925,7 @@ qmgr_scheduler_new (QmgrManager *manager, QmgrBackend *backend, QmgrClock *clock
   s->items = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   s->by_file = g_hash_table_new (g_direct_hash, g_direct_equal);
   s->completions = g_array_new (FALSE, FALSE, sizeof (QmgrCompletion));
-  qmgr_token_bucket_init (&s->background_bucket, qmgr_manager_get_background_limit (manager),
-                          now_mono (s));
+  qmgr_token_bucket_init (&s->background_bucket, background_limit (s), now_mono (s));
   qmgr_backend_set_events (backend, &backend_events, s);
   qmgr_manager_add_listener (manager, &scheduler_listener, s);
   for (GList *l = manager->groups.head; l != NULL; l = l->next)
@@ -835,6 +954,7 @@ qmgr_scheduler_free (QmgrScheduler *s)
     }
   g_hash_table_unref (s->items);
   g_hash_table_unref (s->by_file);
+  qmgr_pacer_free (s->pacer);
   /* Not announced: the store is flushed on the way out, and the callbacks
    * they queued are delivered after the next start. */
   qmgr_clock_clear (s->clock, &s->announce_timer);
