@@ -147,12 +147,20 @@ test_delay_backoff (Fixture *f, gconstpointer data)
   tick (f, BASE_US + 20000, LINK, 0);
   g_assert_cmpuint (rate (f), >=, LINK * 0.5 * 0.99);
   g_assert_cmpuint (rate (f), <=, LINK * 0.5 * 1.01);
-  /* The next window still shows the queue being drained: not judged on it. */
+  /* The next window shows the queue draining (the kernel's estimate lags):
+   * no decrease while it shrinks. */
   last = rate (f);
-  tick (f, BASE_US + 20000, receives (f, LINK, 0), 0);
+  tick (f, BASE_US + 12000, receives (f, LINK, 0), 0);
   g_assert_cmpuint (rate (f), ==, last);
-  /* It stays: halving again with each news of it (less often as the item
-   * moves fewer bytes), down to the floor. */
+  tick (f, BASE_US + 9000, receives (f, LINK, 0), 0);
+  g_assert_cmpuint (rate (f), ==, last);
+  /* It does not drain: lower again, in proportion. */
+  tick (f, BASE_US + 9000, receives (f, LINK, 0), 0);
+  g_assert_cmpuint (rate (f), <, last * 0.7);
+  g_assert_cmpuint (rate (f), >, last * 0.5);
+  last = rate (f);
+  /* A queue that stays: lower with each news of it (less often as the item
+   * moves fewer bytes), by half at most each time, down to the floor. */
   for (int i = 0; i < 200; i++)
     {
       tick (f, BASE_US + 20000, receives (f, LINK, 0), 0);
@@ -261,7 +269,39 @@ test_additive_increase (Fixture *f, gconstpointer data)
   qmgr_pacer_remove_item (f->pacer, 1);
 }
 
-/* A rate the item does not use (its server is slower) is no reason to grow. */
+/* Near the rate at which the last queue appeared, the rate grows ten times
+ * slower: reading faster than the link fills the queue at once. */
+static void
+test_plateau (Fixture *f, gconstpointer data)
+{
+  guint64 before;
+  int i;
+
+  qmgr_pacer_add_item (f->pacer, 1);
+  run_quiet (f, 2);
+  tick (f, BASE_US + 20000, LINK, 0);
+  g_assert_cmpuint (rate (f), <, LINK * 0.51);
+  for (i = 0; i < 100 && rate (f) < LINK * 0.85 * 0.95; i++)
+    {
+      before = rate (f);
+      tick (f, BASE_US, receives (f, LINK, 0), 0);
+      g_assert_cmpuint (rate (f) - before, >, LINK / 25);
+    }
+  /* Past 85 % of it, small steps. */
+  while (rate (f) < LINK * 0.85)
+    tick (f, BASE_US, receives (f, LINK, 0), 0);
+  for (i = 0; i < 10; i++)
+    {
+      before = rate (f);
+      tick (f, BASE_US, receives (f, LINK, 0), 0);
+      g_assert_cmpuint (rate (f) - before, <, LINK / 150);
+      g_assert_cmpuint (rate (f), >, before);
+    }
+  qmgr_pacer_remove_item (f->pacer, 1);
+}
+
+/* A rate the item does not use (its server is slower) is no reason to grow
+ * (once the smoothed use has caught up: a few ticks). */
 static void
 test_no_increase_unused (Fixture *f, gconstpointer data)
 {
@@ -272,8 +312,12 @@ test_no_increase_unused (Fixture *f, gconstpointer data)
   tick (f, BASE_US + 20000, LINK, 0);
   capped = rate (f);
   g_assert_cmpuint (capped, >, 0);
+  for (int i = 0; i < TICKS_PER_S; i++)
+    tick (f, BASE_US, LINK / 8, 0);
+  capped = rate (f);
+  g_assert_cmpuint (capped, <, LINK);
   for (int i = 0; i < 5 * TICKS_PER_S; i++)
-    tick (f, BASE_US, capped / 4.0, 0);
+    tick (f, BASE_US, LINK / 8, 0);
   g_assert_cmpuint (rate (f), ==, capped);
   qmgr_pacer_remove_item (f->pacer, 1);
 }
@@ -472,6 +516,7 @@ main (int argc, char **argv)
   ADD ("foreign/not-busy", test_foreign_not_busy);
   ADD ("increase/additive", test_additive_increase);
   ADD ("increase/not-unused", test_no_increase_unused);
+  ADD ("increase/plateau", test_plateau);
   ADD ("local-ignored", test_local_ignored);
   ADD ("no-link", test_no_link);
   ADD ("ticks-only-while-busy", test_ticks_only_while_busy);

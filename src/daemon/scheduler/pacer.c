@@ -9,9 +9,16 @@
  *   - other traffic: the links received clearly more than our connections
  *     did while they are near their capacity: the rate halves;
  *   - quiet: the rate grows by a twentieth of the link's capacity estimate
- *     per tick (less as the delay nears the target); after 10 s without a
+ *     per tick (less as the delay nears the target), but by a two-hundredth
+ *     near the rate at which the last queue appeared; after 10 s without a
  *     reason to slow down, or once it is twice that estimate, the cap is
  *     lifted.
+ *
+ * Pacing by reading makes the queue all or nothing: while the rate is below
+ * the link's, the server sends what we read and the queue stays empty; above
+ * it, the server fills the window the receive buffer allows (tcp-path.h) into
+ * the queue at once. Hence the slow approach of the rate that last did that,
+ * and no second decrease while the queue of the first drains.
  *
  * A decrease starts from what background work really received, never below
  * QMGR_PACER_FLOOR. Connections to this machine are ignored: loopback shares
@@ -51,6 +58,11 @@
 #define PEAK_DECAY 0.99977
 #define INCREASE_SHARE (1.0 / 20)
 #define UNCAP_AFTER_TICKS 100
+/* Near the rate that last made a queue (from 85 % of it): a tenth of the
+ * step; 10 % above it without a queue, it is forgotten. */
+#define PLATEAU_FROM 0.85
+#define PLATEAU_SLOWER 10
+#define PLATEAU_UNTIL 1.10
 
 /* Idle this long, background work starts uncapped again; a job's next file
  * starting at once goes on at the rate the last one had. */
@@ -89,7 +101,10 @@ struct _QmgrPacer {
 
   guint64 rate;               /* bytes/s; 0: uncapped */
   double peak;                /* capacity estimate, bytes/s */
-  gboolean cooling;           /* a decrease for delay was the last step */
+  double ours_avg;            /* what background work received, bytes/s, smoothed over
+                                 ~0.5 s: at a low rate a window sees one write or none */
+  gboolean cooling;           /* decreased for a queue that has not drained yet */
+  double queue_rate;          /* what we received when a queue last appeared; 0: none */
   guint quiet;                /* ticks since the last decrease */
 };
 
@@ -131,7 +146,9 @@ set_rate (QmgrPacer *p, guint64 rate)
 {
   if (rate == p->rate)
     return;
-  g_debug ("Background rate: %" G_GUINT64_FORMAT " bytes/s%s", rate, rate == 0 ? " (no cap)" : "");
+  g_debug ("Background rate: %" G_GUINT64_FORMAT " bytes/s%s (queuing delay %" G_GINT64_FORMAT
+           " µs, capacity estimate %.0f bytes/s)", rate, rate == 0 ? " (no cap)" : "", p->delay_us,
+           p->peak);
   p->rate = rate;
   if (p->funcs != NULL)
     p->funcs->rate_changed (rate, p->funcs_data);
@@ -150,7 +167,7 @@ decrease (QmgrPacer *p, double ours_rate, double factor)
 
 /* Less as the delay nears the target. */
 static void
-increase (QmgrPacer *p, double ours_rate, gint64 delay_us)
+increase (QmgrPacer *p, gint64 delay_us)
 {
   double gain = 1.0, step;
 
@@ -160,11 +177,15 @@ increase (QmgrPacer *p, double ours_rate, gint64 delay_us)
     gain = (double) (QMGR_PACER_TARGET_US - MIN (delay_us, QMGR_PACER_TARGET_US)) /
            QMGR_PACER_TARGET_US;
   step = MAX ((double) QMGR_PACER_FLOOR, p->peak * INCREASE_SHARE) * gain;
+  if (p->queue_rate > 0 && (double) p->rate >= PLATEAU_UNTIL * p->queue_rate)
+    p->queue_rate = 0;
+  else if (p->queue_rate > 0 && (double) p->rate >= PLATEAU_FROM * p->queue_rate)
+    step /= PLATEAU_SLOWER;
   if ((double) p->rate + step >= 2 * p->peak || p->quiet >= UNCAP_AFTER_TICKS)
     set_rate (p, 0);
   /* Held elsewhere (its server, a limit, a response to record): a rate it
    * does not use is no reason to grow. */
-  else if (ours_rate >= (double) p->rate / 2)
+  else if (p->ours_avg >= (double) p->rate / 2)
     set_rate (p, p->rate + (guint64) step);
 }
 
@@ -176,6 +197,7 @@ judge (QmgrPacer *p, double link_rate, double ours_rate)
   gboolean other = FALSE;
 
   p->quiet++;
+  p->ours_avg += (ours_rate - p->ours_avg) * 0.2;
   p->peak = MAX (MAX (p->peak * PEAK_DECAY, link_rate), ours_rate);
   if (link_rate >= 0)
     {
@@ -188,20 +210,27 @@ judge (QmgrPacer *p, double link_rate, double ours_rate)
       decrease (p, ours_rate, 0.5);
       p->cooling = FALSE;
     }
-  else if (p->delay_us > QMGR_PACER_TARGET_US && !p->cooling)
+  else if (p->delay_us > QMGR_PACER_TARGET_US)
     {
-      /* At twice the target, half the rate. The next window still shows
-       * the queue this decrease is draining: it is not judged on that. */
+      /* At twice the target, half the rate. Not again while the queue the
+       * last decrease is draining shrinks (the kernel's estimate lags). */
       double over = (double) (p->delay_us - QMGR_PACER_TARGET_US) / QMGR_PACER_TARGET_US;
-      decrease (p, ours_rate, CLAMP (1.0 - 0.5 * over, 0.5, 0.9));
-      p->cooling = TRUE;
+
+      if (!p->cooling || p->delay_us >= p->last_delay_us)
+        {
+          if (!p->cooling)
+            p->queue_rate = ours_rate;
+          decrease (p, ours_rate, CLAMP (1.0 - 0.5 * over, 0.5, 0.9));
+          p->cooling = TRUE;
+        }
     }
-  else if (p->cooling)
-    p->cooling = FALSE;
   else if (p->delay_us >= 0)
-    increase (p, ours_rate, p->delay_us);
-  else if (p->last_delay_us <= QMGR_PACER_TARGET_US)
-    increase (p, ours_rate, p->last_delay_us);   /* no news: what was true still is */
+    {
+      p->cooling = FALSE;
+      increase (p, p->delay_us);
+    }
+  else if (!p->cooling && p->last_delay_us <= QMGR_PACER_TARGET_US)
+    increase (p, p->last_delay_us);   /* no news: what was true still is */
   if (p->delay_us >= 0)
     p->last_delay_us = p->delay_us;
 }
@@ -305,6 +334,7 @@ qmgr_pacer_add_item (QmgrPacer *p, QmgrItemId id)
           set_rate (p, 0);
           p->cooling = FALSE;
           p->last_delay_us = -1;
+          p->queue_rate = 0;
         }
       p->idle_since = 0;
       p->have_reading = FALSE;

@@ -8,9 +8,12 @@
  * curl_multi_info_read until it returns NULL. No polling, no threads, and no
  * wake-up while nothing transfers. A stall is judged by the engine itself: one
  * timer per transfer, due stall_timeout after its last byte. The connection
- * of a background transfer gets a small receive buffer as soon as the
- * transfer sees it (a new one or one from libcurl's pool alike), and loses
- * it when the transfer stops being background work (tcp-path.c). */
+ * of a background transfer gets a small receive buffer as soon as libcurl
+ * asks to watch it for the transfer (a new one while it connects, or one
+ * from libcurl's pool), and loses it when the transfer stops being background
+ * work (tcp-path.c). The socket callback is the one place that tells which
+ * socket a transfer uses: CURLINFO_ACTIVESOCKET answers -1 until the
+ * transfer is over in libcurl 7.88. */
 #include "config.h"
 
 #include "engine.h"
@@ -34,6 +37,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURLM, curl_multi_cleanup)
  * a stall seconds late. */
 #define STALL_TIMEOUT_S 60
 #define RECEIVE_BUFFER 102400   /* as the curl tool: a sixth of the loop turns of the default */
+/* A paced transfer reads one buffer per budget, and the server sends as much
+ * into the window that opens, at once: for background work, a read that
+ * makes a short burst (16 KiB is 6.5 ms of a 20 Mbit/s link). */
+#define BACKGROUND_RECEIVE_BUFFER 16384
 /* The longest validator kept (and sent back in If-Range): any server's real ETag
  * or date fits; a longer one is treated as none. */
 #define VALIDATOR_MAX 1024
@@ -98,11 +105,11 @@ struct _QmgrTransfer {
   gint64 last_byte;           /* monotonic µs: the last byte, the start, or an unpause */
   gboolean stalled;
 
-  /* The connection last seen (CURLINFO_ACTIVESOCKET), for the receive
-   * buffer and the samples. */
+  /* The connection libcurl last watched for it, for the receive buffer and
+   * the samples. */
   gboolean background;
   curl_socket_t sock;
-  gboolean sock_local;
+  int sock_local;             /* qmgr_tcp_is_local(): -1 until it is connected */
   guint64 sock_received;      /* its tcpi_bytes_received at the last sample */
 };
 
@@ -428,7 +435,7 @@ apply_background (QmgrTransfer *t)
 {
   GHashTable *clamped = t->engine->clamped;
   gboolean is = g_hash_table_contains (clamped, GINT_TO_POINTER (t->sock));
-  gboolean want = t->background && !t->sock_local;
+  gboolean want = t->background && t->sock_local == 0;
 
   if (t->sock == CURL_SOCKET_BAD || want == is)
     return;
@@ -440,24 +447,28 @@ apply_background (QmgrTransfer *t)
     g_hash_table_remove (clamped, GINT_TO_POINTER (t->sock));
 }
 
-/* The connection the transfer uses now: a new one is looked at once. */
+/* The connection libcurl watches for the transfer: a new one is looked at
+ * once. From libcurl's socket callback: no libcurl call here. */
 static void
-watch_socket (QmgrTransfer *t)
+watch_socket (QmgrTransfer *t, curl_socket_t sock)
 {
-  curl_socket_t sock = CURL_SOCKET_BAD;
   guint32 rtt;
 
-  if (curl_easy_getinfo (t->easy, CURLINFO_ACTIVESOCKET, &sock) != CURLE_OK)
-    sock = CURL_SOCKET_BAD;
   if (sock != t->sock)
     {
       t->sock = sock;
-      t->sock_local = sock != CURL_SOCKET_BAD && qmgr_tcp_is_local (sock);
-      /* What it received before (for an earlier transfer) is not ours. */
-      if (sock == CURL_SOCKET_BAD || !qmgr_tcp_read_info (sock, &rtt, &t->sock_received))
+      t->sock_local = -1;
+      /* What it received before (for an earlier transfer) is not ours; a
+       * socket still connecting has received nothing. */
+      if (!qmgr_tcp_read_info (sock, &rtt, &t->sock_received))
         t->sock_received = 0;
     }
-  apply_background (t);
+  /* Clamped once it is known to cross a link: when connected. */
+  if (t->sock_local < 0)
+    {
+      t->sock_local = qmgr_tcp_is_local (sock);
+      apply_background (t);
+    }
 }
 
 void
@@ -466,8 +477,7 @@ qmgr_transfer_set_background (QmgrTransfer *t, gboolean background)
   if (t == NULL || t->background == background)
     return;
   t->background = background;
-  if (t->easy != NULL)
-    watch_socket (t);
+  apply_background (t);
 }
 
 void
@@ -476,12 +486,9 @@ qmgr_transfer_sample (QmgrTransfer *t, QmgrTransferSample *sample)
   guint64 received;
 
   memset (sample, 0, sizeof *sample);
-  if (t == NULL || t->easy == NULL)
+  if (t == NULL || t->sock == CURL_SOCKET_BAD)
     return;
-  watch_socket (t);
-  if (t->sock == CURL_SOCKET_BAD)
-    return;
-  sample->local = t->sock_local;
+  sample->local = t->sock_local == 1;
   if (!qmgr_tcp_read_info (t->sock, &sample->rtt_us, &received))
     return;
   sample->bytes_received = received >= t->sock_received ? received - t->sock_received : 0;
@@ -494,8 +501,15 @@ static int
 on_close_socket (void *clientp, curl_socket_t sock)
 {
   QmgrTransferEngine *e = clientp;
+  GHashTableIter iter;
+  gpointer value;
 
   g_hash_table_remove (e->clamped, GINT_TO_POINTER (sock));
+  /* Its number may come back for another socket. */
+  g_hash_table_iter_init (&iter, e->transfers);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (((QmgrTransfer *) value)->sock == sock)
+      ((QmgrTransfer *) value)->sock = CURL_SOCKET_BAD;
   return close (sock);
 }
 
@@ -518,9 +532,7 @@ on_header (char *buffer, size_t size, size_t n, void *userdata)
   g_strchomp (line);
   if (g_str_has_prefix (line, "HTTP/"))
     {
-      /* A new response (after a redirect or an interim answer), maybe on
-       * another connection. */
-      watch_socket (t);
+      /* A new response (after a redirect or an interim answer). */
       g_clear_pointer (&t->etag, g_free);
       g_clear_pointer (&t->last_modified, g_free);
       g_clear_pointer (&t->content_range, g_free);
@@ -729,8 +741,11 @@ static int
 on_socket (CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 {
   QmgrTransferEngine *e = userp;
+  QmgrTransfer *t = g_hash_table_lookup (e->transfers, easy);
   GIOCondition cond = 0;
 
+  if (t != NULL && what != CURL_POLL_REMOVE)
+    watch_socket (t, s);
   if (what == CURL_POLL_REMOVE)
     {
       if (socketp != NULL)
@@ -956,7 +971,7 @@ set_up (QmgrTransfer *t, const QmgrTransferRequest *req)
   SET (CURLOPT_SSL_VERIFYPEER, 1L);
   SET (CURLOPT_SSL_VERIFYHOST, 2L);
   SET (CURLOPT_NOSIGNAL, 1L);
-  SET (CURLOPT_BUFFERSIZE, (long) RECEIVE_BUFFER);
+  SET (CURLOPT_BUFFERSIZE, (long) (req->background ? BACKGROUND_RECEIVE_BUFFER : RECEIVE_BUFFER));
   SET (CURLOPT_CONNECTTIMEOUT, (long) CONNECT_TIMEOUT_S);
   SET (CURLOPT_USERAGENT, "qmgrd/" PACKAGE_VERSION);
   SET (CURLOPT_HEADERFUNCTION, on_header);

@@ -45,16 +45,16 @@ same_host (const struct sockaddr_storage *a, const struct sockaddr_storage *b)
   return FALSE;
 }
 
-gboolean
+int
 qmgr_tcp_is_local (int fd)
 {
   struct sockaddr_storage peer, self;
   socklen_t peer_len = sizeof peer, self_len = sizeof self;
 
   if (getpeername (fd, (struct sockaddr *) &peer, &peer_len) < 0)
-    return FALSE;
+    return -1;
   if (address_is_loopback (&peer))
-    return TRUE;
+    return 1;
   /* A connection to one of our own addresses goes over loopback too. */
   return getsockname (fd, (struct sockaddr *) &self, &self_len) == 0 && same_host (&peer, &self);
 }

@@ -14,8 +14,8 @@ G_BEGIN_DECLS
 #define QMGR_TCP_BACKGROUND_RCVBUF (64 * 1024)
 
 /* The peer is this machine (loopback, or one of its own addresses): no link
- * is shared with anybody. */
-gboolean qmgr_tcp_is_local (int fd);
+ * is shared with anybody. 1: it is, 0: it is not, -1: not connected yet. */
+int qmgr_tcp_is_local (int fd);
 /* The receiver's round-trip estimate (tcpi_rcv_rtt, µs; 0 until the kernel
  * has one) and the bytes received so far (tcpi_bytes_received). FALSE when
  * the socket cannot say. */
