@@ -38,8 +38,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CURLM, curl_multi_cleanup)
 #define STALL_TIMEOUT_S 60
 #define RECEIVE_BUFFER 102400   /* as the curl tool: a sixth of the loop turns of the default */
 /* A paced transfer reads one buffer per budget, and the server sends as much
- * into the window that opens, at once: for background work, a read that
- * makes a short burst (16 KiB is 6.5 ms of a 20 Mbit/s link). */
+ * into the window that opens, at once: for background work over a network, a
+ * read that makes a short burst (16 KiB is 6.5 ms of a 20 Mbit/s link). */
 #define BACKGROUND_RECEIVE_BUFFER 16384
 /* The longest validator kept (and sent back in If-Range): any server's real ETag
  * or date fits; a longer one is treated as none. */
@@ -108,6 +108,7 @@ struct _QmgrTransfer {
   /* The connection libcurl last watched for it, for the receive buffer and
    * the samples. */
   gboolean background;
+  gboolean loopback;          /* the URL names this machine: not a socket to look at */
   curl_socket_t sock;
   int sock_local;             /* qmgr_tcp_is_local(): -1 until it is connected */
   guint64 sock_received;      /* its tcpi_bytes_received at the last sample */
@@ -454,6 +455,12 @@ watch_socket (QmgrTransfer *t, curl_socket_t sock)
 {
   guint32 rtt;
 
+  if (sock != t->sock && t->loopback)
+    {
+      /* Nothing to clamp or sample, and no system call per file (B2). */
+      t->sock = sock;
+      t->sock_local = 1;
+    }
   if (sock != t->sock)
     {
       t->sock = sock;
@@ -489,7 +496,7 @@ qmgr_transfer_sample (QmgrTransfer *t, QmgrTransferSample *sample)
   if (t == NULL || t->sock == CURL_SOCKET_BAD)
     return;
   sample->local = t->sock_local == 1;
-  if (!qmgr_tcp_read_info (t->sock, &sample->rtt_us, &received))
+  if (sample->local || !qmgr_tcp_read_info (t->sock, &sample->rtt_us, &received))
     return;
   sample->bytes_received = received >= t->sock_received ? received - t->sock_received : 0;
   t->sock_received = received;
@@ -950,6 +957,24 @@ qmgr_transfer_engine_free (QmgrTransferEngine *e)
   g_free (e);
 }
 
+/* localhost, 127.0.0.0/8, ::1 (and names under .localhost, RFC 6761). */
+static gboolean
+url_is_loopback (const char *url)
+{
+  CURLU *u = curl_url ();
+  char *host = NULL;
+  gboolean loopback = FALSE;
+
+  if (u != NULL && curl_url_set (u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+      curl_url_get (u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+    loopback = g_ascii_strcasecmp (host, "localhost") == 0 ||
+               g_str_has_suffix (host, ".localhost") || g_str_has_prefix (host, "127.") ||
+               strcmp (host, "[::1]") == 0;
+  curl_free (host);
+  curl_url_cleanup (u);
+  return loopback;
+}
+
 /* Everything libcurl needs to know about the transfer; the first option it
  * refuses is returned. */
 static CURLcode
@@ -971,7 +996,10 @@ set_up (QmgrTransfer *t, const QmgrTransferRequest *req)
   SET (CURLOPT_SSL_VERIFYPEER, 1L);
   SET (CURLOPT_SSL_VERIFYHOST, 2L);
   SET (CURLOPT_NOSIGNAL, 1L);
-  SET (CURLOPT_BUFFERSIZE, (long) (req->background ? BACKGROUND_RECEIVE_BUFFER : RECEIVE_BUFFER));
+  /* Chosen before there is a socket to ask: by the URL's host. A loopback
+   * transfer yields to nobody and pays for each read (B1c). */
+  SET (CURLOPT_BUFFERSIZE, (long) (req->background && !t->loopback
+                                   ? BACKGROUND_RECEIVE_BUFFER : RECEIVE_BUFFER));
   SET (CURLOPT_CONNECTTIMEOUT, (long) CONNECT_TIMEOUT_S);
   SET (CURLOPT_USERAGENT, "qmgrd/" PACKAGE_VERSION);
   SET (CURLOPT_HEADERFUNCTION, on_header);
@@ -1042,6 +1070,7 @@ qmgr_transfer_start (QmgrTransferEngine *e, const QmgrTransferRequest *req,
   t->unlimited = req->budget < 0;
   t->budget = req->budget;
   t->background = req->background;
+  t->loopback = url_is_loopback (req->url);
   t->sock = CURL_SOCKET_BAD;
   /* Without a validator a resume could splice two versions: start over. One
    * that is not a well-formed header value is never sent back. */
