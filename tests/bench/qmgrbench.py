@@ -392,6 +392,51 @@ class PathBus:
             self.proc = None
 
 
+NM_NAME = "org.freedesktop.NetworkManager"
+NM_PATH = "/org/freedesktop/NetworkManager"
+MOCK_IFACE = "org.freedesktop.DBus.Mock"
+NM_METERED_YES, NM_METERED_NO = 1, 2
+
+
+class NmMock:
+    """NetworkManager on a PathBus: python-dbusmock's networkmanager template
+    (as tests/common/qmgr-test-system-bus.c runs it), with the Manager's
+    Metered property the template lacks. set_metered() goes through the
+    mock's UpdateProperties, which emits PropertiesChanged as NetworkManager
+    does, and returns once the mock has sent it."""
+
+    def __init__(self, bus, workdir, metered=NM_METERED_NO):
+        self.bus = bus
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=bus.address)
+        self.proc = track(subprocess.Popen(["/usr/bin/python3", "-m", "dbusmock", "--system",
+                                            "--template", "networkmanager", "--logfile",
+                                            os.path.join(workdir, "nm-mock.log")],
+                                           env=env, stdin=subprocess.DEVNULL,
+                                           stdout=subprocess.DEVNULL))
+        end = time.monotonic() + 20
+        while True:
+            try:
+                call(bus.conn, "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
+                     GLib.Variant("(s)", (NM_NAME,)), "(s)", dest="org.freedesktop.DBus")
+                break
+            except GLib.Error:
+                if time.monotonic() > end or self.proc.poll() is not None:
+                    sys.exit("python-dbusmock's NetworkManager did not start")
+                time.sleep(0.05)
+        self.mock("AddProperty", GLib.Variant("(ssv)", (NM_NAME, "Metered", GLib.Variant("u", metered))))
+
+    def mock(self, method, args):
+        call(self.bus.conn, NM_PATH, MOCK_IFACE, method, args, "()", dest=NM_NAME)
+
+    def set_metered(self, value):
+        self.mock("UpdateProperties", GLib.Variant("(sa{sv})", (NM_NAME, {"Metered": GLib.Variant("u", value)})))
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        untrack(self.proc)
+
+
 class Daemon:
     def __init__(self, binary, state_dir, bus_address, args=(), netns=None, env=None):
         self.binary, self.state_dir, self.bus_address = binary, state_dir, bus_address
@@ -429,9 +474,9 @@ class Daemon:
         return proc_cpu_s(self.proc.pid)
 
 
-def call(conn, path, iface, method, args=None, sig="()", timeout_ms=120000):
+def call(conn, path, iface, method, args=None, sig="()", timeout_ms=120000, dest=BUS_NAME):
     full = iface if "." in iface else IFACE + iface
-    reply = conn.call_sync(BUS_NAME, path, full, method, args, GLib.VariantType(sig),
+    reply = conn.call_sync(dest, path, full, method, args, GLib.VariantType(sig),
                            Gio.DBusCallFlags.NO_AUTO_START, timeout_ms, None)
     return reply.unpack()
 
