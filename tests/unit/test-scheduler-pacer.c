@@ -32,7 +32,7 @@ setup (Fixture *f, gconstpointer data)
 {
   sched_fixture_setup (&f->s, data);
   f->link.links = 1;
-  f->unsampled = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  f->unsampled = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   qmgr_scheduler_set_pacer (f->s.scheduler,
                             qmgr_pacer_new (dummy_clock_get (f->s.clock), read_link, f));
 }
