@@ -1,11 +1,9 @@
-/* qmgrd scheduler — which file moves now, at what rate, and what happens when
- * it stops. Talks to the bytes only through the backend seam, and to time
- * only through the injected clock. */
-#include "scheduler.h"
+/* qmgrd scheduler — which file moves now and what happens when it stops (at
+ * what rate: rates.c). Talks to the bytes only through the backend seam, and
+ * to time only through the injected clock. */
+#include "scheduler-private.h"
 
-#include "pacer.h"
 #include "qmgr-constants.h"
-#include "token-bucket.h"
 
 #define RETRY_DELAY_CAP_S 600
 
@@ -14,49 +12,6 @@
  * job of many small files costs a store sync (and a copy of the group in the
  * journal) per ANNOUNCE_WITHIN_MS rather than one per commit batch. */
 #define ANNOUNCE_WITHIN_MS 100
-
-typedef struct {
-  QmgrScheduler *scheduler;
-  QmgrItemId id;
-  QmgrGroup *group;
-  QmgrJob *job;
-  guint index;
-  QmgrFile *file;
-  gboolean committing;      /* transferred; the backend makes it durable */
-  gboolean paced;           /* its bytes are budgeted */
-  gboolean background;      /* as the backend was told: it yields (the pacer watches it) */
-  gint64 granted;           /* the last budget, already taken from the buckets */
-  guint grant_timer;        /* waiting for tokens */
-  guint64 bytes_total;      /* once transferred */
-} Active;
-
-typedef struct {
-  QmgrScheduler *scheduler;
-  QmgrGroup *group;
-  guint retry_timer;        /* waiting for a retry */
-  gint64 last_progress;     /* monotonic µs */
-  guint cursor;             /* files before it are complete */
-  guint64 turn;             /* when it joined the queue: later ones yield first */
-  QmgrTokenBucket bucket;   /* the group's own BandwidthLimit */
-} GroupState;
-
-struct _QmgrScheduler {
-  QmgrManager *manager;
-  QmgrBackend *backend;
-  QmgrClock *clock;
-  GQueue queue;             /* QmgrGroup*, runnable, in the order resumed */
-  GHashTable *states;       /* QmgrGroup* → GroupState* */
-  GHashTable *items;        /* QmgrItemId* → Active*: transferring or committing */
-  GHashTable *by_file;      /* QmgrFile* → Active* */
-  guint n_transferring;
-  QmgrItemId next_id;
-  guint64 next_turn;
-  GArray *completions;      /* QmgrCompletion: recorded, not yet announced */
-  guint announce_timer;
-  guint schedule_timer;
-  QmgrTokenBucket background_bucket;  /* the manager's limits and the pacer's on background work */
-  QmgrPacer *pacer;         /* NULL: background work obeys the limits alone */
-};
 
 static void schedule_soon (QmgrScheduler *s);
 
@@ -74,8 +29,8 @@ qmgr_scheduler_retry_delay (guint32 minimum_s, guint32 n, double jitter)
   return delay + (guint64) ((double) delay * 0.25 * jitter);
 }
 
-static gint64
-now_mono (QmgrScheduler *s)
+gint64
+qmgr_sched_now (QmgrScheduler *s)
 {
   return qmgr_clock_monotonic (s->clock);
 }
@@ -91,12 +46,12 @@ last_progress_of (QmgrScheduler *s, QmgrGroup *g)
   gint64 since = MAX (g->retrying_since, g->creation_time);
 
   if (g->retrying_since == 0)
-    return now_mono (s);
-  return now_mono (s) - MAX (qmgr_manager_now (s->manager) - since, 0);
+    return qmgr_sched_now (s);
+  return qmgr_sched_now (s) - MAX (qmgr_manager_now (s->manager) - since, 0);
 }
 
-static GroupState *
-group_state (QmgrScheduler *s, QmgrGroup *g)
+GroupState *
+qmgr_sched_group_state (QmgrScheduler *s, QmgrGroup *g)
 {
   GroupState *st = g_hash_table_lookup (s->states, g);
 
@@ -105,7 +60,7 @@ group_state (QmgrScheduler *s, QmgrGroup *g)
       st = g_new0 (GroupState, 1);
       st->scheduler = s;
       st->group = g;
-      qmgr_token_bucket_init (&st->bucket, g->bandwidth_limit, now_mono (s));
+      qmgr_token_bucket_init (&st->bucket, g->bandwidth_limit, qmgr_sched_now (s));
       st->last_progress = last_progress_of (s, g);
       g_hash_table_insert (s->states, g, st);
     }
@@ -125,8 +80,8 @@ file_of (QmgrJob *job, guint index)
   return g_ptr_array_index (job->files, index);
 }
 
-static Active *
-active_lookup (QmgrScheduler *s, QmgrItemId id)
+Active *
+qmgr_sched_active_lookup (QmgrScheduler *s, QmgrItemId id)
 {
   return g_hash_table_lookup (s->items, &id);
 }
@@ -192,180 +147,6 @@ forget_group (QmgrScheduler *s, QmgrGroup *g)
   g_hash_table_remove (s->states, g);
 }
 
-/* ---- pacing: budgets from token buckets ---- */
-
-/* The rate of all background work together: the manager's BandwidthLimit
- * (and MeteredBandwidthLimit while the network is metered) and the pacer's,
- * the lowest of those set; 0: none. */
-static guint64
-background_limit (QmgrScheduler *s)
-{
-  guint64 limit = qmgr_manager_get_background_limit (s->manager);
-  guint64 yielding = s->pacer != NULL ? qmgr_pacer_get_rate (s->pacer) : 0;
-
-  if (limit == 0 || yielding == 0)
-    return MAX (limit, yielding);
-  return MIN (limit, yielding);
-}
-
-/* Foreground groups obey only their own limit; background ones the
- * background rate too. */
-static gboolean
-is_paced (QmgrScheduler *s, QmgrGroup *g)
-{
-  return g->bandwidth_limit > 0 || (!g->foreground && background_limit (s) > 0);
-}
-
-static void
-refresh_rates (QmgrScheduler *s, GroupState *st, gint64 now)
-{
-  guint64 background = background_limit (s);
-
-  if (st->bucket.rate != st->group->bandwidth_limit)
-    qmgr_token_bucket_set_rate (&st->bucket, st->group->bandwidth_limit, now);
-  if (s->background_bucket.rate != background)
-    qmgr_token_bucket_set_rate (&s->background_bucket, background, now);
-}
-
-/* The buckets an item's bytes are taken from. */
-static guint
-buckets_of (QmgrScheduler *s, Active *a, QmgrTokenBucket *buckets[2])
-{
-  guint n = 0;
-
-  buckets[n++] = &group_state (s, a->group)->bucket;
-  if (!a->group->foreground)
-    buckets[n++] = &s->background_bucket;
-  return n;
-}
-
-static void grant (QmgrScheduler *s, Active *a);
-
-static void
-on_grant_due (gpointer user_data)
-{
-  Active *a = user_data;
-
-  a->grant_timer = 0;
-  grant (a->scheduler, a);
-}
-
-/* Hands the item what the buckets hold now, or waits until they hold some. */
-static void
-grant (QmgrScheduler *s, Active *a)
-{
-  QmgrTokenBucket *buckets[2];
-  guint n = buckets_of (s, a, buckets);
-  gint64 now = now_mono (s);
-  gint64 wait = 0, budget = G_MAXINT64;
-
-  refresh_rates (s, group_state (s, a->group), now);
-  for (guint i = 0; i < n; i++)
-    wait = MAX (wait, qmgr_token_bucket_wait (buckets[i], now));
-  if (wait > 0)
-    {
-      if (a->grant_timer == 0)
-        a->grant_timer = qmgr_clock_add (s->clock, wait, on_grant_due, a);
-      return;
-    }
-  for (guint i = 0; i < n; i++)
-    budget = MIN (budget, qmgr_token_bucket_available (buckets[i], now));
-  if (budget == G_MAXINT64)
-    {
-      /* Unlimited after all (a limit was lifted meanwhile). */
-      a->paced = FALSE;
-      qmgr_backend_set_budget (s->backend, a->id, QMGR_BUDGET_UNLIMITED);
-      return;
-    }
-  budget = MAX (budget, 1);
-  for (guint i = 0; i < n; i++)
-    qmgr_token_bucket_charge (buckets[i], (guint64) budget, now);
-  a->granted = budget;
-  qmgr_backend_set_budget (s->backend, a->id, budget);
-}
-
-/* Limits changed: items now paced ask for budgets, items no longer paced
- * get an unlimited one. */
-static void
-repace (QmgrScheduler *s)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, s->items);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      Active *a = value;
-      gboolean paced = is_paced (s, a->group);
-
-      if (a->committing || paced == a->paced)
-        continue;
-      a->paced = paced;
-      a->granted = 0;
-      qmgr_clock_clear (s->clock, &a->grant_timer);
-      /* A budget of 0: spent at its next write, when it asks for one. */
-      qmgr_backend_set_budget (s->backend, a->id, paced ? 0 : QMGR_BUDGET_UNLIMITED);
-    }
-}
-
-/* ---- the pacer ---- */
-
-static void
-on_pacer_sample (QmgrItemId id, gpointer user_data)
-{
-  QmgrScheduler *s = user_data;
-
-  qmgr_backend_sample (s->backend, id);
-}
-
-/* A new background rate: items waiting for tokens wait as long as it says
- * (less, when it grew), items that stop or start being paced hear of it. */
-static void
-on_pacer_rate (guint64 rate, gpointer user_data)
-{
-  QmgrScheduler *s = user_data;
-  GHashTableIter iter;
-  gpointer value;
-
-  if (s->background_bucket.rate != background_limit (s))
-    qmgr_token_bucket_set_rate (&s->background_bucket, background_limit (s), now_mono (s));
-  repace (s);
-  g_hash_table_iter_init (&iter, s->items);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      Active *a = value;
-      if (a->grant_timer != 0 && a->background)
-        {
-          qmgr_clock_clear (s->clock, &a->grant_timer);
-          grant (s, a);
-        }
-    }
-}
-
-static const QmgrPacerFuncs pacer_funcs = {
-  .sample = on_pacer_sample,
-  .rate_changed = on_pacer_rate,
-};
-
-void
-qmgr_scheduler_set_pacer (QmgrScheduler *s, QmgrPacer *pacer)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_return_if_fail (s->pacer == NULL);
-  s->pacer = pacer;
-  qmgr_pacer_set_funcs (pacer, &pacer_funcs, s);
-  g_hash_table_iter_init (&iter, s->items);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      Active *a = value;
-      if (a->background && !a->committing)
-        qmgr_pacer_add_item (pacer, a->id);
-    }
-  on_pacer_rate (qmgr_pacer_get_rate (pacer), s);
-}
-
 /* ---- outcomes ---- */
 
 static void
@@ -383,9 +164,9 @@ static void
 transient_failure (QmgrScheduler *s, QmgrJob *job, guint index, const QmgrBackendResult *r)
 {
   QmgrGroup *g = job->group;
-  GroupState *st = group_state (s, g);
+  GroupState *st = qmgr_sched_group_state (s, g);
   g_autoptr(GError) error = NULL;
-  gint64 idle_us = now_mono (s) - st->last_progress;
+  gint64 idle_us = qmgr_sched_now (s) - st->last_progress;
   gint64 idle_s = idle_us / G_USEC_PER_SEC;
   guint64 delay;
 
@@ -429,7 +210,7 @@ fatal_failure (QmgrScheduler *s, QmgrJob *job, guint index, const QmgrBackendRes
 static void
 on_started (QmgrItemId id, guint64 bytes_in_file, gpointer user_data)
 {
-  Active *a = active_lookup (user_data, id);
+  Active *a = qmgr_sched_active_lookup (user_data, id);
 
   /* Bytes found in the temp file: known, not progress. */
   if (a != NULL)
@@ -440,7 +221,7 @@ static void
 on_response (QmgrItemId id, guint64 bytes_total, const char *validator, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
-  Active *a = active_lookup (s, id);
+  Active *a = qmgr_sched_active_lookup (s, id);
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
@@ -456,7 +237,7 @@ static void
 on_progress (QmgrItemId id, guint64 bytes_in_file, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
-  Active *a = active_lookup (s, id);
+  Active *a = qmgr_sched_active_lookup (s, id);
 
   if (a == NULL)
     return;
@@ -464,36 +245,15 @@ on_progress (QmgrItemId id, guint64 bytes_in_file, gpointer user_data)
    * progress: NoProgressTimeout keeps running. */
   if (!qmgr_job_file_progress (a->job, a->index, bytes_in_file))
     return;
-  group_state (s, a->group)->last_progress = now_mono (s);
+  qmgr_sched_group_state (s, a->group)->last_progress = qmgr_sched_now (s);
   qmgr_group_made_progress (a->group);
-}
-
-static void
-on_budget_spent (QmgrItemId id, guint64 used, gpointer user_data)
-{
-  QmgrScheduler *s = user_data;
-  Active *a = active_lookup (s, id);
-  QmgrTokenBucket *buckets[2];
-  guint n;
-
-  if (a == NULL)
-    return;
-  /* What it wrote beyond its budget is owed too. */
-  if (used > (guint64) MAX (a->granted, 0))
-    {
-      n = buckets_of (s, a, buckets);
-      for (guint i = 0; i < n; i++)
-        qmgr_token_bucket_charge (buckets[i], used - (guint64) MAX (a->granted, 0), now_mono (s));
-    }
-  a->granted = 0;
-  grant (s, a);
 }
 
 static void
 on_done (QmgrItemId id, const QmgrBackendResult *r, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
-  Active *a = active_lookup (s, id);
+  Active *a = qmgr_sched_active_lookup (s, id);
   QmgrJob *job;
   guint index;
 
@@ -527,7 +287,7 @@ static void
 on_committed (QmgrItemId id, const QmgrBackendResult *r, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
-  Active *a = active_lookup (s, id);
+  Active *a = qmgr_sched_active_lookup (s, id);
   g_autoptr(GError) error = NULL;
   QmgrJob *job;
   guint index;
@@ -607,7 +367,7 @@ static const QmgrBackendEvents backend_events = {
   .started = on_started,
   .response = on_response,
   .progress = on_progress,
-  .budget_spent = on_budget_spent,
+  .budget_spent = qmgr_sched_on_budget_spent,
   .done = on_done,
   .committed = on_committed,
   .commits_settled = on_commits_settled,
@@ -626,7 +386,7 @@ start_file (QmgrScheduler *s, QmgrGroup *g, guint index)
    * the network or a foreground group, with no failure since its last
    * progress, is no failure to progress. After a failure it runs on. */
   if (g->retrying_since == 0 && !group_has_items (s, g))
-    group_state (s, g)->last_progress = now_mono (s);
+    qmgr_sched_group_state (s, g)->last_progress = qmgr_sched_now (s);
 
   a->scheduler = s;
   a->id = ++s->next_id;
@@ -634,7 +394,7 @@ start_file (QmgrScheduler *s, QmgrGroup *g, guint index)
   a->job = job;
   a->index = index;
   a->file = file;
-  a->paced = is_paced (s, g);
+  a->paced = qmgr_sched_is_paced (s, g);
   a->background = !g->foreground;
   g_hash_table_insert (s->items, &a->id, a);
   g_hash_table_insert (s->by_file, file, a);
@@ -683,7 +443,7 @@ preempt_background (QmgrScheduler *s)
 
       if (a->group->foreground || a->committing)
         continue;
-      turn = group_state (s, a->group)->turn;
+      turn = qmgr_sched_group_state (s, a->group)->turn;
       if (victim == NULL || turn > victim_turn || (turn == victim_turn && a->id > victim->id))
         {
           victim = a;
@@ -723,7 +483,7 @@ fill_slots (QmgrScheduler *s, gboolean foreground)
   for (GList *l = s->queue.head; l != NULL; l = l->next)
     {
       QmgrGroup *g = l->data;
-      GroupState *st = group_state (s, g);
+      GroupState *st = qmgr_sched_group_state (s, g);
 
       if (g->foreground != foreground || st->retry_timer != 0 || g->job == NULL ||
           g->state != QMGR_GROUP_STATE_QUEUED || network_wait (s, g) != QMGR_RUN_QUEUED)
@@ -768,7 +528,7 @@ schedule_now (gpointer user_data)
         continue;
       /* Waiting for a slot, or for its retry (a wait for the network that
        * ended first said "offline" meanwhile). */
-      qmgr_group_set_run_state (g, group_state (s, g)->retry_timer != 0 ? QMGR_RUN_RETRYING
+      qmgr_group_set_run_state (g, qmgr_sched_group_state (s, g)->retry_timer != 0 ? QMGR_RUN_RETRYING
                                                                         : QMGR_RUN_QUEUED);
     }
 }
@@ -787,7 +547,7 @@ static void
 on_group_runnable (QmgrGroup *g, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
-  GroupState *st = group_state (s, g);
+  GroupState *st = qmgr_sched_group_state (s, g);
 
   if (g_queue_find (&s->queue, g) == NULL)
     {
@@ -847,41 +607,15 @@ on_job_removing (QmgrJob *job, gpointer user_data)
   schedule_soon (s);
 }
 
-/* SwitchToForeground on a running group: its transfers stop yielding at once
- * (their connections' receive buffers too), without starting again. */
-static void
-follow_foreground (QmgrScheduler *s, QmgrGroup *g)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  if (!g->foreground)
-    return;
-  g_hash_table_iter_init (&iter, s->items);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      Active *a = value;
-
-      if (a->group != g || !a->background)
-        continue;
-      a->background = FALSE;
-      if (a->committing)
-        continue;
-      if (s->pacer != NULL)
-        qmgr_pacer_remove_item (s->pacer, a->id);
-      qmgr_backend_set_background (s->backend, a->id, FALSE);
-    }
-}
-
 static void
 on_group_changed (QmgrGroup *g, QmgrGroupChange changes, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
 
   if (changes & QMGR_GROUP_CHANGED_STATUS)
-    follow_foreground (s, g);
+    qmgr_sched_follow_foreground (s, g);
   if (changes & (QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_BANDWIDTH_LIMIT))
-    repace (s);
+    qmgr_sched_repace (s);
   if (changes & (QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_FILES_TOTAL |
                  QMGR_GROUP_CHANGED_TRANSFER_POLICY))
     schedule_soon (s);
@@ -895,7 +629,7 @@ on_manager_changed (QmgrManager *m, QmgrManagerChange changes, gpointer user_dat
   if (changes & (QMGR_MANAGER_CHANGED_BANDWIDTH_LIMIT |
                  QMGR_MANAGER_CHANGED_METERED_BANDWIDTH_LIMIT |
                  QMGR_MANAGER_CHANGED_NETWORK_COST_STATE))
-    repace (s);
+    qmgr_sched_repace (s);
   if (changes & (QMGR_MANAGER_CHANGED_MAX_CONCURRENT_TRANSFERS |
                  QMGR_MANAGER_CHANGED_NETWORK_COST_STATE | QMGR_MANAGER_CHANGED_ONLINE |
                  QMGR_MANAGER_CHANGED_CONNECTIVITY))
@@ -925,7 +659,7 @@ qmgr_scheduler_new (QmgrManager *manager, QmgrBackend *backend, QmgrClock *clock
   s->items = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   s->by_file = g_hash_table_new (g_direct_hash, g_direct_equal);
   s->completions = g_array_new (FALSE, FALSE, sizeof (QmgrCompletion));
-  qmgr_token_bucket_init (&s->background_bucket, background_limit (s), now_mono (s));
+  qmgr_token_bucket_init (&s->background_bucket, qmgr_sched_background_limit (s), qmgr_sched_now (s));
   qmgr_backend_set_events (backend, &backend_events, s);
   qmgr_manager_add_listener (manager, &scheduler_listener, s);
   for (GList *l = manager->groups.head; l != NULL; l = l->next)
