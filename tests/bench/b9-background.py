@@ -321,14 +321,17 @@ def main():
 
     base = ms(idle)
     print(f"\n### B9: a {args.rate}bit/s link, tbf queue {args.queue_ms} ms, server {args.server_cc or 'default'}\n")
-    print(f"Idle link: probe median {base:.2f} ms (p90 {ms(idle, 0.9):.2f}, {len(idle)} requests); "
+    print(f"Idle link: probe median {base:.2f} ms (mean {statistics.mean(idle):.2f}, p90 {ms(idle, 0.9):.2f}, "
+          f"{len(idle)} requests); "
           f"foreground alone {fg_alone / 1e6:.2f} MB/s, probe median then {ms(fg_alone_probe):.1f} ms.\n")
-    print("| background | its rate alone | link use | probe median (added) | p90 | foreground rate | share of fg alone | probe during fg |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| background | its rate alone | link use | probe median (added) | mean | p90 | foreground rate "
+          "| share of fg alone | probe during fg |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in runs:
         bg = f"{r['bg_rate'] / 1e6:.2f} MB/s" if r["bg_rate"] is not None else "(see link use)"
+        mean = statistics.mean(r["probe_bg"]) if r["probe_bg"] else float("nan")
         print(f"| {r['name']} | {bg} | {r['link_rate'] / fg_alone:.0%} | {ms(r['probe_bg']):.2f} ms "
-              f"(+{ms(r['probe_bg']) - base:.2f}) | {ms(r['probe_bg'], 0.9):.2f} ms | "
+              f"(+{ms(r['probe_bg']) - base:.2f}) | {mean:.2f} ms | {ms(r['probe_bg'], 0.9):.2f} ms | "
               f"{r['fg_rate'] / 1e6:.2f} MB/s | {r['share']:.3f} | {ms(r['probe_fg']):.1f} ms |")
     print()
     print(link.qdisc_stats().strip().replace("\n", " "))
