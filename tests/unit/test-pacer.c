@@ -452,8 +452,10 @@ write_file (const char *root, const char *path, const char *contents)
   g_assert_no_error (error);
 }
 
-#define ROUTE_HEADER "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
-#define V6_ZERO "00000000000000000000000000000000"
+#define ROUTE_HEADER \
+  "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+#define V6_ZERO    "00000000000000000000000000000000"
+#define V6_GATEWAY "fe800000000000000000000000000001"
 
 static void
 test_link_default_route (void)
@@ -474,8 +476,12 @@ test_link_default_route (void)
               "eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
               "eth1\t00000000\t00000000\t0201\t0\t0\t0\t00000000\t0\t0\t0\n");
   write_file (root, "proc/net/ipv6_route",
-              V6_ZERO " 00 " V6_ZERO " 00 fe800000000000000000000000000001 00000400 00000001 00000000 00000003   wlan0\n"
-              V6_ZERO " 00 " V6_ZERO " 00 " V6_ZERO " ffffffff 00000001 00000000 00200200       lo\n");
+              /* default via fe80::1 on wlan0, up */
+              V6_ZERO " 00 " V6_ZERO " 00 " V6_GATEWAY " 00000400 00000001 00000000 00000003"
+              "   wlan0\n"
+              /* lo's unreachable default: up and reject */
+              V6_ZERO " 00 " V6_ZERO " 00 " V6_ZERO " ffffffff 00000001 00000000 00200200"
+              "       lo\n");
   write_file (root, "sys/class/net/eth0/statistics/rx_bytes", "1000\n");
   write_file (root, "sys/class/net/eth1/statistics/rx_bytes", "50000\n");
   write_file (root, "sys/class/net/wlan0/statistics/rx_bytes", "234\n");

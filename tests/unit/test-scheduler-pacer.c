@@ -101,7 +101,8 @@ pump_link (Fixture *f, const QmgrItemId *ids, guint n, guint32 rtt_us, gint64 du
               gsize len;
               if (turn[i] >= CHUNK)
                 continue;
-              len = dummy_backend_write (f->s.backend, ids[i], MIN (MIN (left, 4096), CHUNK - turn[i]));
+              len = dummy_backend_write (f->s.backend, ids[i],
+                                         MIN (MIN (left, 4096), CHUNK - turn[i]));
               turn[i] += len > 0 ? len : CHUNK;   /* held: its turn is over */
               written[i] += len;
               *unsampled (f, ids[i]) += len;

@@ -133,7 +133,8 @@ qmgr_sched_on_budget_spent (QmgrItemId id, guint64 used, gpointer user_data)
     {
       n = buckets_of (s, a, buckets);
       for (guint i = 0; i < n; i++)
-        qmgr_token_bucket_charge (buckets[i], used - (guint64) MAX (a->granted, 0), qmgr_sched_now (s));
+        qmgr_token_bucket_charge (buckets[i], used - (guint64) MAX (a->granted, 0),
+                                  qmgr_sched_now (s));
     }
   a->granted = 0;
   grant (s, a);
@@ -185,7 +186,8 @@ on_pacer_rate (guint64 rate, gpointer user_data)
   gpointer value;
 
   if (s->background_bucket.rate != qmgr_sched_background_limit (s))
-    qmgr_token_bucket_set_rate (&s->background_bucket, qmgr_sched_background_limit (s), qmgr_sched_now (s));
+    qmgr_token_bucket_set_rate (&s->background_bucket, qmgr_sched_background_limit (s),
+                                qmgr_sched_now (s));
   qmgr_sched_repace (s);
   g_hash_table_iter_init (&iter, s->items);
   while (g_hash_table_iter_next (&iter, NULL, &value))

@@ -528,8 +528,9 @@ schedule_now (gpointer user_data)
         continue;
       /* Waiting for a slot, or for its retry (a wait for the network that
        * ended first said "offline" meanwhile). */
-      qmgr_group_set_run_state (g, qmgr_sched_group_state (s, g)->retry_timer != 0 ? QMGR_RUN_RETRYING
-                                                                        : QMGR_RUN_QUEUED);
+      qmgr_group_set_run_state (g, qmgr_sched_group_state (s, g)->retry_timer != 0
+                                       ? QMGR_RUN_RETRYING
+                                       : QMGR_RUN_QUEUED);
     }
 }
 
@@ -659,7 +660,8 @@ qmgr_scheduler_new (QmgrManager *manager, QmgrBackend *backend, QmgrClock *clock
   s->items = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   s->by_file = g_hash_table_new (g_direct_hash, g_direct_equal);
   s->completions = g_array_new (FALSE, FALSE, sizeof (QmgrCompletion));
-  qmgr_token_bucket_init (&s->background_bucket, qmgr_sched_background_limit (s), qmgr_sched_now (s));
+  qmgr_token_bucket_init (&s->background_bucket, qmgr_sched_background_limit (s),
+                          qmgr_sched_now (s));
   qmgr_backend_set_events (backend, &backend_events, s);
   qmgr_manager_add_listener (manager, &scheduler_listener, s);
   for (GList *l = manager->groups.head; l != NULL; l = l->next)
