@@ -2,7 +2,9 @@
 # Installs the peers and tools the benchmarks in tests/bench/ need on Debian 12:
 # nginx (the loopback HTTP server the scripts configure in a temp dir), aria2
 # and curl (the peers qmgrd is measured against), python3-gi (the D-Bus client
-# the scripts use), dbus (the private test bus) and coreutils' sync.
+# the scripts use), dbus (the private test bus), coreutils' sync,
+# python3-dbusmock (NetworkManager for B6 and B7), strace (B7) and iproute2
+# (network namespaces and tc for B9).
 # Profiling helpers (valgrind, linux-perf) are installed too, for the analysis
 # of missed targets. Safe to run again. Uses sudo when not run as root.
 set -eu
@@ -19,6 +21,7 @@ PACKAGES="
     python3 python3-gi gir1.2-glib-2.0
     dbus dbus-daemon
     coreutils procps
+    python3-dbusmock strace iproute2
     valgrind
 "
 

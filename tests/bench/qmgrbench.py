@@ -213,14 +213,23 @@ def verdict(name, value, limit, fmt="{:.3f}"):
     return f"{'PASS' if ok else 'FAIL'} {name} {shown}"
 
 
+def verdict_at_least(name, value, limit, fmt="{:.3f}"):
+    ok = value is not None and value >= limit
+    shown = "n/a" if value is None else fmt.format(value)
+    return f"{'PASS' if ok else 'FAIL'} {name} {shown}"
+
+
 # ---- nginx ----
 
 class Nginx:
-    """nginx serving root on 127.0.0.1:<random port>, config in a temp dir."""
+    """nginx serving root on 127.0.0.1:<random port>, config in a temp dir.
+    With netns, it runs in that network namespace on address (B9)."""
 
-    def __init__(self, root, workdir, access_log=False, limit_rate=0, workers=1):
+    def __init__(self, root, workdir, access_log=False, limit_rate=0, workers=1,
+                 address="127.0.0.1", netns=None, port=None):
         self.root, self.workdir = root, workdir
-        self.port = free_port()
+        self.address, self.netns = address, netns
+        self.port = port or free_port()
         self.access_log = os.path.join(workdir, "access.log") if access_log else None
         self.conf = os.path.join(workdir, "nginx.conf")
         log = (f'log_format bench "$bytes_sent $body_bytes_sent $status $request_length";\n'
@@ -249,7 +258,7 @@ http {{
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
     server {{
-        listen 127.0.0.1:{self.port} reuseport backlog=4096;
+        listen {self.address}:{self.port} reuseport backlog=4096;
         root {root};
         {rate}
         location / {{ }}
@@ -259,22 +268,32 @@ http {{
         self.proc = None
 
     def url(self, name):
-        return f"http://127.0.0.1:{self.port}/{name}"
+        return f"http://{self.address}:{self.port}/{name}"
+
+    def _listening(self):
+        if self.netns is None:
+            try:
+                socket.create_connection((self.address, self.port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        out = subprocess.run(["ip", "netns", "exec", self.netns, "ss", "-Htln",
+                              f"sport = :{self.port}"], capture_output=True, text=True)
+        return out.returncode == 0 and out.stdout.strip() != ""
 
     def start(self):
-        self.proc = track(subprocess.Popen(["nginx", "-p", self.workdir, "-c", self.conf, "-e",
-                                            os.path.join(self.workdir, "nginx-error.log")],
+        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
+        self.proc = track(subprocess.Popen(prefix + ["nginx", "-p", self.workdir, "-c", self.conf, "-e",
+                                                     os.path.join(self.workdir, "nginx-error.log")],
                                            stdin=subprocess.DEVNULL))
         end = time.monotonic() + 10
         while time.monotonic() < end:
             if self.proc.poll() is not None:
                 with open(os.path.join(self.workdir, "nginx-error.log")) as f:
                     sys.exit(f"nginx did not start:\n{f.read()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+            if self._listening():
                 return self
-            except OSError:
-                time.sleep(0.02)
+            time.sleep(0.02)
         sys.exit("nginx did not listen in time")
 
     def stop(self):
@@ -321,20 +340,121 @@ class Bus:
             self.test_bus = None
 
 
-class Daemon:
-    def __init__(self, binary, state_dir, bus_address, args=()):
-        self.binary, self.state_dir, self.bus_address = binary, state_dir, bus_address
-        self.args = list(args)
-        self.proc = None
+class PathBus:
+    """A private dbus-daemon listening on a socket path rather than an
+    abstract socket, so that processes in another network namespace reach it
+    too; started inside netns when given. With system=True it is configured
+    as a system bus would be for our purposes (anybody may own names: the
+    NetworkManager mock of B6 and B7). Gives a connection of ours."""
+
+    def __init__(self, workdir, netns=None, name="bus"):
+        self.path = os.path.join(workdir, f"{name}.socket")
+        conf = os.path.join(workdir, f"{name}.conf")
+        with open(conf, "w") as f:
+            f.write(f"""<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={self.path}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+""")
+        prefix = ["ip", "netns", "exec", netns] if netns else []
+        self.proc = track(subprocess.Popen(prefix + ["dbus-daemon", "--nofork", "--nopidfile",
+                                                     f"--config-file={conf}", "--print-address=1"],
+                                           stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True))
+        self.address = self.proc.stdout.readline().strip()
+        if not self.address:
+            sys.exit("dbus-daemon did not start")
+        self.conn = Gio.DBusConnection.new_for_address_sync(
+            self.address, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT |
+            Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+        atexit.register(self.down)
 
     @property
     def pid(self):
         return self.proc.pid
 
+    def down(self):
+        if self.proc is not None:
+            try:
+                self.conn.close_sync(None)
+            except GLib.Error:
+                pass
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            untrack(self.proc)
+            self.proc = None
+
+
+NM_NAME = "org.freedesktop.NetworkManager"
+NM_PATH = "/org/freedesktop/NetworkManager"
+MOCK_IFACE = "org.freedesktop.DBus.Mock"
+NM_METERED_YES, NM_METERED_NO = 1, 2
+
+
+class NmMock:
+    """NetworkManager on a PathBus: python-dbusmock's networkmanager template
+    (as tests/common/qmgr-test-system-bus.c runs it), with the Manager's
+    Metered property the template lacks. set_metered() goes through the
+    mock's UpdateProperties, which emits PropertiesChanged as NetworkManager
+    does, and returns once the mock has sent it."""
+
+    def __init__(self, bus, workdir, metered=NM_METERED_NO):
+        self.bus = bus
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=bus.address)
+        self.proc = track(subprocess.Popen(["/usr/bin/python3", "-m", "dbusmock", "--system",
+                                            "--template", "networkmanager", "--logfile",
+                                            os.path.join(workdir, "nm-mock.log")],
+                                           env=env, stdin=subprocess.DEVNULL,
+                                           stdout=subprocess.DEVNULL))
+        end = time.monotonic() + 20
+        while True:
+            try:
+                call(bus.conn, "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetNameOwner",
+                     GLib.Variant("(s)", (NM_NAME,)), "(s)", dest="org.freedesktop.DBus")
+                break
+            except GLib.Error:
+                if time.monotonic() > end or self.proc.poll() is not None:
+                    sys.exit("python-dbusmock's NetworkManager did not start")
+                time.sleep(0.05)
+        self.mock("AddProperty", GLib.Variant("(ssv)", (NM_NAME, "Metered", GLib.Variant("u", metered))))
+
+    def mock(self, method, args):
+        call(self.bus.conn, NM_PATH, MOCK_IFACE, method, args, "()", dest=NM_NAME)
+
+    def set_metered(self, value):
+        self.mock("UpdateProperties", GLib.Variant("(sa{sv})", (NM_NAME, {"Metered": GLib.Variant("u", value)})))
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        untrack(self.proc)
+
+
+class Daemon:
+    def __init__(self, binary, state_dir, bus_address, args=(), netns=None, env=None):
+        self.binary, self.state_dir, self.bus_address = binary, state_dir, bus_address
+        self.args = list(args)
+        self.netns = netns
+        self.env = dict(env or {})
+        self.proc = None
+
+    @property
+    def pid(self):
+        """The daemon's own pid (not that of ip netns exec, which execs it)."""
+        return self.proc.pid
+
     def start(self):
-        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.bus_address)
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.bus_address, **self.env)
+        prefix = ["ip", "netns", "exec", self.netns] if self.netns else []
         t0 = time.monotonic()
-        self.proc = track(subprocess.Popen([self.binary, "--state-dir", self.state_dir] + self.args,
+        self.proc = track(subprocess.Popen(prefix + [self.binary, "--state-dir", self.state_dir] + self.args,
                                            env=env, stdin=subprocess.DEVNULL))
         return t0
 
@@ -354,9 +474,9 @@ class Daemon:
         return proc_cpu_s(self.proc.pid)
 
 
-def call(conn, path, iface, method, args=None, sig="()", timeout_ms=120000):
+def call(conn, path, iface, method, args=None, sig="()", timeout_ms=120000, dest=BUS_NAME):
     full = iface if "." in iface else IFACE + iface
-    reply = conn.call_sync(BUS_NAME, path, full, method, args, GLib.VariantType(sig),
+    reply = conn.call_sync(dest, path, full, method, args, GLib.VariantType(sig),
                            Gio.DBusCallFlags.NO_AUTO_START, timeout_ms, None)
     return reply.unpack()
 
@@ -533,6 +653,22 @@ def fill(conn, n_groups, files_dir, in_flight=64, url_base="http://127.0.0.1:9")
     loop.run()
     if state["error"]:
         sys.exit(f"filling failed: {state['error']}")
+
+
+def part_size(dest):
+    """Bytes of dest received so far: its temp file (qmgrd's
+    .qmgrd-<job>-<index>.part beside it), or the file once it is in place."""
+    d = os.path.dirname(dest)
+    best = 0
+    for name in os.listdir(d):
+        if name.startswith(".qmgrd-") and name.endswith(".part"):
+            try:
+                best = max(best, os.stat(os.path.join(d, name)).st_size)
+            except FileNotFoundError:
+                pass
+    if os.path.exists(dest):
+        best = max(best, os.stat(dest).st_size)
+    return best
 
 
 def rss_kib(pid):

@@ -158,6 +158,36 @@ dummy_discard (QmgrBackend *backend, uid_t owner, const char *dest_path, QmgrGui
 }
 
 static void
+dummy_set_background (QmgrBackend *backend, QmgrItemId id, gboolean background)
+{
+  DummyBackend *b = (DummyBackend *) backend;
+  DummyItem *item = dummy_backend_item (b, id);
+
+  record (b, DUMMY_OP_SET_BACKGROUND, id)->background = background;
+  if (item == NULL || item->state != DUMMY_ITEM_TRANSFERRING)
+    {
+      violation (b, "set_background: item %" G_GUINT64_FORMAT " is not transferring", id);
+      return;
+    }
+  item->background = background;
+}
+
+static void
+dummy_sample (QmgrBackend *backend, QmgrItemId id)
+{
+  DummyBackend *b = (DummyBackend *) backend;
+  DummyItem *item = dummy_backend_item (b, id);
+
+  record (b, DUMMY_OP_SAMPLE, id);
+  if (item == NULL || item->state != DUMMY_ITEM_TRANSFERRING)
+    {
+      violation (b, "sample: item %" G_GUINT64_FORMAT " is not transferring", id);
+      return;
+    }
+  item->samples_owed++;
+}
+
+static void
 dummy_free_op (QmgrBackend *backend)
 {
   DummyBackend *b = (DummyBackend *) backend;
@@ -176,6 +206,8 @@ static const QmgrBackendOps dummy_ops = {
   .stop = dummy_stop,
   .discard = dummy_discard,
   .free = dummy_free_op,
+  .set_background = dummy_set_background,
+  .sample = dummy_sample,
 };
 
 DummyBackend *
@@ -434,4 +466,30 @@ dummy_backend_finish (DummyBackend *b, QmgrItemId id, guint64 bytes_total)
   dummy_backend_done_ok (b, id, bytes_total);
   dummy_backend_committed_ok (b, id);
   dummy_backend_commits_settled (b);
+}
+
+void
+dummy_backend_path_sample (DummyBackend *b, QmgrItemId id, guint32 rtt_us,
+                           guint64 bytes_received, gboolean local)
+{
+  DummyItem *item = event_item (b, id, DUMMY_ITEM_TRANSFERRING);
+  QmgrPathSample sample = { .rtt_us = rtt_us, .bytes_received = bytes_received, .local = local };
+
+  g_assert_cmpuint (item->samples_owed, >, 0);
+  item->samples_owed--;
+  b->parent.events->path_sample (id, &sample, b->parent.events_data);
+}
+
+guint
+dummy_backend_samples_owed (DummyBackend *b)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < b->order->len; i++)
+    {
+      DummyItem *item = g_ptr_array_index (b->order, i);
+      if (item->state == DUMMY_ITEM_TRANSFERRING)
+        n += item->samples_owed;
+    }
+  return n;
 }

@@ -13,6 +13,8 @@ typedef enum {
   DUMMY_OP_SET_BUDGET,
   DUMMY_OP_STOP,
   DUMMY_OP_DISCARD,
+  DUMMY_OP_SET_BACKGROUND,
+  DUMMY_OP_SAMPLE,
 } DummyOpType;
 
 /* One call, with what it was given (strings copied). */
@@ -29,7 +31,7 @@ typedef struct {
   char *user;                 /* START */
   char *password;             /* START */
   guint stall_timeout;        /* START */
-  gboolean background;        /* START */
+  gboolean background;        /* START, SET_BACKGROUND */
   gint64 budget;              /* START: the first budget; SET_BUDGET */
   gboolean ok;                /* RESPONSE_DONE */
   gboolean discard;           /* STOP */
@@ -54,6 +56,7 @@ typedef struct {
   guint64 granted;            /* sum of the positive budgets it was given */
   guint64 bytes_in_file;
   guint64 bytes_total;        /* as done OK said */
+  guint samples_owed;         /* sample ops not answered yet */
 } DummyItem;
 
 typedef struct _DummyBackend DummyBackend;
@@ -108,5 +111,10 @@ void dummy_backend_committed_ok (DummyBackend *backend, QmgrItemId id);
 void dummy_backend_commits_settled (DummyBackend *backend);
 /* done OK, committed OK and commits settled, for a file of @bytes_total. */
 void dummy_backend_finish (DummyBackend *backend, QmgrItemId id, guint64 bytes_total);
+/* Answers one sample op of item @id (it must owe one). */
+void dummy_backend_path_sample (DummyBackend *backend, QmgrItemId id, guint32 rtt_us,
+                                guint64 bytes_received, gboolean local);
+/* Sample ops not answered yet, all items together. */
+guint dummy_backend_samples_owed (DummyBackend *backend);
 
 G_END_DECLS

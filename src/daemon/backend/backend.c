@@ -40,6 +40,18 @@ qmgr_backend_discard (QmgrBackend *b, uid_t owner, const char *dest_path, QmgrGu
 }
 
 void
+qmgr_backend_set_background (QmgrBackend *b, QmgrItemId id, gboolean background)
+{
+  b->ops->set_background (b, id, background);
+}
+
+void
+qmgr_backend_sample (QmgrBackend *b, QmgrItemId id)
+{
+  b->ops->sample (b, id);
+}
+
+void
 qmgr_backend_free (QmgrBackend *b)
 {
   if (b != NULL)

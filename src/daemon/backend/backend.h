@@ -12,7 +12,9 @@
  * it reports its response (and waits), progress, pacing needs, its end, and,
  * when all its bytes arrived, that it was committed (durably renamed over its
  * destination). qmgr_backend_stop() ends it early; no event of the item
- * arrives after that. */
+ * arrives after that. While it transfers, the scheduler may ask for samples
+ * of its connection (qmgr_backend_sample()), from which the pacer judges
+ * whether background work is in the way of other traffic. */
 #pragma once
 
 #include <glib.h>
@@ -41,9 +43,19 @@ typedef struct {
   const char *user;          /* HTTP authentication, or NULL */
   const char *password;
   guint stall_timeout;       /* seconds without a byte: a transient Timeout */
-  gboolean background;       /* may be made to yield to other traffic */
+  gboolean background;       /* yields to other traffic: its connections get a small
+                                receive buffer, so the server keeps little in flight */
   gint64 budget;             /* initial budget (QMGR_BUDGET_UNLIMITED: none) */
 } QmgrBackendRequest;
+
+/* What an item's connection tells of its path (qmgr_backend_sample()). */
+typedef struct {
+  guint32 rtt_us;            /* the receiver's estimate of the round trip, the queues on
+                                the way included (TCP_INFO tcpi_rcv_rtt); 0: none yet */
+  guint64 bytes_received;    /* bytes the connection received since the item's previous
+                                sample (headers and body, as they reached the socket) */
+  gboolean local;            /* the peer is this machine: no network is involved */
+} QmgrPathSample;
 
 typedef enum {
   QMGR_BACKEND_OK,           /* every byte is in the temp file (or in place) */
@@ -83,6 +95,8 @@ typedef struct {
   void (*committed) (QmgrItemId id, const QmgrBackendResult *result, gpointer user_data);
   /* Every commit the backend was working on has been reported. */
   void (*commits_settled) (gpointer user_data);
+  /* The answer to qmgr_backend_sample(). */
+  void (*path_sample) (QmgrItemId id, const QmgrPathSample *sample, gpointer user_data);
 } QmgrBackendEvents;
 
 typedef struct {
@@ -93,6 +107,8 @@ typedef struct {
   void (*discard) (QmgrBackend *backend, uid_t owner, const char *dest_path, QmgrGuid job_id,
                    guint32 index);
   void (*free) (QmgrBackend *backend);
+  void (*set_background) (QmgrBackend *backend, QmgrItemId id, gboolean background);
+  void (*sample) (QmgrBackend *backend, QmgrItemId id);
 } QmgrBackendOps;
 
 struct _QmgrBackend {
@@ -118,6 +134,13 @@ void qmgr_backend_stop (QmgrBackend *backend, QmgrItemId id, gboolean discard);
 /* Removes the temp file of a file that will not be finished (no item of it runs). */
 void qmgr_backend_discard (QmgrBackend *backend, uid_t owner, const char *dest_path,
                            QmgrGuid job_id, guint32 index);
+/* The item is background work (it yields) or not any more (its group was
+ * switched to the foreground): its connection's receive buffer follows. */
+void qmgr_backend_set_background (QmgrBackend *backend, QmgrItemId id, gboolean background);
+/* Asks for one path_sample event of the item (all zeros while it has no
+ * connection, or has finished transferring). It comes unless the item ends
+ * first; unknown or ended items are ignored. */
+void qmgr_backend_sample (QmgrBackend *backend, QmgrItemId id);
 void qmgr_backend_free (QmgrBackend *backend);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrBackend, qmgr_backend_free)
 

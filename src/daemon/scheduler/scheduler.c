@@ -1,11 +1,10 @@
-/* qmgrd scheduler — which file moves now, at what rate, and what happens when
- * it stops. Talks to the bytes only through the backend seam, and to time
- * only through the injected clock. */
-#include "scheduler.h"
+/* qmgrd scheduler — which file moves now and what happens when it stops (at
+ * what rate: rates.c). Talks to the bytes only through the backend seam, and
+ * to time only through the injected clock. */
+#include "scheduler-private.h"
 
 #include "qmgr-constants.h"
 #include "qmgr-log.h"
-#include "token-bucket.h"
 
 #define RETRY_DELAY_CAP_S 600
 
@@ -14,47 +13,6 @@
  * job of many small files costs a store sync (and a copy of the group in the
  * journal) per ANNOUNCE_WITHIN_MS rather than one per commit batch. */
 #define ANNOUNCE_WITHIN_MS 100
-
-typedef struct {
-  QmgrScheduler *scheduler;
-  QmgrItemId id;
-  QmgrGroup *group;
-  QmgrJob *job;
-  guint index;
-  QmgrFile *file;
-  gboolean committing;      /* transferred; the backend makes it durable */
-  gboolean paced;           /* its bytes are budgeted */
-  gint64 granted;           /* the last budget, already taken from the buckets */
-  guint grant_timer;        /* waiting for tokens */
-  guint64 bytes_total;      /* once transferred */
-} Active;
-
-typedef struct {
-  QmgrScheduler *scheduler;
-  QmgrGroup *group;
-  guint retry_timer;        /* waiting for a retry */
-  gint64 last_progress;     /* monotonic µs */
-  guint cursor;             /* files before it are complete */
-  guint64 turn;             /* when it joined the queue: later ones yield first */
-  QmgrTokenBucket bucket;   /* the group's own BandwidthLimit */
-} GroupState;
-
-struct _QmgrScheduler {
-  QmgrManager *manager;
-  QmgrBackend *backend;
-  QmgrClock *clock;
-  GQueue queue;             /* QmgrGroup*, runnable, in the order resumed */
-  GHashTable *states;       /* QmgrGroup* → GroupState* */
-  GHashTable *items;        /* QmgrItemId* → Active*: transferring or committing */
-  GHashTable *by_file;      /* QmgrFile* → Active* */
-  guint n_transferring;
-  QmgrItemId next_id;
-  guint64 next_turn;
-  GArray *completions;      /* QmgrCompletion: recorded, not yet announced */
-  guint announce_timer;
-  guint schedule_timer;
-  QmgrTokenBucket background_bucket;  /* the manager's limits on background work */
-};
 
 static void schedule_soon (QmgrScheduler *s);
 
@@ -72,8 +30,8 @@ qmgr_scheduler_retry_delay (guint32 minimum_s, guint32 n, double jitter)
   return delay + (guint64) ((double) delay * 0.25 * jitter);
 }
 
-static gint64
-now_mono (QmgrScheduler *s)
+gint64
+qmgr_sched_now (QmgrScheduler *s)
 {
   return qmgr_clock_monotonic (s->clock);
 }
@@ -89,12 +47,12 @@ last_progress_of (QmgrScheduler *s, QmgrGroup *g)
   gint64 since = MAX (g->retrying_since, g->creation_time);
 
   if (g->retrying_since == 0)
-    return now_mono (s);
-  return now_mono (s) - MAX (qmgr_manager_now (s->manager) - since, 0);
+    return qmgr_sched_now (s);
+  return qmgr_sched_now (s) - MAX (qmgr_manager_now (s->manager) - since, 0);
 }
 
-static GroupState *
-group_state (QmgrScheduler *s, QmgrGroup *g)
+GroupState *
+qmgr_sched_group_state (QmgrScheduler *s, QmgrGroup *g)
 {
   GroupState *st = g_hash_table_lookup (s->states, g);
 
@@ -103,7 +61,7 @@ group_state (QmgrScheduler *s, QmgrGroup *g)
       st = g_new0 (GroupState, 1);
       st->scheduler = s;
       st->group = g;
-      qmgr_token_bucket_init (&st->bucket, g->bandwidth_limit, now_mono (s));
+      qmgr_token_bucket_init (&st->bucket, g->bandwidth_limit, qmgr_sched_now (s));
       st->last_progress = last_progress_of (s, g);
       g_hash_table_insert (s->states, g, st);
     }
@@ -123,8 +81,8 @@ file_of (QmgrJob *job, guint index)
   return g_ptr_array_index (job->files, index);
 }
 
-static Active *
-active_lookup (QmgrScheduler *s, QmgrItemId id)
+Active *
+qmgr_sched_active_lookup (QmgrScheduler *s, QmgrItemId id)
 {
   return g_hash_table_lookup (s->items, &id);
 }
@@ -148,6 +106,8 @@ active_remove (QmgrScheduler *s, Active *a)
 {
   if (!a->committing)
     s->n_transferring--;
+  if (s->pacer != NULL)
+    qmgr_pacer_remove_item (s->pacer, a->id);
   qmgr_clock_clear (s->clock, &a->grant_timer);
   g_hash_table_remove (s->by_file, a->file);
   g_hash_table_remove (s->items, &a->id);   /* frees a */
@@ -188,108 +148,6 @@ forget_group (QmgrScheduler *s, QmgrGroup *g)
   g_hash_table_remove (s->states, g);
 }
 
-/* ---- pacing: budgets from token buckets ---- */
-
-/* Foreground groups obey only their own limit; background ones the manager's
- * too (with MeteredBandwidthLimit while the network is metered). */
-static gboolean
-is_paced (QmgrScheduler *s, QmgrGroup *g)
-{
-  return g->bandwidth_limit > 0 || (!g->foreground && qmgr_manager_get_background_limit (s->manager) > 0);
-}
-
-static void
-refresh_rates (QmgrScheduler *s, GroupState *st, gint64 now)
-{
-  guint64 background = qmgr_manager_get_background_limit (s->manager);
-
-  if (st->bucket.rate != st->group->bandwidth_limit)
-    qmgr_token_bucket_set_rate (&st->bucket, st->group->bandwidth_limit, now);
-  if (s->background_bucket.rate != background)
-    qmgr_token_bucket_set_rate (&s->background_bucket, background, now);
-}
-
-/* The buckets an item's bytes are taken from. */
-static guint
-buckets_of (QmgrScheduler *s, Active *a, QmgrTokenBucket *buckets[2])
-{
-  guint n = 0;
-
-  buckets[n++] = &group_state (s, a->group)->bucket;
-  if (!a->group->foreground)
-    buckets[n++] = &s->background_bucket;
-  return n;
-}
-
-static void grant (QmgrScheduler *s, Active *a);
-
-static void
-on_grant_due (gpointer user_data)
-{
-  Active *a = user_data;
-
-  a->grant_timer = 0;
-  grant (a->scheduler, a);
-}
-
-/* Hands the item what the buckets hold now, or waits until they hold some. */
-static void
-grant (QmgrScheduler *s, Active *a)
-{
-  QmgrTokenBucket *buckets[2];
-  guint n = buckets_of (s, a, buckets);
-  gint64 now = now_mono (s);
-  gint64 wait = 0, budget = G_MAXINT64;
-
-  refresh_rates (s, group_state (s, a->group), now);
-  for (guint i = 0; i < n; i++)
-    wait = MAX (wait, qmgr_token_bucket_wait (buckets[i], now));
-  if (wait > 0)
-    {
-      if (a->grant_timer == 0)
-        a->grant_timer = qmgr_clock_add (s->clock, wait, on_grant_due, a);
-      return;
-    }
-  for (guint i = 0; i < n; i++)
-    budget = MIN (budget, qmgr_token_bucket_available (buckets[i], now));
-  if (budget == G_MAXINT64)
-    {
-      /* Unlimited after all (a limit was lifted meanwhile). */
-      a->paced = FALSE;
-      qmgr_backend_set_budget (s->backend, a->id, QMGR_BUDGET_UNLIMITED);
-      return;
-    }
-  budget = MAX (budget, 1);
-  for (guint i = 0; i < n; i++)
-    qmgr_token_bucket_charge (buckets[i], (guint64) budget, now);
-  a->granted = budget;
-  qmgr_backend_set_budget (s->backend, a->id, budget);
-}
-
-/* Limits changed: items now paced ask for budgets, items no longer paced
- * get an unlimited one. */
-static void
-repace (QmgrScheduler *s)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, s->items);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      Active *a = value;
-      gboolean paced = is_paced (s, a->group);
-
-      if (a->committing || paced == a->paced)
-        continue;
-      a->paced = paced;
-      a->granted = 0;
-      qmgr_clock_clear (s->clock, &a->grant_timer);
-      /* A budget of 0: spent at its next write, when it asks for one. */
-      qmgr_backend_set_budget (s->backend, a->id, paced ? 0 : QMGR_BUDGET_UNLIMITED);
-    }
-}
-
 /* ---- outcomes ---- */
 
 static void
@@ -307,9 +165,9 @@ static void
 transient_failure (QmgrScheduler *s, QmgrJob *job, guint index, const QmgrBackendResult *r)
 {
   QmgrGroup *g = job->group;
-  GroupState *st = group_state (s, g);
+  GroupState *st = qmgr_sched_group_state (s, g);
   g_autoptr(GError) error = NULL;
-  gint64 idle_us = now_mono (s) - st->last_progress;
+  gint64 idle_us = qmgr_sched_now (s) - st->last_progress;
   gint64 idle_s = idle_us / G_USEC_PER_SEC;
   guint64 delay;
 
@@ -357,7 +215,7 @@ fatal_failure (QmgrScheduler *s, QmgrJob *job, guint index, const QmgrBackendRes
 static void
 on_started (QmgrItemId id, guint64 bytes_in_file, gpointer user_data)
 {
-  Active *a = active_lookup (user_data, id);
+  Active *a = qmgr_sched_active_lookup (user_data, id);
 
   /* Bytes found in the temp file: known, not progress. */
   if (a != NULL)
@@ -368,7 +226,7 @@ static void
 on_response (QmgrItemId id, guint64 bytes_total, const char *validator, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
-  Active *a = active_lookup (s, id);
+  Active *a = qmgr_sched_active_lookup (s, id);
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
@@ -385,7 +243,7 @@ static void
 on_progress (QmgrItemId id, guint64 bytes_in_file, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
-  Active *a = active_lookup (s, id);
+  Active *a = qmgr_sched_active_lookup (s, id);
 
   if (a == NULL)
     return;
@@ -393,36 +251,15 @@ on_progress (QmgrItemId id, guint64 bytes_in_file, gpointer user_data)
    * progress: NoProgressTimeout keeps running. */
   if (!qmgr_job_file_progress (a->job, a->index, bytes_in_file))
     return;
-  group_state (s, a->group)->last_progress = now_mono (s);
+  qmgr_sched_group_state (s, a->group)->last_progress = qmgr_sched_now (s);
   qmgr_group_made_progress (a->group);
-}
-
-static void
-on_budget_spent (QmgrItemId id, guint64 used, gpointer user_data)
-{
-  QmgrScheduler *s = user_data;
-  Active *a = active_lookup (s, id);
-  QmgrTokenBucket *buckets[2];
-  guint n;
-
-  if (a == NULL)
-    return;
-  /* What it wrote beyond its budget is owed too. */
-  if (used > (guint64) MAX (a->granted, 0))
-    {
-      n = buckets_of (s, a, buckets);
-      for (guint i = 0; i < n; i++)
-        qmgr_token_bucket_charge (buckets[i], used - (guint64) MAX (a->granted, 0), now_mono (s));
-    }
-  a->granted = 0;
-  grant (s, a);
 }
 
 static void
 on_done (QmgrItemId id, const QmgrBackendResult *r, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
-  Active *a = active_lookup (s, id);
+  Active *a = qmgr_sched_active_lookup (s, id);
   QmgrJob *job;
   guint index;
 
@@ -431,6 +268,8 @@ on_done (QmgrItemId id, const QmgrBackendResult *r, gpointer user_data)
   if (r->outcome == QMGR_BACKEND_OK)
     {
       /* Made durable with the others that finish meanwhile; the slot is free. */
+      if (s->pacer != NULL)
+        qmgr_pacer_remove_item (s->pacer, a->id);
       a->committing = TRUE;
       a->bytes_total = r->bytes_total;
       qmgr_clock_clear (s->clock, &a->grant_timer);
@@ -454,7 +293,7 @@ static void
 on_committed (QmgrItemId id, const QmgrBackendResult *r, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
-  Active *a = active_lookup (s, id);
+  Active *a = qmgr_sched_active_lookup (s, id);
   g_autoptr(GError) error = NULL;
   QmgrJob *job;
   guint index;
@@ -522,14 +361,24 @@ on_commits_settled (gpointer user_data)
                                         announce_completions, s);
 }
 
+static void
+on_path_sample (QmgrItemId id, const QmgrPathSample *sample, gpointer user_data)
+{
+  QmgrScheduler *s = user_data;
+
+  if (s->pacer != NULL)
+    qmgr_pacer_sample (s->pacer, id, sample);
+}
+
 static const QmgrBackendEvents backend_events = {
   .started = on_started,
   .response = on_response,
   .progress = on_progress,
-  .budget_spent = on_budget_spent,
+  .budget_spent = qmgr_sched_on_budget_spent,
   .done = on_done,
   .committed = on_committed,
   .commits_settled = on_commits_settled,
+  .path_sample = on_path_sample,
 };
 
 static void
@@ -544,7 +393,7 @@ start_file (QmgrScheduler *s, QmgrGroup *g, guint index)
    * the network or a foreground group, with no failure since its last
    * progress, is no failure to progress. After a failure it runs on. */
   if (g->retrying_since == 0 && !group_has_items (s, g))
-    group_state (s, g)->last_progress = now_mono (s);
+    qmgr_sched_group_state (s, g)->last_progress = qmgr_sched_now (s);
 
   a->scheduler = s;
   a->id = ++s->next_id;
@@ -552,7 +401,8 @@ start_file (QmgrScheduler *s, QmgrGroup *g, guint index)
   a->job = job;
   a->index = index;
   a->file = file;
-  a->paced = is_paced (s, g);
+  a->paced = qmgr_sched_is_paced (s, g);
+  a->background = !g->foreground;
   g_hash_table_insert (s->items, &a->id, a);
   g_hash_table_insert (s->by_file, file, a);
   s->n_transferring++;
@@ -568,12 +418,14 @@ start_file (QmgrScheduler *s, QmgrGroup *g, guint index)
   req.password = g->remote_user_password;
   /* A stall is noticed in time for a short NoProgressTimeout too. */
   req.stall_timeout = CLAMP (g->no_progress_timeout, 1u, 60u);
-  req.background = !g->foreground;
+  req.background = a->background;
   /* A paced item asks for its first budget with its first bytes. */
   req.budget = a->paced ? 0 : QMGR_BUDGET_UNLIMITED;
   qmgr_job_set_current_file (job, index);
   qmgr_group_set_run_state (g, QMGR_RUN_TRANSFERRING);
   qmgr_backend_start (s->backend, &req);
+  if (a->background && s->pacer != NULL)
+    qmgr_pacer_add_item (s->pacer, a->id);
 }
 
 /* ---- choosing ---- */
@@ -598,7 +450,7 @@ preempt_background (QmgrScheduler *s)
 
       if (a->group->foreground || a->committing)
         continue;
-      turn = group_state (s, a->group)->turn;
+      turn = qmgr_sched_group_state (s, a->group)->turn;
       if (victim == NULL || turn > victim_turn || (turn == victim_turn && a->id > victim->id))
         {
           victim = a;
@@ -638,7 +490,7 @@ fill_slots (QmgrScheduler *s, gboolean foreground)
   for (GList *l = s->queue.head; l != NULL; l = l->next)
     {
       QmgrGroup *g = l->data;
-      GroupState *st = group_state (s, g);
+      GroupState *st = qmgr_sched_group_state (s, g);
 
       if (g->foreground != foreground || st->retry_timer != 0 || g->job == NULL ||
           g->state != QMGR_GROUP_STATE_QUEUED || network_wait (s, g) != QMGR_RUN_QUEUED)
@@ -683,8 +535,9 @@ schedule_now (gpointer user_data)
         continue;
       /* Waiting for a slot, or for its retry (a wait for the network that
        * ended first said "offline" meanwhile). */
-      qmgr_group_set_run_state (g, group_state (s, g)->retry_timer != 0 ? QMGR_RUN_RETRYING
-                                                                        : QMGR_RUN_QUEUED);
+      qmgr_group_set_run_state (g, qmgr_sched_group_state (s, g)->retry_timer != 0
+                                       ? QMGR_RUN_RETRYING
+                                       : QMGR_RUN_QUEUED);
     }
 }
 
@@ -702,7 +555,7 @@ static void
 on_group_runnable (QmgrGroup *g, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
-  GroupState *st = group_state (s, g);
+  GroupState *st = qmgr_sched_group_state (s, g);
 
   if (g_queue_find (&s->queue, g) == NULL)
     {
@@ -767,8 +620,10 @@ on_group_changed (QmgrGroup *g, QmgrGroupChange changes, gpointer user_data)
 {
   QmgrScheduler *s = user_data;
 
+  if (changes & QMGR_GROUP_CHANGED_STATUS)
+    qmgr_sched_follow_foreground (s, g);
   if (changes & (QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_BANDWIDTH_LIMIT))
-    repace (s);
+    qmgr_sched_repace (s);
   if (changes & (QMGR_GROUP_CHANGED_STATUS | QMGR_GROUP_CHANGED_FILES_TOTAL |
                  QMGR_GROUP_CHANGED_TRANSFER_POLICY))
     schedule_soon (s);
@@ -782,7 +637,7 @@ on_manager_changed (QmgrManager *m, QmgrManagerChange changes, gpointer user_dat
   if (changes & (QMGR_MANAGER_CHANGED_BANDWIDTH_LIMIT |
                  QMGR_MANAGER_CHANGED_METERED_BANDWIDTH_LIMIT |
                  QMGR_MANAGER_CHANGED_NETWORK_COST_STATE))
-    repace (s);
+    qmgr_sched_repace (s);
   if (changes & (QMGR_MANAGER_CHANGED_MAX_CONCURRENT_TRANSFERS |
                  QMGR_MANAGER_CHANGED_NETWORK_COST_STATE | QMGR_MANAGER_CHANGED_ONLINE |
                  QMGR_MANAGER_CHANGED_CONNECTIVITY))
@@ -812,8 +667,8 @@ qmgr_scheduler_new (QmgrManager *manager, QmgrBackend *backend, QmgrClock *clock
   s->items = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   s->by_file = g_hash_table_new (g_direct_hash, g_direct_equal);
   s->completions = g_array_new (FALSE, FALSE, sizeof (QmgrCompletion));
-  qmgr_token_bucket_init (&s->background_bucket, qmgr_manager_get_background_limit (manager),
-                          now_mono (s));
+  qmgr_token_bucket_init (&s->background_bucket, qmgr_sched_background_limit (s),
+                          qmgr_sched_now (s));
   qmgr_backend_set_events (backend, &backend_events, s);
   qmgr_manager_add_listener (manager, &scheduler_listener, s);
   for (GList *l = manager->groups.head; l != NULL; l = l->next)
@@ -842,6 +697,7 @@ qmgr_scheduler_free (QmgrScheduler *s)
     }
   g_hash_table_unref (s->items);
   g_hash_table_unref (s->by_file);
+  qmgr_pacer_free (s->pacer);
   /* Not announced: the store is flushed on the way out, and the callbacks
    * they queued are delivered after the next start. */
   qmgr_clock_clear (s->clock, &s->announce_timer);

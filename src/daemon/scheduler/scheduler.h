@@ -8,6 +8,7 @@
 
 #include "backend.h"
 #include "manager.h"
+#include "pacer.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,10 @@ typedef struct _QmgrScheduler QmgrScheduler;
 /* Takes over every group that is queued already (restored from the store).
  * @clock times retries, pacing and announcements (tests pass one they move). */
 QmgrScheduler *qmgr_scheduler_new (QmgrManager *manager, QmgrBackend *backend, QmgrClock *clock);
+/* Makes background work yield to other traffic (pacer.h); the scheduler
+ * owns @pacer from now on. Without one, background work obeys the limits
+ * alone. */
+void qmgr_scheduler_set_pacer (QmgrScheduler *scheduler, QmgrPacer *pacer);
 /* Stops every transfer (temp files stay for the next start). */
 void qmgr_scheduler_free (QmgrScheduler *scheduler);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmgrScheduler, qmgr_scheduler_free)

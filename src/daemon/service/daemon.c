@@ -124,8 +124,12 @@ start_scheduler (QmgrDaemon *d)
       g_source_remove (d->network_wait_source);
       d->network_wait_source = 0;
     }
-  if (d->scheduler == NULL)
-    d->scheduler = qmgr_scheduler_new (d->manager, d->backend, qmgr_clock_get_system ());
+  if (d->scheduler != NULL)
+    return;
+  d->scheduler = qmgr_scheduler_new (d->manager, d->backend, qmgr_clock_get_system ());
+  /* Background work yields to the traffic of the links of the default route. */
+  qmgr_scheduler_set_pacer (d->scheduler, qmgr_pacer_new (qmgr_clock_get_system (),
+                                                          qmgr_link_read_default_route, NULL));
 }
 
 static gboolean

@@ -43,7 +43,15 @@ typedef struct {
                                 held by us (a response to record, a spent budget) does
                                 not count; 0: default */
   gint64 budget;             /* body bytes it may write before budget_spent; -1: any */
+  gboolean background;       /* its connections get a small receive buffer (tcp-path.h) */
 } QmgrTransferRequest;
+
+/* What the transfer's connection says about its path (see tcp-path.h). */
+typedef struct {
+  guint32 rtt_us;            /* the receiver's round-trip estimate; 0: none yet */
+  guint64 bytes_received;    /* since the previous sample of the transfer */
+  gboolean local;            /* the peer is this machine */
+} QmgrTransferSample;
 
 /* Callbacks run from the main loop, most of them while libcurl is working on
  * the transfer: they may only record what they hear (and must not call the
@@ -76,6 +84,11 @@ void qmgr_transfer_continue (QmgrTransfer *t, gboolean ok);
 /* A new budget (-1: unlimited); a transfer waiting for one goes on. Not from
  * inside a callback. */
 void qmgr_transfer_set_budget (QmgrTransfer *t, gint64 budget);
+/* Background work or not any more: the connection's receive buffer follows
+ * (loopback connections are never clamped). */
+void qmgr_transfer_set_background (QmgrTransfer *t, gboolean background);
+/* Samples the transfer's connection now (all zeros before it has one). */
+void qmgr_transfer_sample (QmgrTransfer *t, QmgrTransferSample *sample);
 /* Stops and frees a transfer; its done callback does not run. */
 void qmgr_transfer_cancel (QmgrTransfer *t);
 

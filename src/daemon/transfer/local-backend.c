@@ -6,7 +6,8 @@
  * to the scheduler from a source of its own, after libcurl's callbacks have
  * returned, so that the scheduler never runs inside them and may call the
  * seam back at once. Progress of an item is coalesced: one event carries its
- * latest count. */
+ * latest count. A sample of an item's connection is taken when asked for, and
+ * reported the same way. */
 #include "local-backend.h"
 
 #include <errno.h>
@@ -30,6 +31,7 @@ typedef enum {
   EVENT_DONE,
   EVENT_COMMITTED,
   EVENT_COMMITS_SETTLED,
+  EVENT_PATH_SAMPLE,
 } EventKind;
 
 typedef struct {
@@ -39,6 +41,7 @@ typedef struct {
   char *validator;
   QmgrBackendResult result;   /* its message is owned (message below) */
   char *message;
+  QmgrPathSample sample;
 } Event;
 
 typedef struct _LocalBackend LocalBackend;
@@ -54,6 +57,7 @@ typedef struct {
   QmgrTransfer *transfer;     /* NULL once done */
   guint restarts;
   gint64 budget;
+  gboolean background;
   gboolean committing;        /* the commit queue holds the temp file */
   Event *progress;            /* its queued progress event, updated in place */
 } Item;
@@ -251,6 +255,7 @@ start_transfer (Item *item, const char *validator)
     .password = item->password,
     .stall_timeout = item->stall_timeout,
     .budget = item->budget,
+    .background = item->background,
   };
 
   item->transfer = qmgr_transfer_start (item->backend->engine, &req, &transfer_callbacks, item);
@@ -320,6 +325,9 @@ deliver (LocalBackend *b, Event *e)
     case EVENT_COMMITS_SETTLED:
       ev->commits_settled (data);
       break;
+    case EVENT_PATH_SAMPLE:
+      ev->path_sample (e->id, &e->sample, data);
+      break;
     default:
       g_assert_not_reached ();
     }
@@ -363,6 +371,7 @@ local_start (QmgrBackend *backend, const QmgrBackendRequest *req)
   item->password = g_strdup (req->password);
   item->stall_timeout = req->stall_timeout;
   item->budget = req->budget;
+  item->background = req->background;
   g_hash_table_insert (b->items, &item->id, item);
 
   qmgr_guid_to_hex (req->job_id, hex);
@@ -405,6 +414,37 @@ local_set_budget (QmgrBackend *backend, QmgrItemId id, gint64 budget)
     return;
   item->budget = budget;
   qmgr_transfer_set_budget (item->transfer, budget);
+}
+
+static void
+local_set_background (QmgrBackend *backend, QmgrItemId id, gboolean background)
+{
+  LocalBackend *b = (LocalBackend *) backend;
+  Item *item = g_hash_table_lookup (b->items, &id);
+
+  if (item == NULL)
+    return;
+  item->background = background;   /* for a restart too */
+  qmgr_transfer_set_background (item->transfer, background);
+}
+
+static void
+local_sample (QmgrBackend *backend, QmgrItemId id)
+{
+  LocalBackend *b = (LocalBackend *) backend;
+  Item *item = g_hash_table_lookup (b->items, &id);
+  QmgrTransferSample sample;
+  Event *e;
+
+  if (item == NULL)
+    return;
+  /* Taken now; reported from the main loop, as every event. Committing:
+   * zeros. */
+  qmgr_transfer_sample (item->transfer, &sample);
+  e = queue_event (b, EVENT_PATH_SAMPLE, id);
+  e->sample.rtt_us = sample.rtt_us;
+  e->sample.bytes_received = sample.bytes_received;
+  e->sample.local = sample.local;
 }
 
 static void
@@ -455,6 +495,8 @@ static const QmgrBackendOps local_ops = {
   .stop = local_stop,
   .discard = local_discard,
   .free = local_free,
+  .set_background = local_set_background,
+  .sample = local_sample,
 };
 
 static guint
