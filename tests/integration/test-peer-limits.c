@@ -1,13 +1,16 @@
 /* qmgrd integration tests — many callers on a bus that limits match rules (a
  * system bus allows 512 per connection; this one 16): no caller may cost the
  * daemon a rule of its own, and a rule the bus refuses must never cost the
- * daemon its connection. The daemon runs on a dbus-daemon of the test's own,
+ * daemon its connection; what the daemon knows of a caller goes when the
+ * caller leaves the bus. The daemon runs on a dbus-daemon of the test's own,
  * as its session bus. */
 #include "it-util.h"
 #include "qmgr-test-system-bus.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #define RULES 16
 #define CALLERS 40
@@ -17,6 +20,7 @@ typedef struct {
   QmgrTestSystemBus *bus;
   GPid pid;
   char *state_dir;
+  char *log;                  /* with --verbose: its output */
 } Daemon;
 
 static gboolean
@@ -34,12 +38,14 @@ name_owned (gpointer user_data)
   return owned;
 }
 
+/* With @verbose, the daemon logs its debugging messages into d->log. */
 static void
-daemon_start (Daemon *d)
+daemon_start (Daemon *d, gboolean verbose)
 {
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) env = g_get_environ ();
   const char *binary = g_getenv ("QMGRD_BINARY");
+  int log_fd = -1;
 
   d->bus = qmgr_test_system_bus_new_with_config (
       "  <limit name=\"max_match_rules_per_connection\">" G_STRINGIFY (RULES) "</limit>\n");
@@ -49,9 +55,20 @@ daemon_start (Daemon *d)
                           qmgr_test_system_bus_get_address (d->bus), TRUE);
   env = g_environ_setenv (env, "DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/nonexistent", TRUE);
   g_assert_nonnull (binary);
-  g_spawn_async (NULL, (char *[]) { (char *) binary, (char *) "--state-dir", d->state_dir, NULL },
-                 env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &d->pid, &error);
+  if (verbose)
+    {
+      d->log = g_build_filename (d->state_dir, "qmgrd.log", NULL);
+      log_fd = open (d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      g_assert_cmpint (log_fd, >=, 0);
+    }
+  g_spawn_async_with_fds (NULL, (char *[]) { (char *) binary, (char *) "--state-dir",
+                                             d->state_dir, verbose ? (char *) "--verbose" : NULL,
+                                             NULL },
+                          env, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &d->pid, -1, log_fd, log_fd,
+                          &error);
   g_assert_no_error (error);
+  if (log_fd >= 0)
+    close (log_fd);
   g_assert_true (it_poll_until (name_owned, qmgr_test_system_bus_get_connection (d->bus), 20,
                                 DEADLINE_MS));
 }
@@ -70,6 +87,7 @@ daemon_stop (Daemon *d)
     g_assert_true (g_spawn_command_line_sync (command, NULL, NULL, NULL, NULL));
   }
   g_free (d->state_dir);
+  g_free (d->log);
 }
 
 static GDBusConnection *
@@ -137,7 +155,7 @@ test_many_callers (void)
   g_autoptr(GPtrArray) callers = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr(GPtrArray) groups = g_ptr_array_new_with_free_func (g_free);
 
-  daemon_start (&d);
+  daemon_start (&d, FALSE);
   for (guint i = 0; i < CALLERS; i++)
     {
       GDBusConnection *c = connect_to (&d);
@@ -157,10 +175,50 @@ test_many_callers (void)
   daemon_stop (&d);
 }
 
+typedef struct {
+  const char *log;
+  const char *needle;
+} LogWait;
+
+static gboolean
+log_has (gpointer user_data)
+{
+  LogWait *w = user_data;
+  g_autofree char *text = NULL;
+
+  return g_file_get_contents (w->log, &text, NULL, NULL) && strstr (text, w->needle) != NULL;
+}
+
+/* A caller the daemon asked the bus about (its uid, cached) leaves: the entry
+ * goes at once, although the daemon watches no rule of that caller's own. */
+static void
+test_departure_forgotten (void)
+{
+  Daemon d = { 0 };
+  GDBusConnection *c;
+  g_autofree char *group = NULL;
+  g_autofree char *needle = NULL;
+  LogWait w;
+
+  daemon_start (&d, TRUE);
+  c = connect_to (&d);
+  group = call_path (c, QMGR_TEST_MANAGER_PATH, QMGR_TEST_MANAGER_IFACE, "CreateGroup",
+                     g_variant_new ("(s)", ""));
+  needle = g_strdup_printf ("Peer %s left the bus", g_dbus_connection_get_unique_name (c));
+  w = (LogWait) { d.log, needle };
+  g_assert_false (log_has (&w));
+  g_dbus_connection_close_sync (c, NULL, NULL);
+  g_object_unref (c);
+  g_assert_true (it_poll_until (log_has, &w, 20, DEADLINE_MS));
+  assert_daemon_serves (&d);
+  daemon_stop (&d);
+}
+
 int
 main (int argc, char **argv)
 {
   it_init (&argc, &argv);
   g_test_add_func ("/peers/many-callers", test_many_callers);
+  g_test_add_func ("/peers/departure-forgotten", test_departure_forgotten);
   return g_test_run ();
 }

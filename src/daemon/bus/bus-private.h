@@ -15,6 +15,7 @@ struct _QmgrBus {
   GSource *source;
   GHashTable *peers;           /* unique name → Peer (peers.c) */
   guint64 peers_clock;
+  sd_bus_slot *departures;     /* NameOwnerChanged of any name left (peers.c) */
   gint64 last_activity;
   void (*disconnect_handler) (gpointer user_data);
   gpointer disconnect_data;
@@ -79,6 +80,8 @@ int qmgr_bus_peers_get_uid (QmgrBus *bus, sd_bus_message *m, uid_t *uid,
 int qmgr_bus_peers_track (QmgrBus *bus, const char *unique_name);
 /* The peer is known to have left (a call to it found no owner). */
 void qmgr_bus_peers_forget (QmgrBus *bus, const char *unique_name);
+/* Follows connections leaving the bus (one match rule), to empty the cache. */
+int qmgr_bus_peers_watch_departures (QmgrBus *bus);
 void qmgr_bus_peers_init (QmgrBus *bus);
 void qmgr_bus_peers_clear (QmgrBus *bus);
 

@@ -580,6 +580,12 @@ qmgr_bus_new (QmgrManager *manager, gboolean system_bus, GError **error)
                                  : "Could not connect to the session bus");
       return NULL;
     }
+  r = qmgr_bus_peers_watch_departures (bus);
+  if (r < 0)
+    {
+      fail (error, r, "Could not follow peers leaving the bus");
+      return NULL;
+    }
   if (!register_objects (bus, error))
     return NULL;
 

@@ -5,8 +5,11 @@
  * A bus limits the match rules of a connection (512 on a system bus by
  * default) and sd-bus drops the connection when one it asked for without an
  * install callback is refused. So no caller costs a rule: the uid cache is
- * bounded (unique names are never reused; an entry evicted is asked again),
- * only peers with live pointers are watched (one rule each, at most
+ * bounded (unique names are never reused; an entry evicted is asked again)
+ * and emptied of the peers that leave through one rule for the whole bus
+ * (every NameOwnerChanged that ends an ownership: a signal per connection
+ * that leaves the bus), only peers with live pointers are watched (one rule
+ * each, at most
  * PEERS_WATCHED_MAX, installed with a callback that takes a refusal calmly),
  * and a live pointer whose peer is found gone when a callback fails is dropped
  * then (callbacks.c). Groups themselves outlive the peer that made them. */
@@ -45,6 +48,7 @@ qmgr_bus_peers_init (QmgrBus *bus)
 void
 qmgr_bus_peers_clear (QmgrBus *bus)
 {
+  bus->departures = sd_bus_slot_unref (bus->departures);
   g_clear_pointer (&bus->peers, g_hash_table_unref);
 }
 
@@ -159,6 +163,49 @@ on_match_installed (sd_bus_message *reply, void *userdata, sd_bus_error *ret_err
                                 on_name_owner, p, "s", p->name) < 0)
     g_debug ("Could not check that peer %s is still on the bus", p->name);
   return 0;
+}
+
+/* Any connection left the bus: a peer we know of that is not watched on its
+ * own (those hear it through their own rule) goes from the cache. */
+static int
+on_departure (sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+  QmgrBus *bus = userdata;
+  const char *name, *old_owner, *new_owner;
+  Peer *p;
+
+  if (sd_bus_message_read (m, "sss", &name, &old_owner, &new_owner) < 0 ||
+      name[0] != ':' || new_owner[0] != '\0')
+    return 0;
+  p = g_hash_table_lookup (bus->peers, name);
+  if (p != NULL && p->match == NULL)
+    peer_gone (bus, name);
+  return 0;
+}
+
+static int
+on_departures_installed (sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+  QmgrBus *bus = userdata;
+  const sd_bus_error *e = sd_bus_message_get_error (reply);
+
+  if (e != NULL)
+    {
+      g_message ("Cannot follow peers leaving the bus (%s): the peers cache keeps them until "
+                 "they are evicted", e->message);
+      bus->departures = sd_bus_slot_unref (bus->departures);
+    }
+  return 0;
+}
+
+int
+qmgr_bus_peers_watch_departures (QmgrBus *bus)
+{
+  return sd_bus_add_match_async (bus->bus, &bus->departures,
+                                 "type='signal',sender='org.freedesktop.DBus',"
+                                 "path='/org/freedesktop/DBus',interface='org.freedesktop.DBus',"
+                                 "member='NameOwnerChanged',arg2=''",
+                                 on_departure, on_departures_installed, bus);
 }
 
 int
