@@ -83,11 +83,8 @@ qmgr_journal_open (int dir_fd, const char *dir_path, QmgrJournalReplay **replay,
   j->parts = g_steal_pointer (&(*replay)->parts);
   if (j->closed->len > 0)
     next = g_array_index (j->closed, guint64, j->closed->len - 1) + 1;
-  if (!start_journal (j, next, error))
-    {
-      g_clear_pointer (replay, qmgr_journal_replay_free);
-      return NULL;
-    }
+  /* The next journal is created by the first record that needs it. */
+  j->seq = next - 1;
   return g_steal_pointer (&j);
 }
 
@@ -167,15 +164,18 @@ rotate (QmgrJournal *j, GError **error)
 {
   guint64 old = j->seq;
 
-  if (j->fd >= 0)
-    {
-      if (!qmgr_journal_sync (j, error))
-        return FALSE;
-      close (j->fd);
-      j->fd = -1;
-      g_array_append_val (j->closed, old);
-    }
-  return start_journal (j, old + 1, error);
+  if (j->fd < 0)
+    return TRUE;
+  if (!qmgr_journal_sync (j, error))
+    return FALSE;
+  close (j->fd);
+  j->fd = -1;
+  j->size = 0;
+  j->room = 0;
+  g_array_append_val (j->closed, old);
+  /* The next journal is created by the first record that needs it: a change
+   * followed by quiet costs no empty journal, and a daemon at rest has none. */
+  return TRUE;
 }
 
 /* Writes @iov at the end of the journal, all or (taken back) nothing. */
