@@ -719,28 +719,3 @@ it_variant_diff (GVariant *a, GVariant *b)
   return variant_diff_at (a, b, "");
 }
 
-GDBusNodeInfo *
-it_load_interface_xml (const char *interface_name)
-{
-  const char *dir = g_getenv ("QMGR_INTROSPECTION_DIR");
-  g_autofree char *file = NULL;
-  g_autofree char *path = NULL;
-  g_autofree char *xml = NULL;
-  g_autoptr(GError) error = NULL;
-  GDBusNodeInfo *node;
-
-  g_assert_nonnull (dir);
-  file = g_strconcat (interface_name, ".xml", NULL);
-  path = g_build_filename (dir, file, NULL);
-  g_test_message ("reading %s", path);
-  g_file_get_contents (path, &xml, NULL, &error);
-  g_assert_no_error (error);
-  node = g_dbus_node_info_new_for_xml (xml, &error);
-  g_assert_no_error (error);
-  /* One file, one interface. */
-  g_assert_nonnull (node->interfaces);
-  g_assert_nonnull (node->interfaces[0]);
-  g_assert_cmpstr (node->interfaces[0]->name, ==, interface_name);
-  g_assert_null (node->interfaces[1]);
-  return node;
-}

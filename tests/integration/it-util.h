@@ -161,11 +161,6 @@ extern const GDBusInterfaceVTable it_callback_log_vtable;
 void it_name_acquired (GDBusConnection *connection, const char *name, gpointer flag);
 gboolean it_flag_is_set (gpointer flag);
 
-/* introspection/<interface_name>.xml (from $QMGR_INTROSPECTION_DIR), the one
- * interface it declares at interfaces[0]: the source of truth, also for the
- * Callback objects tests export. */
-GDBusNodeInfo *it_load_interface_xml (const char *interface_name);
-
 /* A loopback socket that listens but never accepts: transfers to it stall. */
 typedef struct ItBlackhole ItBlackhole;
 ItBlackhole *it_blackhole_new (void);

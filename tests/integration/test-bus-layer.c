@@ -396,7 +396,7 @@ deliver_with_age (gint64 age_at_retry)
 {
   g_autoptr(QmgrTestDaemon) d = qmgr_test_daemon_new ();   /* the bus only */
   GDBusConnection *connection = qmgr_test_daemon_get_connection (d);
-  g_autoptr(GDBusNodeInfo) info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
+  g_autoptr(GDBusNodeInfo) info = qmgr_test_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   g_autoptr(QmgrManager) manager = unit_manager_new (0, 0);
   g_autoptr(QmgrBus) bus = NULL;
   g_autoptr(GError) error = NULL;
@@ -445,7 +445,7 @@ test_live_pointer_gone_falls_back (void)
 {
   g_autoptr(QmgrTestDaemon) d = qmgr_test_daemon_new ();
   GDBusConnection *connection = qmgr_test_daemon_get_connection (d);
-  g_autoptr(GDBusNodeInfo) info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
+  g_autoptr(GDBusNodeInfo) info = qmgr_test_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   g_autoptr(QmgrManager) manager = unit_manager_new (0, 0);
   g_autoptr(QmgrBus) bus = NULL;
   g_autoptr(GError) error = NULL;

@@ -273,7 +273,7 @@ test_late_client (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
 
   /* The client shows up: object first, then the name. */
   client = qmgr_test_daemon_new_connection (f->d);
-  info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
+  info = qmgr_test_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   registration = g_dbus_connection_register_object (client, APP_PATH, info->interfaces[0],
                                                     &app_vtable, &app, NULL, &error);
   g_assert_no_error (error);

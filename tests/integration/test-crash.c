@@ -701,7 +701,7 @@ test_kill_after_file_callback (void)
   g_autoptr(QmgrTestServer) server = qmgr_test_server_new ();
   g_autoptr(ItGroup) g = NULL;
   g_autoptr(GDBusConnection) client = NULL;
-  g_autoptr(GDBusNodeInfo) info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
+  g_autoptr(GDBusNodeInfo) info = qmgr_test_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
   const char *names[] = { "c0.bin", "c1.bin", "c2.bin" };

@@ -707,7 +707,7 @@ test_pointer_owner_leaves (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   gboolean owned = FALSE;
   guint app_registration, live_registration, owner_id;
 
-  info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
+  info = qmgr_test_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   /* The application behind NOTIFYCLSID, and a second client with a live pointer. */
   app_registration = g_dbus_connection_register_object (app, "/org/example/Updater/cb",
                                                         info->interfaces[0], &it_callback_log_vtable,

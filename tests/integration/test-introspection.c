@@ -407,7 +407,7 @@ check_object (QmgrTestDaemon *d, const char *path, const char *interface_name,
               const char *const *required, const char *const *forbidden)
 {
   g_autoptr(ContractSpec) contract = contract_load (interface_name);
-  g_autoptr(GDBusNodeInfo) xml = it_load_interface_xml (interface_name);
+  g_autoptr(GDBusNodeInfo) xml = qmgr_test_load_interface_xml (interface_name);
   g_autoptr(GDBusNodeInfo) live = introspect_live (d, path);
   GDBusInterfaceInfo *live_iface = g_dbus_node_info_lookup_interface (live, interface_name);
 
@@ -460,7 +460,7 @@ static void
 test_callback_xml (void)
 {
   g_autoptr(ContractSpec) contract = contract_load (QMGR_TEST_CALLBACK_IFACE);
-  g_autoptr(GDBusNodeInfo) xml = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
+  g_autoptr(GDBusNodeInfo) xml = qmgr_test_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
 
   /* Clients implement it; only the XML can be checked against the contract. */
   assert_xml_matches_contract (xml->interfaces[0], contract);

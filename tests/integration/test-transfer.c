@@ -443,7 +443,7 @@ test_live_callback (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   ItCallbackLog log = { g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref) };
   guint registration;
 
-  info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
+  info = qmgr_test_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   registration = g_dbus_connection_register_object (client, "/org/example/cb",
                                                     info->interfaces[0], &it_callback_log_vtable,
                                                     &log, NULL, &error);
@@ -525,7 +525,7 @@ test_notify_clsid (ItFixture *f, G_GNUC_UNUSED gconstpointer data)
   gboolean owned = FALSE;
   guint registration, owner_id;
 
-  info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
+  info = qmgr_test_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   registration = g_dbus_connection_register_object (app, "/org/example/Updater/cb",
                                                     info->interfaces[0], &it_callback_log_vtable,
                                                     &log, NULL, &error);
@@ -666,7 +666,7 @@ check_progress_callbacks (ItFixture *f, gboolean ex)
   guint registration, n_ex, n_mid = 0;
   gint64 start, elapsed_us;
 
-  info = it_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
+  info = qmgr_test_load_interface_xml (QMGR_TEST_CALLBACK_IFACE);
   registration = g_dbus_connection_register_object (client, "/cb", info->interfaces[0],
                                                     &it_callback_log_vtable, &log, NULL, &error);
   g_assert_no_error (error);
