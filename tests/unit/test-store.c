@@ -156,16 +156,23 @@ reload (Fixture *f, QmgrStore **store_out)
   return m;
 }
 
+/* groups/<hex of @guid><@suffix>. */
 static char *
-group_file (Fixture *f, const char *guid)
+state_file (Fixture *f, const char *guid, const char *suffix)
 {
   QmgrGuid id = unit_guid (guid);
   char hex[QMGR_GUID_HEX_LEN + 1];
   g_autofree char *name = NULL;
 
   qmgr_guid_to_hex (id, hex);
-  name = g_strconcat (hex, ".group", NULL);
+  name = g_strconcat (hex, suffix, NULL);
   return g_build_filename (f->groups_dir, name, NULL);
+}
+
+static char *
+group_file (Fixture *f, const char *guid)
+{
+  return state_file (f, guid, ".group");
 }
 
 /* Files in @dir_path whose names start with @prefix and end with @suffix. */
@@ -2070,13 +2077,7 @@ test_keyfile_numbers (Fixture *f, gconstpointer data G_GNUC_UNUSED)
 static char *
 parts_file (Fixture *f, const char *guid)
 {
-  QmgrGuid id = unit_guid (guid);
-  char hex[QMGR_GUID_HEX_LEN + 1];
-  g_autofree char *name = NULL;
-
-  qmgr_guid_to_hex (id, hex);
-  name = g_strconcat (hex, ".parts", NULL);
-  return g_build_filename (f->groups_dir, name, NULL);
+  return state_file (f, guid, ".parts");
 }
 
 static goffset
