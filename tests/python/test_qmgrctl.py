@@ -11,7 +11,7 @@ import subprocess
 import time
 import unittest
 
-from qmgrtest import DEADLINE, DaemonTestCase, env_path, native
+from qmgrtest import DEADLINE, DaemonTestCase, env_path, native, wait_until
 
 EXIT_USAGE, EXIT_NOT_FOUND, EXIT_REFUSED, EXIT_STATE = 2, 3, 4, 6
 EXIT_QUOTA, EXIT_UNAVAILABLE, EXIT_TRANSFER, EXIT_INTERRUPTED = 7, 8, 9, 130
@@ -40,13 +40,6 @@ class QmgrctlTestCase(DaemonTestCase):
     def spawn(self, *args, **kwargs):
         return subprocess.Popen([env_path('QMGRCTL')] + list(args), env=self.env(), text=True,
                                 **kwargs)
-
-    def poll(self, condition, message):
-        deadline = time.monotonic() + DEADLINE
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError('timed out waiting for ' + message)
-            time.sleep(0.05)
 
 
 class Verbs(QmgrctlTestCase):
@@ -122,7 +115,8 @@ class Verbs(QmgrctlTestCase):
         self.assertIn('URL DEST', self.last_stderr)
         self.qmgrctl('suspend', guid)
         self.qmgrctl('resume', guid)
-        self.poll(lambda: self.json('info', guid)['wait_reason'] == 'complete', 'completion')
+        wait_until(lambda: self.json('info', guid)['wait_reason'] == 'complete',
+                   message='completion')
         self.qmgrctl('suspend', guid, status=EXIT_STATE)  # complete
         self.qmgrctl('cancel', guid)
         self.qmgrctl('info', guid, status=EXIT_NOT_FOUND)
@@ -134,7 +128,7 @@ class Verbs(QmgrctlTestCase):
         self.assertTrue(self.last_stderr.rstrip().endswith('[0x80070057]'), self.last_stderr)
         self.qmgrctl('transfer', self.url('small.bin'), '/nonexistent/dir/x', status=EXIT_REFUSED)
         self.assertIn('/nonexistent/dir', self.last_stderr)
-        self.poll(lambda: self.json('list') == [], 'the refused groups to go')
+        wait_until(lambda: self.json('list') == [], message='the refused groups to go')
         self.qmgrctl('info', 'nosuch', status=EXIT_NOT_FOUND)
         self.qmgrctl('info', '00000000-0000-0000-0000-000000000001', status=EXIT_NOT_FOUND)
         self.qmgrctl('create', '--guid', 'bad', status=EXIT_REFUSED)
